@@ -1,0 +1,59 @@
+/**
+ * @file What a model answers, and what a model declares about itself.
+ */
+import { type Tensor, argmaxRows, rowCount } from './tensor.js';
+import type { Awaitable } from './types.js';
+
+/** probs: a probability vector per row; label: only the top-1 class; logits / topk: reserved for other wire formats. */
+export type OutputKind = 'probs' | 'logits' | 'topk' | 'label';
+
+export interface Prediction {
+  readonly kind: OutputKind;
+  /** Top-1 class per row; always present. */
+  readonly labels: Int32Array;
+  /** [n, classes]; absent when kind === 'label'. */
+  readonly scores?: Tensor;
+}
+
+/** The input domain the model declares: every input value lies in [min, max]. */
+export interface InputDomain {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ModelInfo {
+  readonly name: string;
+  /** Shape of one input row, e.g. [28, 28, 1] or [64]. Over the wire a row is flattened (row-major). */
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  readonly classNames?: readonly string[];
+  readonly output: OutputKind;
+  readonly domain: InputDomain;
+}
+
+/** Anything that predicts for free: a local model, a substitute, an extracted model. */
+export interface Predictor {
+  readonly info: ModelInfo;
+  predict(x: Tensor): Awaitable<Prediction>;
+}
+
+export function inputSize(info: Pick<ModelInfo, 'inputShape'>): number {
+  return info.inputShape.reduce((a, b) => a * b, 1);
+}
+
+export function probsPrediction(scores: Tensor): Prediction {
+  return { kind: 'probs', labels: argmaxRows(scores), scores };
+}
+
+export function labelPrediction(labels: Int32Array): Prediction {
+  return { kind: 'label', labels };
+}
+
+/** Drops the scores: what a label-only API would have answered. */
+export function toLabelOnly(p: Prediction): Prediction {
+  return { kind: 'label', labels: p.labels };
+}
+
+export function predictionRows(p: Prediction): number {
+  return p.scores ? rowCount(p.scores) : p.labels.length;
+}

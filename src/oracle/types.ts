@@ -1,0 +1,23 @@
+/**
+ * @file How an attacker reaches a target. An Oracle is the only thing that costs money:
+ * `query` spends budget, `Predictor.predict` is free. Implementations: http.ts (any wire format),
+ * local.ts (a model file or any Predictor). The query client (src/query/) wraps an Oracle in
+ * decorators that add budget, cache, transcript, concurrency and retry.
+ */
+import type { ModelInfo, Prediction } from '../core/prediction.js';
+import type { Tensor } from '../core/tensor.js';
+
+/** Why rows are bought: attack rows count against the attack budget, eval rows are reported apart. */
+export type QueryPurpose = 'attack' | 'eval' | 'probe';
+
+export interface QueryOptions {
+  readonly purpose?: QueryPurpose;
+  readonly signal?: AbortSignal;
+}
+
+export interface Oracle {
+  readonly info: ModelInfo;
+  /** Buys answers for every row of x (shape [n, ...info.inputShape] or [n, inputSize]). */
+  query(x: Tensor, options?: QueryOptions): Promise<Prediction>;
+  close?(): Promise<void>;
+}
