@@ -1,0 +1,108 @@
+/**
+ * @file The learning-based extraction loop: propose -> query -> fit -> evaluate, round by round,
+ * until the budget is spent or the target fidelity is reached. This is the only code that spends
+ * attack budget. Each round refits a fresh substitute (seeded per round) on everything bought so far,
+ * so a run is a pure function of its seed and the target's answers: a resumed run that replays its
+ * transcript ends with the same metrics.
+ * @see T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766.
+ * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943.
+ */
+import { HeistError } from '../core/errors.js';
+import type { ModelInfo } from '../core/prediction.js';
+import type { Rng } from '../core/rng.js';
+import { rowCount } from '../core/tensor.js';
+import type { Clock } from '../core/types.js';
+import { systemClock } from '../core/types.js';
+import { type EvaluationSet, evaluateSubstitute } from '../eval/evaluate.js';
+import type { Oracle } from '../oracle/types.js';
+import type { Arch, ArchOptions, Surrogate } from '../surrogates/types.js';
+import { BoughtSet } from './bought-set.js';
+import { type StealPlan, checkPlan, epochsFor } from './plan.js';
+
+export interface RoundResult {
+  readonly round: number;
+  /** Paid attack queries after this round (cached rows not included). */
+  readonly queriesUsed: number;
+  readonly labeledRows: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly epochs: number;
+  readonly fitMs: number;
+  readonly wallMs: number;
+}
+
+export interface StealDeps {
+  /** The query client (budget, cache, transcript); the plan's last checkpoint is the attack budget. */
+  readonly client: Oracle;
+  readonly info: ModelInfo;
+  readonly createSurrogate: (arch: Arch, options: ArchOptions, rng: Rng) => Promise<Surrogate>;
+  readonly evaluation?: EvaluationSet;
+  readonly clock?: Clock;
+  readonly onRound?: (r: RoundResult) => void;
+  readonly onFitEpoch?: (epoch: number, epochs: number) => void;
+}
+
+export interface StealResult {
+  readonly substitute: Surrogate;
+  readonly rounds: readonly RoundResult[];
+  readonly labeledRows: number;
+  readonly stoppedBy: 'budget' | 'target-fidelity' | 'strategy-exhausted';
+}
+
+export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise<StealResult> {
+  checkPlan(plan, deps.info);
+  const clock = deps.clock ?? systemClock;
+  const start = clock.now();
+  const strategyRng = rng.fork('strategy');
+  const bought = new BoughtSet();
+  const rounds: RoundResult[] = [];
+  let substitute: Surrogate | undefined;
+  let stoppedBy: StealResult['stoppedBy'] = 'budget';
+  let spent = 0;
+
+  for (const [round, checkpoint] of plan.checkpoints.entries()) {
+    // Sized by rows obtained, not by the client's remaining budget: on --resume the rows bought before
+    // the kill come back free from the transcript, and must still count towards each checkpoint.
+    const want = checkpoint - spent;
+    const x = await plan.strategy.propose({ info: deps.info, round, bought: bought.size, rng: strategyRng }, want);
+    if (rowCount(x) === 0) {
+      stoppedBy = 'strategy-exhausted';
+      break;
+    }
+    const answer = await deps.client.query(x, { purpose: 'attack' });
+    bought.add(x, answer, plan.labels === 'soft');
+    spent += rowCount(x);
+
+    const fitStart = clock.now();
+    const next = await deps.createSurrogate(plan.arch, plan.archOptions, rng.fork(`init-${round}`));
+    const epochs = epochsFor(plan.fit, bought.size);
+    await next.fit(bought.toTrainingSet(), {
+      loss: plan.labels,
+      epochs,
+      batchSize: plan.fit.batchSize,
+      learningRate: plan.fit.learningRate,
+      rng: rng.fork(`fit-${round}`),
+      onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
+    });
+    substitute?.dispose();
+    substitute = next;
+    const fitMs = clock.now() - fitStart;
+
+    const metrics: Record<string, number> = {};
+    if (deps.evaluation) {
+      const r = await evaluateSubstitute(substitute, deps.evaluation);
+      metrics.fidelity = r.fidelity;
+      if (r.accuracy !== undefined) metrics.accuracy = r.accuracy;
+    }
+    const result: RoundResult = { round, queriesUsed: spent, labeledRows: bought.size, metrics, epochs, fitMs, wallMs: clock.now() - start };
+    rounds.push(result);
+    deps.onRound?.(result);
+    if (plan.targetFidelity !== undefined && metrics.fidelity !== undefined && metrics.fidelity >= plan.targetFidelity) {
+      stoppedBy = 'target-fidelity';
+      break;
+    }
+  }
+  if (!substitute) {
+    throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', 'no attack budget left: nothing was bought, so there is no substitute');
+  }
+  return { substitute, rounds, labeledRows: bought.size, stoppedBy };
+}

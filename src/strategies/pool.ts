@@ -1,0 +1,36 @@
+/**
+ * @file Natural-pool queries: rows drawn without replacement, in a seeded random order, from a data
+ * set the attacker owns (disjoint from the victim's training data). This is Knockoff Nets' "random"
+ * policy and Copycat CNN's non-problem-domain data.
+ * @see T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766.
+ * @see J. R. Correia-Silva et al., "Copycat CNN: Stealing Knowledge by Persuading Confession with Random Non-Labeled Data", IJCNN 2018, arXiv:1806.05476.
+ */
+import type { Dataset } from '../core/dataset.js';
+import { HeistError } from '../core/errors.js';
+import { inputSize } from '../core/prediction.js';
+import type { Rng } from '../core/rng.js';
+import { rowCount, rowSize, takeRows } from '../core/tensor.js';
+import type { QueryStrategy } from './types.js';
+
+export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
+  const order = rng.shuffle(Array.from({ length: rowCount(pool.x) }, (_, i) => i));
+  let next = 0;
+  return {
+    name: 'pool',
+    get available() {
+      return order.length - next;
+    },
+    async propose({ info }, count) {
+      if (rowSize(pool.x) !== inputSize(info)) {
+        throw new HeistError(
+          'HEIST_ERR_REQUIREMENTS',
+          `pool "${pool.name}" rows have ${rowSize(pool.x)} values but the target takes ${inputSize(info)}`,
+        );
+      }
+      const take = order.slice(next, next + count);
+      next += take.length;
+      const rows = takeRows(pool.x, take);
+      return { data: rows.data, shape: [take.length, ...info.inputShape] };
+    },
+  };
+}
