@@ -1,0 +1,13 @@
+/**
+ * @file Default fit settings per substitute architecture (Adam). Every round retrains from scratch;
+ * small bought sets get extra epochs (minSteps) because a substitute fitted on 100 rows for a few
+ * steps has not converged. Tuned on the digits-mlp and mnist-cnn scenarios (see bench/).
+ */
+import type { Arch } from '../surrogates/types.js';
+import type { FitSettings } from './plan.js';
+
+export const fitDefaults: Readonly<Record<Arch, FitSettings>> = {
+  logreg: { epochs: 20, minSteps: 300, maxEpochs: 300, batchSize: 32, learningRate: 0.01 },
+  mlp: { epochs: 20, minSteps: 400, maxEpochs: 300, batchSize: 32, learningRate: 0.003 },
+  cnn: { epochs: 12, minSteps: 300, maxEpochs: 150, batchSize: 32, learningRate: 0.002 },
+};

@@ -1,0 +1,24 @@
+/** @file `heist serve`: put the gateway in front of one or more ONNX models. */
+import { Command } from 'commander';
+import { startGateway } from '../../runs/serve-run.js';
+import { port, positiveInt } from '../options.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve ONNX classifiers over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /healthz.')
+    .requiredOption('--model <file.onnx...>', 'model file(s) to serve (repeatable)')
+    .option('--port <n>', 'TCP port (0 = any free port)', port, 8080)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--max-batch <n>', 'largest batch one request may carry', positiveInt, 1024)
+    .option('--log', 'log every request (pino JSON lines on stdout)', false)
+    .action(async (o) => {
+      const gw = await startGateway({ models: o.model, port: o.port, host: o.host, maxBatch: o.maxBatch, logger: o.log });
+      process.stdout.write(`heist gateway on ${gw.url}\n${gw.modelNames.map((n) => `  ${gw.url}/v1/models/${n}`).join('\n')}\n`);
+      const stop = async (): Promise<void> => {
+        await gw.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}

@@ -1,0 +1,63 @@
+/** @file `heist steal`: flags -> runSteal(); a progress bar on a terminal, a line per round otherwise. */
+import { Command } from 'commander';
+import { runSteal } from '../../runs/steal-run.js';
+import { createProgress } from '../progress.js';
+import { fraction, header, intList, oneOf, positiveInt, positiveNumber, nonNegativeInt } from '../options.js';
+
+export function stealCommand(): Command {
+  return new Command('steal')
+    .description('Steal a model: buy answers from a target within a query budget, train a substitute, report fidelity and cost.')
+    .requiredOption('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
+    .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
+    .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
+    .option('--strategy <name>', 'query selection: random (uniform over the input domain) | pool (natural data)', oneOf(['random', 'pool'] as const))
+    .option('--pool <name>', 'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)')
+    .option('--eval <name>', 'held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool\'s scenario')
+    .option('--arch <arch>', 'substitute architecture: logreg | mlp | cnn (default: cnn for images, else mlp)', oneOf(['logreg', 'mlp', 'cnn'] as const))
+    .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
+    .option('--labels <kind>', 'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)', oneOf(['soft', 'hard'] as const))
+    .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
+    .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
+    .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
+    .option('--batch-size <n>', 'training batch size', positiveInt)
+    .option('--lr <rate>', 'Adam learning rate', positiveNumber)
+    .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
+    .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
+    .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
+    .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
+    .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false)
+    .action(async (o) => {
+      const progress = createProgress(process.stderr);
+      const record = await runSteal(
+        {
+          target: o.target,
+          budget: o.budget,
+          out: o.out,
+          strategy: o.strategy,
+          pool: o.pool,
+          eval: o.eval,
+          arch: o.arch,
+          hidden: o.hidden,
+          labels: o.labels,
+          targetFidelity: o.targetFidelity,
+          checkpoints: o.checkpoints,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.lr,
+          concurrency: o.concurrency,
+          pricePerQuery: o.price,
+          headers: o.header,
+          seed: o.seed,
+          resume: o.resume,
+        },
+        progress.hooks,
+      );
+      progress.stop();
+      const m = record.metrics;
+      process.stdout.write(
+        `fidelity ${m.fidelity?.toFixed(4) ?? 'n/a'}  accuracy ${m.accuracy?.toFixed(4) ?? 'n/a'}  ` +
+          `queries ${record.queries.used}/${record.queries.budget} (+${record.queries.eval} eval, ${record.queries.cached} cached)  ` +
+          `${(record.wallMs / 1000).toFixed(1)} s\nreport: ${o.out}/report.html\n`,
+      );
+    });
+}

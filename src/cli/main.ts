@@ -1,0 +1,32 @@
+/** @file The `heist` binary: registers the commands and maps errors to exit codes. Nothing else. */
+import { Command } from 'commander';
+import { HeistError } from '../core/errors.js';
+import { heistVersion } from '../runs/version.js';
+import { demoCommand } from './commands/demo.js';
+import { reportCommand } from './commands/report.js';
+import { serveCommand } from './commands/serve.js';
+import { stealCommand } from './commands/steal.js';
+import { trainCommand } from './commands/train.js';
+
+const program = new Command('heist')
+  .description('Model-extraction security: steal (red team), serve behind a defended gateway, and compare models.')
+  .version(heistVersion)
+  .showHelpAfterError('(run with --help for usage)');
+
+program.addCommand(demoCommand());
+program.addCommand(stealCommand());
+program.addCommand(trainCommand());
+program.addCommand(serveCommand());
+program.addCommand(reportCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof HeistError) {
+    process.stderr.write(`heist: ${e.code}: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`heist: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * @file The settings of one `heist steal` run, validated once (zod). The CLI maps flags onto this;
+ * library users build it directly.
+ */
+import { z } from 'zod';
+import { HeistError } from '../core/errors.js';
+
+export const stealConfigSchema = z
+  .object({
+    target: z.string().min(1),
+    budget: z.number().int().positive(),
+    strategy: z.enum(['random', 'pool']).optional(),
+    pool: z.string().min(1).optional(),
+    eval: z.string().min(1).optional(),
+    arch: z.enum(['logreg', 'mlp', 'cnn']).optional(),
+    hidden: z.array(z.number().int().positive()).optional(),
+    labels: z.enum(['soft', 'hard']).optional(),
+    targetFidelity: z.number().gt(0).max(1).optional(),
+    checkpoints: z.array(z.number().int().positive()).optional(),
+    epochs: z.number().int().positive().optional(),
+    batchSize: z.number().int().positive().optional(),
+    learningRate: z.number().positive().optional(),
+    seed: z.number().int().nonnegative().default(0),
+    concurrency: z.number().int().positive().max(64).default(4),
+    pricePerQuery: z.number().nonnegative().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    resume: z.boolean().default(false),
+    out: z.string().min(1),
+  })
+  .strict();
+
+export type StealConfig = z.output<typeof stealConfigSchema>;
+export type StealConfigInput = z.input<typeof stealConfigSchema>;
+
+export function parseStealConfig(input: unknown): StealConfig {
+  const res = stealConfigSchema.safeParse(input);
+  if (!res.success) {
+    const issue = res.error.issues[0];
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid steal settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+      details: res.error.issues,
+    });
+  }
+  return res.data;
+}

@@ -1,0 +1,162 @@
+/**
+ * @file `heist steal` as a function: resolve the target, build the paid query client (budget,
+ * cache, durable transcript), buy evaluation labels, run the steal loop, export the substitute as
+ * ONNX, and write run.json and report.html. The CLI only parses flags and picks the reporter.
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HeistError } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
+import { type Clock, systemClock } from '../core/types.js';
+import { defaultCheckpoints, type StealPlan } from '../attacks/plan.js';
+import { fitDefaults } from '../attacks/fit-defaults.js';
+import { type RoundResult, steal } from '../attacks/steal.js';
+import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
+import { createQueryClient } from '../query/client.js';
+import { poolStrategy, randomStrategy } from '../strategies/index.js';
+import { createSurrogate } from '../surrogates/index.js';
+import { networkToOnnx } from '../backends/onnx-writer.js';
+import { renderHtmlReport } from '../report/reporters/html.js';
+import { type RunRecord, RUN_SCHEMA, writeRunRecord } from '../report/run-record.js';
+import { scenarios } from '../datasets/scenarios.js';
+import { resolveEval, resolvePool } from './data-sources.js';
+import { type StealConfig, parseStealConfig } from './steal-config.js';
+import { resolveTarget } from './target.js';
+import { heistVersion } from './version.js';
+
+export interface StealRunHooks {
+  readonly onStart?: (info: { budget: number; checkpoints: readonly number[] }) => void;
+  readonly onRound?: (r: RoundResult) => void;
+  readonly onFitEpoch?: (epoch: number, epochs: number) => void;
+  readonly clock?: Clock;
+  /** Override fetch (tests route HTTP through fastify inject). */
+  readonly fetch?: typeof fetch;
+}
+
+const CONFIG_FILE = 'steal-config.json';
+const TRANSCRIPT_FILE = 'transcript.jsonl';
+const SUBSTITUTE_FILE = 'substitute.onnx';
+
+/** Settings that must match for --resume (out and resume themselves may differ). */
+function resumeKey(c: StealConfig): string {
+  const { resume: _r, out: _o, concurrency: _c, ...rest } = c;
+  return JSON.stringify(rest);
+}
+
+function checkResume(c: StealConfig, outDir: string): void {
+  const saved = join(outDir, CONFIG_FILE);
+  const transcript = join(outDir, TRANSCRIPT_FILE);
+  if (c.resume) {
+    if (!existsSync(saved)) throw new HeistError('HEIST_ERR_RESUME', `--resume: ${saved} does not exist; nothing to resume`);
+    const before = JSON.parse(readFileSync(saved, 'utf8')) as StealConfig;
+    if (resumeKey(before) !== resumeKey(c)) {
+      throw new HeistError('HEIST_ERR_RESUME', `--resume: the settings differ from the interrupted run's (${saved}); resume with the same flags`);
+    }
+  } else if (existsSync(transcript)) {
+    throw new HeistError('HEIST_ERR_RESUME', `${transcript} exists: pass --resume to continue that run, or choose another --out`);
+  }
+}
+
+export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promise<RunRecord> {
+  const config = parseStealConfig(input);
+  const clock = hooks.clock ?? systemClock;
+  const startedAt = new Date(clock.now());
+  const outDir = resolve(config.out);
+  mkdirSync(outDir, { recursive: true });
+  checkResume(config, outDir);
+
+  const target = await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch });
+  const info = target.oracle.info;
+  const strategyName = config.strategy ?? (config.pool ? 'pool' : 'random');
+  if (strategyName === 'pool' && !config.pool) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--strategy pool needs --pool <scenario|dataset>');
+  const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
+  const arch = config.arch ?? (info.inputShape.length === 3 ? 'cnn' : 'mlp');
+  const labels = config.labels ?? (info.output === 'label' ? 'hard' : 'soft');
+  const rng = createRng(config.seed);
+  const fit = {
+    ...fitDefaults[arch],
+    ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+    ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
+    ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}),
+  };
+  const checkpoints = config.checkpoints ?? defaultCheckpoints(config.budget);
+  if (checkpoints[checkpoints.length - 1] !== config.budget) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the last checkpoint (${checkpoints[checkpoints.length - 1]}) must equal the budget (${config.budget})`);
+  }
+  const plan: StealPlan = {
+    strategy: strategyName === 'pool' ? poolStrategy(resolvePool(config.pool!), rng.fork('pool')) : randomStrategy(),
+    arch,
+    archOptions: { inputShape: info.inputShape, classes: info.classes, hidden: config.hidden },
+    labels,
+    fit,
+    checkpoints,
+    targetFidelity: config.targetFidelity,
+  };
+  const evalData = evalName ? resolveEval(evalName) : undefined;
+  if (config.targetFidelity !== undefined && !evalData) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>');
+  }
+
+  writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  const client = await createQueryClient(target.oracle, {
+    budget: { attack: config.budget, eval: evalData ? evalData.x.shape[0] : 0 },
+    transcriptPath: join(outDir, TRANSCRIPT_FILE),
+    resume: config.resume,
+    concurrency: config.concurrency,
+  });
+  try {
+    hooks.onStart?.({ budget: config.budget, checkpoints });
+    let evaluation: EvaluationSet | undefined;
+    if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
+    const result = await steal(
+      plan,
+      { client, info, createSurrogate, evaluation, clock, onRound: hooks.onRound, onFitEpoch: hooks.onFitEpoch },
+      rng,
+    );
+    const spec = result.substitute.toSpec();
+    writeFileSync(
+      join(outDir, SUBSTITUTE_FILE),
+      networkToOnnx(spec, { name: `substitute-of-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined }),
+    );
+    result.substitute.dispose();
+    const last = result.rounds[result.rounds.length - 1];
+    const finishedAt = new Date(clock.now());
+    const used = client.spentByPurpose.attack;
+    const evalSpent = client.spentByPurpose.eval;
+    const scenario = evalName && evalName in scenarios ? scenarios[evalName] : undefined;
+    const refKey = labels === 'soft' ? 'knockoff-random-probs' : 'copycat-labels';
+    const reference = scenario?.reference[refKey];
+    const record: RunRecord = {
+      schema: RUN_SCHEMA,
+      id: `steal-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`,
+      kind: 'steal',
+      heistVersion,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      wallMs: finishedAt.getTime() - startedAt.getTime(),
+      seed: config.seed,
+      config: { ...config, strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit, headers: undefined },
+      target: {
+        ...(target.kind === 'url' ? { url: target.location } : { file: target.location }),
+        model: info.name,
+        inputShape: [...info.inputShape],
+        classes: info.classes,
+        output: info.output,
+      },
+      queries: { budget: config.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
+      rounds: result.rounds.map((r) => ({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs })),
+      metrics: { ...last.metrics },
+      artifacts: { substitute: SUBSTITUTE_FILE, transcript: TRANSCRIPT_FILE, report: 'report.html' },
+      references: reference
+        ? [{ name: `ART 1.20.1 ${labels === 'soft' ? 'Knockoff random (probabilities)' : 'Copycat CNN (labels)'}`, metric: 'fidelity', points: Object.entries(reference).map(([q, v]) => ({ queries: Number(q), value: v })) }]
+        : undefined,
+      notes: [`stopped by ${result.stoppedBy}`],
+    };
+    await writeRunRecord(outDir, record);
+    writeFileSync(join(outDir, 'report.html'), await renderHtmlReport(record));
+    return record;
+  } finally {
+    await client.close();
+    await target.oracle.close?.();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * @file Resolves a --target argument to an Oracle: an http(s) URL goes through the wire format's
+ * HTTP oracle; a path to an .onnx file is loaded locally with onnxruntime and queried in-process.
+ */
+import { existsSync } from 'node:fs';
+import { HeistError } from '../core/errors.js';
+import { loadOnnxModel } from '../models/onnx-model.js';
+import { httpOracle } from '../oracle/http.js';
+import { localOracle } from '../oracle/local.js';
+import type { Oracle } from '../oracle/types.js';
+
+export interface ResolvedTarget {
+  readonly oracle: Oracle;
+  readonly kind: 'url' | 'file';
+  readonly location: string;
+}
+
+export interface TargetOptions {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly fetch?: typeof fetch;
+}
+
+export async function resolveTarget(target: string, options: TargetOptions = {}): Promise<ResolvedTarget> {
+  if (/^https?:\/\//i.test(target)) {
+    const oracle = await httpOracle(target, { headers: options.headers, fetch: options.fetch });
+    return { oracle, kind: 'url', location: target };
+  }
+  if (!existsSync(target)) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `--target "${target}" is neither an http(s) URL nor an existing model file`);
+  }
+  const model = await loadOnnxModel(target);
+  const oracle: Oracle = { ...localOracle(model), close: () => model.close() };
+  return { oracle, kind: 'file', location: target };
+}

@@ -1,0 +1,95 @@
+/**
+ * @file `heist train` as a function: train a victim on a scenario's victim split (or a data set's
+ * default split), report its held-out accuracy, write it as ONNX, and check that onnxruntime gives
+ * the same probabilities as the trained TF.js model (max abs difference).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Dataset, subset } from '../core/dataset.js';
+import { HeistError } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
+import { fitDefaults } from '../attacks/fit-defaults.js';
+import { accuracy } from '../eval/metrics.js';
+import { loadDataset } from '../datasets/registry.js';
+import { loadScenarioData, scenarios } from '../datasets/scenarios.js';
+import { stratifiedSplit } from '../datasets/splits.js';
+import { networkToOnnx } from '../backends/onnx-writer.js';
+import { loadOnnxModel } from '../models/onnx-model.js';
+import { createSurrogate } from '../surrogates/index.js';
+import type { Arch } from '../surrogates/types.js';
+
+export interface TrainOptions {
+  readonly scenario?: string;
+  readonly dataset?: string;
+  readonly arch?: Arch;
+  readonly hidden?: readonly number[];
+  readonly epochs?: number;
+  readonly seed?: number;
+  readonly out: string;
+  readonly onEpoch?: (epoch: number, epochs: number, loss: number) => void;
+}
+
+export interface TrainResult {
+  readonly name: string;
+  readonly arch: Arch;
+  readonly trainRows: number;
+  readonly testRows: number;
+  readonly testAccuracy: number;
+  /** Largest |p_onnxruntime - p_tfjs| over the test rows. */
+  readonly onnxMaxAbsDiff: number;
+  readonly out: string;
+  readonly wallMs: number;
+}
+
+/** Victim training epochs per arch (fixed, so the shipped victims rebuild identically). */
+const victimEpochs: Readonly<Record<Arch, number>> = { logreg: 200, mlp: 150, cnn: 12 };
+
+function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch; hidden?: readonly number[] } {
+  if (opts.scenario) {
+    const s = scenarios[opts.scenario];
+    if (!s) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown scenario "${opts.scenario}"; known: ${Object.keys(scenarios).join(', ')}`);
+    const d = loadScenarioData(s.name);
+    return { name: s.name, train: d.victimTrain, test: d.evaluation, arch: opts.arch ?? s.victimArch, hidden: opts.hidden ?? s.hidden };
+  }
+  if (!opts.dataset) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'heist train needs --scenario <name> or --dataset <name> --arch <arch>');
+  if (!opts.arch) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--dataset needs --arch logreg|mlp|cnn');
+  const ds = loadDataset(opts.dataset);
+  const n = ds.x.shape[0];
+  // Default split for a bare data set: half victim training, a quarter pool, a quarter evaluation.
+  const victim = Math.floor(n / 2);
+  const pool = Math.floor(n / 4);
+  const split = stratifiedSplit(ds.y!, { victim, pool, eval: n - victim - pool }, 0);
+  return { name: `${opts.dataset}-${opts.arch}`, train: subset(ds, split.victim), test: subset(ds, split.eval), arch: opts.arch, hidden: opts.hidden };
+}
+
+export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
+  const start = Date.now();
+  const { name, train, test, arch, hidden } = splitFor(opts);
+  if (arch === 'cnn' && train.x.shape.length !== 4) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `--arch cnn needs image data; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`);
+  }
+  const rng = createRng(opts.seed ?? 0);
+  const inputShape = train.x.shape.slice(1);
+  const model = await createSurrogate(arch, { inputShape, classes: train.classes, hidden }, rng.fork('init'));
+  const fit = fitDefaults[arch];
+  const epochs = opts.epochs ?? victimEpochs[arch];
+  await model.fit(
+    { x: train.x, labels: train.y! },
+    { loss: 'hard', epochs, batchSize: fit.batchSize, learningRate: fit.learningRate, rng: rng.fork('fit'), onEpoch: opts.onEpoch ? (e, l) => opts.onEpoch!(e, epochs, l) : undefined },
+  );
+  const tfPred = await model.predict(test.x);
+  const testAccuracy = accuracy(test.y!, tfPred.labels);
+  const bytes = networkToOnnx(model.toSpec(), { name, domain: { min: 0, max: 1 }, classNames: train.classNames ? [...train.classNames] : undefined });
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, bytes);
+  model.dispose();
+
+  const onnx = await loadOnnxModel(opts.out);
+  const ortPred = await onnx.predict(test.x);
+  await onnx.close();
+  let maxDiff = 0;
+  const a = tfPred.scores!.data;
+  const b = ortPred.scores!.data;
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+  return { name, arch, trainRows: train.x.shape[0], testRows: test.x.shape[0], testAccuracy, onnxMaxAbsDiff: maxDiff, out: opts.out, wallMs: Date.now() - start };
+}
