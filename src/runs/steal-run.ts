@@ -10,14 +10,16 @@ import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { defaultCheckpoints, type StealPlan } from '../attacks/plan.js';
 import { fitDefaults } from '../attacks/fit-defaults.js';
-import { type RoundResult, steal } from '../attacks/steal.js';
+import { steal } from '../attacks/steal.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
 import { createQueryClient } from '../query/client.js';
 import { poolStrategy, randomStrategy } from '../strategies/index.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
-import { renderHtmlReport } from '../report/reporters/html.js';
-import { type RunRecord, RUN_SCHEMA, writeRunRecord } from '../report/run-record.js';
+import { createHtmlReporter } from '../report/reporters/html.js';
+import { createJsonReporter } from '../report/reporters/json.js';
+import { type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
+import type { Reporter } from '../report/types.js';
 import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
@@ -25,9 +27,8 @@ import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
 export interface StealRunHooks {
-  readonly onStart?: (info: { budget: number; checkpoints: readonly number[] }) => void;
-  readonly onRound?: (r: RoundResult) => void;
-  readonly onFitEpoch?: (epoch: number, epochs: number) => void;
+  /** Live reporters (e.g. terminal); run.json and report.html are always written. */
+  readonly reporters?: readonly Reporter[];
   readonly clock?: Clock;
   /** Override fetch (tests route HTTP through fastify inject). */
   readonly fetch?: typeof fetch;
@@ -105,12 +106,24 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     concurrency: config.concurrency,
   });
   try {
-    hooks.onStart?.({ budget: config.budget, checkpoints });
+    const reporters = [...(hooks.reporters ?? []), createJsonReporter(), createHtmlReporter()];
+    const id = `steal-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`;
+    const recordConfig = { ...config, strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit, headers: undefined };
+    for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
     if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
     const result = await steal(
       plan,
-      { client, info, createSurrogate, evaluation, clock, onRound: hooks.onRound, onFitEpoch: hooks.onFitEpoch },
+      {
+        client,
+        info,
+        createSurrogate,
+        evaluation,
+        clock,
+        onRound: (r) => {
+          for (const rep of reporters) void rep.onRound?.({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs });
+        },
+      },
       rng,
     );
     const spec = result.substitute.toSpec();
@@ -128,14 +141,14 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const reference = scenario?.reference[refKey];
     const record: RunRecord = {
       schema: RUN_SCHEMA,
-      id: `steal-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`,
+      id,
       kind: 'steal',
       heistVersion,
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       wallMs: finishedAt.getTime() - startedAt.getTime(),
       seed: config.seed,
-      config: { ...config, strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit, headers: undefined },
+      config: recordConfig,
       target: {
         ...(target.kind === 'url' ? { url: target.location } : { file: target.location }),
         model: info.name,
@@ -152,8 +165,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         : undefined,
       notes: [`stopped by ${result.stoppedBy}`],
     };
-    await writeRunRecord(outDir, record);
-    writeFileSync(join(outDir, 'report.html'), await renderHtmlReport(record));
+    for (const r of reporters) await r.onEnd(record, outDir);
     return record;
   } finally {
     await client.close();

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { modelsDir } from '../../datasets/paths.js';
 import { startGateway } from '../../runs/serve-run.js';
 import { runSteal } from '../../runs/steal-run.js';
-import { createProgress } from '../progress.js';
+import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { oneOf, positiveInt } from '../options.js';
 
 export function demoCommand(): Command {
@@ -22,9 +22,9 @@ export function demoCommand(): Command {
       try {
         const target = `${gw.url}/v1/models/${gw.modelNames[0]}`;
         process.stdout.write(`gateway: ${target}\nstealing with ${o.budget} queries from the ${o.scenario} attacker pool...\n`);
-        const progress = createProgress(process.stderr);
-        const rec = await runSteal({ target, budget: o.budget, pool: o.scenario, out: o.out, seed: 0 }, progress.hooks);
-        progress.stop();
+        const rec = await runSteal({ target, budget: o.budget, pool: o.scenario, out: o.out, seed: 0 }, {
+          reporters: [createTerminalReporter({ stream: process.stderr })],
+        });
         for (const r of rec.rounds) {
           process.stdout.write(`  ${String(r.queriesUsed).padStart(6)} queries: fidelity ${r.metrics.fidelity?.toFixed(4)}  accuracy ${r.metrics.accuracy?.toFixed(4)}\n`);
         }

@@ -1,7 +1,7 @@
 /** @file `heist steal`: flags -> runSteal(); a progress bar on a terminal, a line per round otherwise. */
 import { Command } from 'commander';
 import { runSteal } from '../../runs/steal-run.js';
-import { createProgress } from '../progress.js';
+import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { fraction, header, intList, oneOf, positiveInt, positiveNumber, nonNegativeInt } from '../options.js';
 
 export function stealCommand(): Command {
@@ -27,7 +27,6 @@ export function stealCommand(): Command {
     .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
     .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false)
     .action(async (o) => {
-      const progress = createProgress(process.stderr);
       const record = await runSteal(
         {
           target: o.target,
@@ -50,9 +49,8 @@ export function stealCommand(): Command {
           seed: o.seed,
           resume: o.resume,
         },
-        progress.hooks,
+        { reporters: [createTerminalReporter({ stream: process.stderr })] },
       );
-      progress.stop();
       const m = record.metrics;
       process.stdout.write(
         `fidelity ${m.fidelity?.toFixed(4) ?? 'n/a'}  accuracy ${m.accuracy?.toFixed(4) ?? 'n/a'}  ` +
