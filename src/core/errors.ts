@@ -16,6 +16,7 @@ export const errorCatalog = {
   HEIST_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed on this route' },
   HEIST_ERR_RATE_LIMITED: { status: 429, summary: 'too many requests' },
   HEIST_ERR_UNAUTHORIZED: { status: 401, summary: 'missing or invalid API key' },
+  HEIST_ERR_FORBIDDEN: { status: 403, summary: 'a defense refused to answer this query' },
   HEIST_ERR_BUDGET_EXHAUSTED: { status: undefined, summary: 'the query budget is spent' },
   HEIST_ERR_UPSTREAM: { status: 502, summary: 'the target answered with an error or an unreadable body' },
   HEIST_ERR_BAD_CONFIG: { status: undefined, summary: 'invalid configuration or command-line flags' },

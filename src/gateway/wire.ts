@@ -1,0 +1,132 @@
+/**
+ * @file The heist-v1 wire format, server side. Request: {"inputs": number[][], "output"?: "label" |
+ * "probabilities"}; no other fields (unknown fields are rejected, 400 HEIST_ERR_BAD_BODY, so typos
+ * like "input" never pass silently). Response: {"model", "predictions": [{"label", "probabilities"?}]}
+ * ("logits" instead of "probabilities" for a logits model). Decoding is one pass into one Float32Array.
+ */
+import { HeistError } from '../core/errors.js';
+import type { InputDomain, ModelInfo, OutputKind, Prediction } from '../core/prediction.js';
+import type { Tensor } from '../core/tensor.js';
+import type { RequestedOutput } from '../defenses/types.js';
+
+export interface PredictRequest {
+  readonly x: Tensor;
+  readonly requested: RequestedOutput;
+}
+
+export interface WirePrediction {
+  label: number;
+  probabilities?: number[];
+  logits?: number[];
+}
+
+export interface PredictResponse {
+  model: string;
+  predictions: WirePrediction[];
+}
+
+export interface ModelDescription {
+  name: string;
+  inputShape: number[];
+  inputSize: number;
+  classes: number;
+  classNames?: string[];
+  /** What this gateway serves (label when the model or a defense drops scores). */
+  output: OutputKind;
+  domain: InputDomain;
+  maxBatch: number;
+}
+
+/** What decode needs to know about a served model (computed once at startup). */
+export interface DecodeTarget {
+  readonly info: ModelInfo;
+  readonly inputSize: number;
+  readonly servedOutput: OutputKind;
+  readonly maxBatch: number;
+}
+
+const bad = (message: string): HeistError => new HeistError('HEIST_ERR_BAD_BODY', message);
+
+function decodeOutput(v: unknown, served: OutputKind): RequestedOutput {
+  if (v === undefined || v === 'label') return v === 'label' ? 'label' : 'model';
+  if (v === 'probabilities') {
+    if (served === 'label') throw bad('this model serves labels only; "output": "probabilities" is not available');
+    return 'model';
+  }
+  throw bad('"output" must be "label" or "probabilities"');
+}
+
+/** Validates a parsed JSON body; throws HeistError with a 4xx code on any bad input. */
+export function decodePredictRequest(body: unknown, target: DecodeTarget): PredictRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw bad('the body must be a JSON object like {"inputs": [[...], ...]}');
+  }
+  const obj = body as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (key !== 'inputs' && key !== 'output') throw bad(`unknown field "${key.slice(0, 40)}"; allowed: inputs, output`);
+  }
+  const inputs = obj.inputs;
+  if (inputs === undefined) throw bad('missing field "inputs"');
+  if (!Array.isArray(inputs)) throw bad('"inputs" must be an array of rows');
+  const requested = decodeOutput(obj.output, target.servedOutput);
+  const n = inputs.length;
+  if (n === 0) throw new HeistError('HEIST_ERR_EMPTY_BATCH', '"inputs" has no rows');
+  if (n > target.maxBatch) {
+    throw new HeistError('HEIST_ERR_BATCH_TOO_LARGE', `the batch has ${n} rows; this server allows at most ${target.maxBatch}`);
+  }
+  const d = target.inputSize;
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const row: unknown = inputs[i];
+    if (!Array.isArray(row)) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}] is not an array; each row must be an array of ${d} numbers`);
+    if (row.length !== d) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}] has ${row.length} values; rows must have ${d} (flattened [${target.info.inputShape.join(', ')}])`);
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const v: unknown = row[j];
+      if (typeof v !== 'number') {
+        if (Array.isArray(v)) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}][${j}] is an array; rows must be flat`);
+        throw new HeistError('HEIST_ERR_NOT_FINITE', `inputs[${i}][${j}] is ${v === null ? 'null' : typeof v}, not a number`);
+      }
+      data[o + j] = v;
+      // Read back: catches Infinity (e.g. 1e999) and finite doubles that overflow float32.
+      const f = data[o + j];
+      if (f - f !== 0) throw new HeistError('HEIST_ERR_NOT_FINITE', `inputs[${i}][${j}] is not finite (as float32)`);
+    }
+  }
+  return { x: { data, shape: [n, ...target.info.inputShape] }, requested };
+}
+
+function toNumbers(a: Float32Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i];
+  return out;
+}
+
+export function encodePredictResponse(model: string, p: Prediction): PredictResponse {
+  const n = p.labels.length;
+  const predictions = new Array<WirePrediction>(n);
+  const scores = p.kind === 'label' ? undefined : p.scores;
+  const key = p.kind === 'logits' ? 'logits' : 'probabilities';
+  const k = scores ? scores.data.length / n : 0;
+  for (let i = 0; i < n; i++) {
+    const w: WirePrediction = { label: p.labels[i] };
+    if (scores) w[key] = toNumbers(scores.data.subarray(i * k, (i + 1) * k));
+    predictions[i] = w;
+  }
+  return { model, predictions };
+}
+
+export function describeModel(name: string, target: DecodeTarget): ModelDescription {
+  const { info } = target;
+  const d: ModelDescription = {
+    name,
+    inputShape: [...info.inputShape],
+    inputSize: target.inputSize,
+    classes: info.classes,
+    output: target.servedOutput,
+    domain: { min: info.domain.min, max: info.domain.max },
+    maxBatch: target.maxBatch,
+  };
+  if (info.classNames) d.classNames = [...info.classNames];
+  return d;
+}
