@@ -5,7 +5,11 @@
 import { basename, extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { HeistError } from '../core/errors.js';
+import { systemClock, silentLogger, type Logger } from '../core/types.js';
+import { auditLog } from '../defenses/audit-log.js';
+import { createPipeline } from '../defenses/pipeline.js';
 import { buildGateway } from '../gateway/server.js';
+import { openAuditStore, type AuditStore } from '../store/index.js';
 import { loadOnnxModel } from '../models/onnx-model.js';
 
 export interface ServeOptions {
@@ -14,6 +18,9 @@ export interface ServeOptions {
   readonly host?: string;
   readonly maxBatch?: number;
   readonly logger?: boolean;
+  /** Audit log URL, e.g. sqlite://runs/audit.db: every answered or refused row is recorded. */
+  readonly audit?: string;
+  readonly log?: Logger;
 }
 
 export interface RunningGateway {
@@ -21,6 +28,7 @@ export interface RunningGateway {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
   readonly modelNames: readonly string[];
+  readonly auditStore?: AuditStore;
   close(): Promise<void>;
 }
 
@@ -36,15 +44,25 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
   const names = loaded.map((m) => m.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new HeistError('HEIST_ERR_BAD_CONFIG', `two models are named "${dup}"`);
-  const app = await buildGateway({ models: loaded, maxBatch: opts.maxBatch, logger: opts.logger ?? false });
+  const store = opts.audit ? openAuditStore(opts.audit) : undefined;
+  const deps = { clock: systemClock, log: opts.log ?? silentLogger };
+  const spillPath = opts.audit ? `${opts.audit.replace(/^[a-z]+:\/\//i, '')}.spill.jsonl` : '';
+  const models = loaded.map((m) => ({
+    ...m,
+    // Each model gets its own pipeline instance; the store is shared.
+    pipeline: store ? createPipeline([auditLog({ store, spillPath }, deps)], { log: deps.log }) : undefined,
+  }));
+  const app = buildGateway({ models, maxBatch: opts.maxBatch, logger: opts.logger ?? false });
   const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
   return {
     app,
     url: address.replace('[::1]', '127.0.0.1'),
     modelNames: names,
+    auditStore: store,
     close: async () => {
       await app.close();
       for (const m of loaded) await m.predictor.close();
+      store?.close();
     },
   };
 }

@@ -3,6 +3,7 @@
  * loopback port, steals it over HTTP with the attacker's natural pool, prints fidelity and where
  * the report is, and stops the gateway.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { modelsDir } from '../../datasets/paths.js';
@@ -13,12 +14,15 @@ import { oneOf, positiveInt } from '../options.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Serve a shipped victim on localhost and steal it over HTTP (a few minutes on 2 cores).')
+    .description('Serve a shipped victim on localhost (SQLite audit log) and steal it over HTTP (a few minutes on 2 cores).')
     .option('--scenario <name>', 'victim and data: mnist-cnn | digits-mlp', oneOf(['mnist-cnn', 'digits-mlp'] as const), 'mnist-cnn')
     .option('--budget <n>', 'paid queries', positiveInt, 1000)
     .option('--out <dir>', 'output folder', 'runs/demo')
     .action(async (o) => {
-      const gw = await startGateway({ models: [join(modelsDir, `${o.scenario}.onnx`)], port: 0 });
+      const audit = join(o.out, 'audit.db');
+      // A demo always starts fresh: drop the previous demo's transcript and audit log (only those files).
+      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm']) rmSync(join(o.out, f), { force: true });
+      const gw = await startGateway({ models: [join(modelsDir, `${o.scenario}.onnx`)], port: 0, audit: `sqlite://${audit}` });
       try {
         const target = `${gw.url}/v1/models/${gw.modelNames[0]}`;
         process.stdout.write(`gateway: ${target}\nstealing with ${o.budget} queries from the ${o.scenario} attacker pool...\n`);
@@ -30,6 +34,7 @@ export function demoCommand(): Command {
         }
         process.stdout.write(
           `fidelity ${rec.metrics.fidelity?.toFixed(4)} with ${rec.queries.used} queries (+${rec.queries.eval} for evaluation) in ${(rec.wallMs / 1000).toFixed(1)} s\n` +
+            `gateway audit log: ${gw.auditStore!.count()} rows in ${audit} (paid queries: ${rec.queries.total})\n` +
             `report: ${join(o.out, 'report.html')}\n`,
         );
       } finally {

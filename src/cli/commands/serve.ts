@@ -10,9 +10,10 @@ export function serveCommand(): Command {
     .option('--port <n>', 'TCP port (0 = any free port)', port, 8080)
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--max-batch <n>', 'largest batch one request may carry', positiveInt, 1024)
+    .option('--audit <url>', 'query audit log, e.g. sqlite://runs/audit.db (every row answered or refused)')
     .option('--log', 'log every request (pino JSON lines on stdout)', false)
     .action(async (o) => {
-      const gw = await startGateway({ models: o.model, port: o.port, host: o.host, maxBatch: o.maxBatch, logger: o.log });
+      const gw = await startGateway({ models: o.model, port: o.port, host: o.host, maxBatch: o.maxBatch, logger: o.log, audit: o.audit });
       process.stdout.write(`heist gateway on ${gw.url}\n${gw.modelNames.map((n) => `  ${gw.url}/v1/models/${n}`).join('\n')}\n`);
       const stop = async (): Promise<void> => {
         await gw.close();
