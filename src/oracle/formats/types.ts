@@ -1,0 +1,45 @@
+/**
+ * @file Wire formats: how one target API spells "describe the model", "predict these rows" and
+ * "that failed". A format only builds URLs and bodies and decodes answers; http.ts does the fetching.
+ * Add one: a file here named after the format, plus one line in index.ts.
+ */
+import type { ModelInfo, Prediction } from '../../core/prediction.js';
+import type { Tensor } from '../../core/tensor.js';
+
+/** Where a model lives: the server's base URL and the model's name (absent: ask the server). */
+export interface Target {
+  readonly base: string;
+  readonly model?: string;
+}
+
+/** What the info endpoint declares, beyond ModelInfo: the largest batch the server accepts. */
+export interface RemoteModelInfo extends ModelInfo {
+  readonly maxBatch?: number;
+}
+
+/** A decoded error body. */
+export interface WireError {
+  readonly code?: string;
+  readonly message?: string;
+}
+
+export interface WireFormat {
+  readonly name: string;
+  /** Splits a user-supplied URL into base + model name. */
+  parseTarget(url: string): Target;
+  /** GET this URL to list the served models (absent: the format cannot list). */
+  listUrl?(base: string): string;
+  /** Model names out of the list answer. Throws HeistError('HEIST_ERR_UPSTREAM') when unreadable. */
+  decodeList?(body: unknown): string[];
+  /** GET this URL to read the model's info. */
+  infoUrl(target: Required<Target>): string;
+  decodeInfo(body: unknown): RemoteModelInfo;
+  /** POST this URL with encodePredict's body to buy answers. */
+  predictUrl(target: Required<Target>): string;
+  /** JSON body text for x, whose rows are flattened. */
+  encodePredict(x: Tensor, info: ModelInfo): string;
+  /** One answer per row of the request; throws HeistError('HEIST_ERR_UPSTREAM') on a malformed body. */
+  decodePredict(body: unknown, rows: number, info: ModelInfo): Prediction;
+  /** The code and message of an error body, when it has that shape. */
+  decodeError(body: unknown): WireError | undefined;
+}
