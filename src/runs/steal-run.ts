@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
-import { defaultCheckpoints, type StealPlan } from '../attacks/plan.js';
+import { checkPlan, defaultCheckpoints, type StealPlan } from '../attacks/plan.js';
 import { fitDefaults } from '../attacks/fit-defaults.js';
 import { steal } from '../attacks/steal.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
@@ -98,6 +98,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     throw new HeistError('HEIST_ERR_BAD_CONFIG', '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>');
   }
 
+  checkPlan(plan, info); // before the first paid query, evaluation labels included
   writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   const client = await createQueryClient(target.oracle, {
     budget: { attack: config.budget, eval: evalData ? evalData.x.shape[0] : 0 },

@@ -42,7 +42,7 @@ export interface TrainResult {
 }
 
 /** Victim training epochs per arch (fixed, so the shipped victims rebuild identically). */
-const victimEpochs: Readonly<Record<Arch, number>> = { logreg: 200, mlp: 150, cnn: 12 };
+const victimEpochs: Readonly<Record<Arch, number>> = { logreg: 400, mlp: 40, cnn: 12 };
 
 function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch; hidden?: readonly number[] } {
   if (opts.scenario) {
