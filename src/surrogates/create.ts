@@ -1,0 +1,177 @@
+/**
+ * @file The one Surrogate implementation every arch shares: a NetworkSpec-shaped network trained
+ * by the tfjs engine (backends/tfjs.ts). Arch files only describe layers; this file draws the
+ * initial weights (He-uniform before ReLU, Glorot-uniform otherwise, zero biases) from a seeded Rng.
+ */
+import { HeistError } from '../core/errors.js';
+import { type InputDomain, type ModelInfo, type Prediction, inputSize, probsPrediction } from '../core/prediction.js';
+import { type Rng, createRng } from '../core/rng.js';
+import { type Tensor, rowCount, rowSize, tensor } from '../core/tensor.js';
+import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
+import { TfNet, initTfjs } from '../backends/tfjs.js';
+import type { Arch, ArchOptions, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
+
+/** Optional extras a caller may add to ArchOptions (the ModelInfo name and input domain). */
+export interface SurrogateExtras {
+  readonly name?: string;
+  readonly domain?: InputDomain;
+}
+
+/** Returns a copy of `spec` with fresh weights drawn from `rng` (layer order is the draw order). */
+export function initWeights(spec: NetworkSpec, rng: Rng): NetworkSpec {
+  const layers = spec.layers.map((l, i): LayerSpec => {
+    if (l.type !== 'dense' && l.type !== 'conv2d') return l;
+    const area = l.type === 'conv2d' ? l.kernelSize[0] * l.kernelSize[1] : 1;
+    const fanIn = l.type === 'conv2d' ? area * l.inChannels : l.inputs;
+    const fanOut = l.type === 'conv2d' ? area * l.filters : l.units;
+    const relu = spec.layers[i + 1]?.type === 'relu';
+    const limit = relu ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    const kernel = new Float32Array(l.kernel.length);
+    for (let k = 0; k < kernel.length; k++) kernel[k] = rng.uniform(-limit, limit);
+    return { ...l, kernel, bias: new Float32Array(l.bias.length) };
+  });
+  return { ...spec, layers };
+}
+
+/** A dense layer with zero weights (a template for initWeights). */
+export function denseTemplate(inputs: number, units: number): LayerSpec {
+  return { type: 'dense', inputs, units, kernel: new Float32Array(inputs * units), bias: new Float32Array(units) };
+}
+
+/** A 'same'-padded conv layer with zero weights. */
+export function convTemplate(k: number, inChannels: number, filters: number): LayerSpec {
+  return {
+    type: 'conv2d', kernelSize: [k, k], inChannels, filters, padding: 'same',
+    kernel: new Float32Array(k * k * inChannels * filters), bias: new Float32Array(filters),
+  };
+}
+
+function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number): Float32Array {
+  const n = rowCount(data.x);
+  const t = new Float32Array(n * classes);
+  if (loss === 'hard') {
+    if (data.labels.length !== n) throw new HeistError('HEIST_ERR_SHAPE', `${data.labels.length} labels for ${n} rows`);
+    data.labels.forEach((c, i) => {
+      if (!(c >= 0 && c < classes)) throw new HeistError('HEIST_ERR_BAD_DATA', `label ${c} outside 0..${classes - 1}`);
+      t[i * classes + c] = 1;
+    });
+    return t;
+  }
+  if (!data.soft) throw new HeistError('HEIST_ERR_REQUIREMENTS', "loss 'soft' needs target probabilities (TrainingSet.soft)");
+  if (rowCount(data.soft) !== n || rowSize(data.soft) !== classes) {
+    throw new HeistError('HEIST_ERR_SHAPE', `soft targets are [${data.soft.shape}], expected [${n}, ${classes}]`);
+  }
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < classes; j++) s += Math.max(0, data.soft.data[i * classes + j]);
+    for (let j = 0; j < classes; j++) {
+      const v = Math.max(0, data.soft.data[i * classes + j]);
+      t[i * classes + j] = s > 0 ? v / s : 1 / classes;
+    }
+  }
+  return t;
+}
+
+class NetSurrogate implements Surrogate {
+  readonly arch: Arch;
+  readonly info: ModelInfo;
+  private readonly template: NetworkSpec;
+  private readonly initRng: Rng;
+  private net: TfNet | undefined;
+
+  constructor(arch: Arch, spec: NetworkSpec, initRng: Rng, extras: SurrogateExtras) {
+    this.arch = arch;
+    this.template = spec;
+    this.initRng = initRng;
+    this.net = new TfNet(spec);
+    this.info = {
+      name: extras.name ?? arch, inputShape: [...spec.inputShape], classes: spec.classes,
+      output: 'probs', domain: extras.domain ?? { min: 0, max: 1 },
+    };
+  }
+
+  private live(): TfNet {
+    if (!this.net) throw new HeistError('HEIST_ERR_INTERNAL', 'surrogate used after dispose()');
+    return this.net;
+  }
+
+  private rowsOf(x: Tensor): number {
+    const n = rowCount(x);
+    if (rowSize(x) !== inputSize(this.info) || x.data.length !== n * inputSize(this.info)) {
+      throw new HeistError('HEIST_ERR_SHAPE', `rows of [${x.shape.slice(1)}] do not fit input shape [${this.info.inputShape}]`);
+    }
+    return n;
+  }
+
+  async predict(x: Tensor): Promise<Prediction> {
+    const n = this.rowsOf(x);
+    await initTfjs();
+    return probsPrediction(tensor(this.live().predictProbs(x.data, n), [n, this.info.classes]));
+  }
+
+  async fit(data: TrainingSet, o: FitOptions): Promise<FitReport> {
+    const start = Date.now();
+    const n = this.rowsOf(data.x);
+    if (n === 0) throw new HeistError('HEIST_ERR_EMPTY_BATCH', 'cannot fit on zero rows');
+    if (!(o.epochs >= 0 && o.batchSize >= 1 && o.learningRate > 0)) {
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', 'fit needs epochs >= 0, batchSize >= 1 and learningRate > 0');
+    }
+    const targets = targetsFor(data, o.loss, this.info.classes);
+    await initTfjs();
+    const net = this.live();
+    if (o.reinitialize) {
+      const fresh = initWeights(this.template, this.initRng);
+      net.writeWeights(fresh.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : [])));
+    }
+    const r = await net.fit(data.x.data, targets, n, {
+      epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, onEpoch: o.onEpoch,
+      shuffle: (order) => {
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = o.rng.int(i + 1);
+          const t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+        }
+      },
+    });
+    return { epochs: r.epochs, samplesSeen: r.samplesSeen, finalLoss: r.finalLoss, wallMs: Date.now() - start };
+  }
+
+  toSpec(): NetworkSpec {
+    const w = this.live().readWeights();
+    let k = 0;
+    const layers = this.template.layers.map((l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l));
+    return { inputShape: [...this.template.inputShape], classes: this.template.classes, layers };
+  }
+
+  dispose(): void {
+    this.net?.dispose();
+    this.net = undefined;
+  }
+}
+
+/** Builds a surrogate whose initial weights are drawn from `rng` (kept for later reinitialisation). */
+export async function buildSurrogate(arch: Arch, template: NetworkSpec, rng: Rng, extras: SurrogateExtras = {}): Promise<Surrogate> {
+  await initTfjs();
+  return new NetSurrogate(arch, initWeights(template, rng), rng, extras);
+}
+
+/** Which arch a spec belongs to: any conv -> cnn, one dense layer -> logreg, else mlp. */
+export function archOfSpec(spec: NetworkSpec): Arch {
+  if (spec.layers.some((l) => l.type === 'conv2d')) return 'cnn';
+  return spec.layers.filter((l) => l.type === 'dense').length === 1 ? 'logreg' : 'mlp';
+}
+
+/** Loads a surrogate (or a victim) from a spec's weights; reinitialisation draws from createRng(seed). */
+export async function surrogateFromSpec(spec: NetworkSpec, extras: SurrogateExtras & { seed?: number } = {}): Promise<Surrogate> {
+  if (spec.layers[spec.layers.length - 1]?.type !== 'softmax') {
+    throw new HeistError('HEIST_ERR_BAD_MODEL', 'a classifier spec must end in softmax');
+  }
+  await initTfjs();
+  return new NetSurrogate(archOfSpec(spec), spec, createRng(extras.seed ?? 0), extras);
+}
+
+/** Shape check shared by the arch files. */
+export function requireShape(ok: boolean, message: string): void {
+  if (!ok) throw new HeistError('HEIST_ERR_BAD_CONFIG', message);
+}
