@@ -9,5 +9,5 @@ import type { FitSettings } from './plan.js';
 export const fitDefaults: Readonly<Record<Arch, FitSettings>> = {
   logreg: { epochs: 20, minSteps: 300, maxEpochs: 300, batchSize: 32, learningRate: 0.01 },
   mlp: { epochs: 20, minSteps: 400, maxEpochs: 300, batchSize: 32, learningRate: 0.003 },
-  cnn: { epochs: 12, minSteps: 300, maxEpochs: 150, batchSize: 32, learningRate: 0.002 },
+  cnn: { epochs: 20, minSteps: 1000, maxEpochs: 300, batchSize: 32, learningRate: 0.001 },
 };

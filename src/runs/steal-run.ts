@@ -58,6 +58,14 @@ function checkResume(c: StealConfig, outDir: string): void {
   }
 }
 
+/**
+ * The substitute's row shape. Substitutes are NHWC; a channels-first single-channel target
+ * ([1, h, w], as PyTorch exports) has the same flat layout as [h, w, 1], so it is read as that.
+ */
+export function substituteInputShape(shape: readonly number[]): readonly number[] {
+  return shape.length === 3 && shape[0] === 1 && shape[1] > 1 && shape[2] > 1 ? [shape[1], shape[2], 1] : shape;
+}
+
 export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promise<RunRecord> {
   const config = parseStealConfig(input);
   const clock = hooks.clock ?? systemClock;
@@ -87,7 +95,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   const plan: StealPlan = {
     strategy: strategyName === 'pool' ? poolStrategy(resolvePool(config.pool!), rng.fork('pool')) : randomStrategy(),
     arch,
-    archOptions: { inputShape: info.inputShape, classes: info.classes, hidden: config.hidden },
+    archOptions: { inputShape: substituteInputShape(info.inputShape), classes: info.classes, hidden: config.hidden },
     labels,
     fit,
     checkpoints,
