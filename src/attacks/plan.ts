@@ -16,6 +16,7 @@ export interface FitSettings {
   readonly maxEpochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  readonly schedule?: 'constant' | 'cosine';
 }
 
 export interface StealPlan {

@@ -80,6 +80,7 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       epochs,
       batchSize: plan.fit.batchSize,
       learningRate: plan.fit.learningRate,
+      schedule: plan.fit.schedule,
       rng: rng.fork(`fit-${round}`),
       onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
     });

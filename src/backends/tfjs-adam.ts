@@ -11,7 +11,7 @@ export interface AdamConfig {
 }
 
 export class JsAdam {
-  private readonly lr: number;
+  private lr: number;
   private readonly b1: number;
   private readonly b2: number;
   private readonly eps: number;
@@ -26,6 +26,11 @@ export class JsAdam {
     this.eps = c.epsilon ?? 1e-8;
     this.m = sizes.map((n) => new Float32Array(n));
     this.v = sizes.map((n) => new Float32Array(n));
+  }
+
+  /** Changes the step size (learning-rate schedules); moments are kept. */
+  setLearningRate(lr: number): void {
+    this.lr = lr;
   }
 
   /** Starts a step: advances the step count used by the bias corrections. */

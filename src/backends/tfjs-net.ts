@@ -28,6 +28,8 @@ export interface NetFitOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  /** 'cosine' anneals the rate from learningRate to 0 over the fit (Loshchilov & Hutter, SGDR, arXiv:1608.03983). */
+  readonly schedule?: 'constant' | 'cosine';
   /** Called once per epoch with a row order to use (a permutation of 0..n-1, shuffled in place). */
   readonly shuffle: (order: Int32Array) => void;
   readonly onEpoch?: (epoch: number, loss: number) => void;
@@ -193,6 +195,8 @@ export class TfNet {
     const batch = Math.max(1, Math.min(o.batchSize, n));
     let finalLoss = NaN;
     let seen = 0;
+    const totalSteps = o.epochs * Math.ceil(n / batch);
+    let step = 0;
     try {
       for (let epoch = 0; epoch < o.epochs; epoch++) {
         o.shuffle(order);
@@ -205,6 +209,8 @@ export class TfNet {
             const logits = this.forward(tf.gather(xAll, idx), caches);
             const ce = ops.softmaxCrossEntropy(logits, tf.gather(tAll, idx) as tf.Tensor2D);
             const grads = this.backward(ce.dlogits, caches);
+            if (o.schedule === 'cosine') opt.setLearningRate(o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+            step++;
             opt.beginStep();
             grads.forEach((g, k) => opt.update(k, this.host[k], g.dataSync() as Float32Array));
             lossSum += ce.loss.dataSync()[0] * (e - s);

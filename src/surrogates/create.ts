@@ -124,7 +124,7 @@ class NetSurrogate implements Surrogate {
       net.writeWeights(fresh.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : [])));
     }
     const r = await net.fit(data.x.data, targets, n, {
-      epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, onEpoch: o.onEpoch,
+      epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, schedule: o.schedule, onEpoch: o.onEpoch,
       shuffle: (order) => {
         for (let i = order.length - 1; i > 0; i--) {
           const j = o.rng.int(i + 1);

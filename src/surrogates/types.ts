@@ -33,6 +33,8 @@ export interface FitOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  /** Learning-rate schedule over the fit: constant (default) or cosine annealing to 0. */
+  readonly schedule?: 'constant' | 'cosine';
   /** Re-initialise weights before fitting (otherwise continue from the current weights). */
   readonly reinitialize?: boolean;
   readonly rng: Rng;

@@ -65,7 +65,7 @@ test('a PyTorch-style ONNX file (NCHW, Gemm transB, raw logits, no metadata) is 
 
   const gw = await startGateway({ models: [file], port: 0 });
   try {
-    const described = await (await fetch(`${gw.url}/v1/models/${gw.modelNames[0]}`)).json();
+    const described = (await (await fetch(`${gw.url}/v1/models/${gw.modelNames[0]}`)).json()) as { inputShape: number[]; output: string };
     assert.deepEqual(described.inputShape, [1, 28, 28]);
     assert.equal(described.output, 'probs');
     const rec = await runSteal({ target: `${gw.url}/v1/models/${gw.modelNames[0]}`, budget: 250, pool: 'mnist-cnn', out: join(dir, 'run'), seed: 0 });
