@@ -181,3 +181,31 @@ test('JsAdam follows the bias-corrected Adam update', () => {
   });
   assert.ok(maxDiff(w, Float32Array.from(want)) < 1e-6, `${Array.from(w)} vs ${want}`);
 });
+
+test('JsAdam.setLearningRate scales the next step and keeps the moments (cosine schedules rely on it)', () => {
+  const g = Float32Array.from([0.5, -1]);
+  const a = Float32Array.from([1, -2]);
+  const b = Float32Array.from([1, -2]);
+  const full = new JsAdam([2], { learningRate: 0.1 });
+  const halved = new JsAdam([2], { learningRate: 0.1 });
+  for (const [opt, w] of [[full, a], [halved, b]] as const) {
+    opt.beginStep();
+    opt.update(0, w, g);
+  }
+  const before = Float32Array.from(b);
+  halved.setLearningRate(0.05);
+  for (const [opt, w] of [[full, a], [halved, b]] as const) {
+    opt.beginStep();
+    opt.update(0, w, g);
+  }
+  for (let i = 0; i < 2; i++) {
+    const stepFull = a[i] - before[i];
+    const stepHalf = b[i] - before[i];
+    assert.ok(Math.abs(stepHalf - stepFull / 2) < 1e-6, `step ${stepHalf} vs half of ${stepFull}`);
+  }
+  halved.setLearningRate(0);
+  const frozen = Float32Array.from(b);
+  halved.beginStep();
+  halved.update(0, b, g);
+  assert.equal(maxDiff(b, frozen), 0, 'a zero rate leaves the weights alone');
+});
