@@ -70,3 +70,17 @@ test('a local ONNX file is a target too (no HTTP)', async () => {
   assert.equal(rec.target.file, join(modelsDir, 'breast-cancer-logreg.onnx'));
   assert.ok(rec.metrics.fidelity! >= 0.9, `fidelity ${rec.metrics.fidelity}`);
 });
+
+test('mnist-cnn (small setting for CI): 100 pool queries with probabilities reach fidelity >= 0.77', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
+  const gw = await startGateway({ models: [join(modelsDir, 'mnist-cnn.onnx')], port: 0 });
+  try {
+    const rec = await runSteal({ target: `${gw.url}/v1/models/mnist-cnn`, budget: 100, checkpoints: [100], pool: 'mnist-cnn', out: dir, seed: 0 });
+    assert.equal(rec.config.arch, 'cnn');
+    assert.equal(rec.queries.eval, 2000);
+    // Reference (SCENARIOS.md, ART Knockoff random with probabilities): 0.78 at 100 queries.
+    assert.ok(rec.metrics.fidelity! >= 0.77, `fidelity ${rec.metrics.fidelity}`);
+  } finally {
+    await gw.close();
+  }
+});
