@@ -1,9 +1,13 @@
 /**
- * @file Gateway throughput: predictions per second over real loopback HTTP (keep-alive fetch,
- * several requests in flight) at batch 1 and 256, beside bare onnxruntime-node inference on the
- * same model in the same run. Run alone: node --import tsx bench/gateway.ts [model.onnx]
+ * @file Gateway throughput: predictions per second over real loopback HTTP at batch 1 and 256
+ * (load from a separate process, bench/http-load.ts, keep-alive, several requests in flight),
+ * beside bare onnxruntime-node inference on the same model in the same run.
+ * Run alone: node --import tsx bench/gateway.ts [model.onnx]
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { repoRoot } from '../src/datasets/paths.js';
 import { pathToFileURL } from 'node:url';
 import { createRng } from '../src/core/rng.js';
 import { inputSize } from '../src/core/prediction.js';
@@ -42,19 +46,14 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
       [256, 256 * 40],
     ] as const) {
       const data = rows(batch, d, batch);
-      const body = JSON.stringify({ inputs: data });
       const flat = new Float32Array(data.flat());
       const x = { data: flat, shape: [batch, ...model.info.inputShape] };
       await model.predict(x); // warm-up
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
       const bare = await timeLoop(total, batch, async () => {
         await model.predict(x);
       });
-      const http = await timeLoop(total, batch, async () => {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        if (r.status !== 200) throw new Error(`gateway answered ${r.status}`);
-        await r.arrayBuffer();
-      });
+      const load = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/http-load.ts'), url, String(batch), String(Math.ceil(total / batch)), String(IN_FLIGHT), String(d)], { cwd: repoRoot });
+      const http = (JSON.parse(load.stdout) as { rowsPerSecond: number }).rowsPerSecond;
       result[`batch${batch}_bare_onnxruntime_predictions_per_s`] = Math.round(bare);
       result[`batch${batch}_gateway_http_predictions_per_s`] = Math.round(http);
       result[`batch${batch}_gateway_over_bare_ratio`] = Math.round((http / bare) * 1000) / 1000;

@@ -17,6 +17,8 @@ export interface FitSettings {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly schedule?: 'constant' | 'cosine';
+  /** Random pixel shifts of image rows during training (0 or absent = off). */
+  readonly shiftAugment?: number;
 }
 
 export interface StealPlan {

@@ -81,6 +81,7 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       batchSize: plan.fit.batchSize,
       learningRate: plan.fit.learningRate,
       schedule: plan.fit.schedule,
+      shiftAugment: plan.fit.shiftAugment,
       rng: rng.fork(`fit-${round}`),
       onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
     });

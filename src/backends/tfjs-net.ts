@@ -30,6 +30,8 @@ export interface NetFitOptions {
   readonly learningRate: number;
   /** 'cosine' anneals the rate from learningRate to 0 over the fit (Loshchilov & Hutter, SGDR, arXiv:1608.03983). */
   readonly schedule?: 'constant' | 'cosine';
+  /** Optional host-side augmentation of each mini-batch ([rows, ...inputShape] values, in place). */
+  readonly augment?: (batch: Float32Array, rows: number) => void;
   /** Called once per epoch with a row order to use (a permutation of 0..n-1, shuffled in place). */
   readonly shuffle: (order: Int32Array) => void;
   readonly onEpoch?: (epoch: number, loss: number) => void;
@@ -206,7 +208,7 @@ export class TfNet {
           tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(s, e), 'int32');
             const caches: Cache[] = [];
-            const logits = this.forward(tf.gather(xAll, idx), caches);
+            const logits = this.forward(o.augment ? this.augmentedBatch(x, d, order.subarray(s, e), o.augment) : tf.gather(xAll, idx), caches);
             const ce = ops.softmaxCrossEntropy(logits, tf.gather(tAll, idx) as tf.Tensor2D);
             const grads = this.backward(ce.dlogits, caches);
             if (o.schedule === 'cosine') opt.setLearningRate(o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
@@ -227,6 +229,14 @@ export class TfNet {
       tAll.dispose();
     }
     return { epochs: o.epochs, samplesSeen: seen, finalLoss };
+  }
+
+  /** Copies the batch rows on the host, lets `augment` transform them, uploads the result. */
+  private augmentedBatch(x: Float32Array, d: number, rows: Int32Array, augment: (b: Float32Array, n: number) => void): tf.Tensor {
+    const batch = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => batch.set(x.subarray(r * d, (r + 1) * d), i * d));
+    augment(batch, rows.length);
+    return tf.tensor2d(batch, [rows.length, d]);
   }
 
   dispose(): void {

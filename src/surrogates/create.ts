@@ -3,6 +3,7 @@
  * by the tfjs engine (backends/tfjs.ts). Arch files only describe layers; this file draws the
  * initial weights (He-uniform before ReLU, Glorot-uniform otherwise, zero biases) from a seeded Rng.
  */
+import { randomShift } from './augment.js';
 import { HeistError } from '../core/errors.js';
 import { type InputDomain, type ModelInfo, type Prediction, inputSize, probsPrediction } from '../core/prediction.js';
 import { type Rng, createRng } from '../core/rng.js';
@@ -125,6 +126,7 @@ class NetSurrogate implements Surrogate {
     }
     const r = await net.fit(data.x.data, targets, n, {
       epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, schedule: o.schedule, onEpoch: o.onEpoch,
+      augment: o.shiftAugment && this.info.inputShape.length === 3 ? randomShift(this.info.inputShape, o.shiftAugment, o.rng.fork('augment')) : undefined,
       shuffle: (order) => {
         for (let i = order.length - 1; i > 0; i--) {
           const j = o.rng.int(i + 1);

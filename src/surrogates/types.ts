@@ -35,6 +35,8 @@ export interface FitOptions {
   readonly learningRate: number;
   /** Learning-rate schedule over the fit: constant (default) or cosine annealing to 0. */
   readonly schedule?: 'constant' | 'cosine';
+  /** Random translations of up to this many pixels per mini-batch image (image inputs only; 0 = off). */
+  readonly shiftAugment?: number;
   /** Re-initialise weights before fitting (otherwise continue from the current weights). */
   readonly reinitialize?: boolean;
   readonly rng: Rng;
