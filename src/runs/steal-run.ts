@@ -87,6 +87,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
     ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}),
+    ...(config.shiftAugment !== undefined ? { shiftAugment: config.shiftAugment } : {}),
   };
   const checkpoints = config.checkpoints ?? defaultCheckpoints(config.budget);
   if (checkpoints[checkpoints.length - 1] !== config.budget) {

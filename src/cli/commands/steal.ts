@@ -20,7 +20,8 @@ export function stealCommand(): Command {
     .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
     .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
     .option('--batch-size <n>', 'training batch size', positiveInt)
-    .option('--lr <rate>', 'Adam learning rate', positiveNumber)
+    .option('--lr <rate>', 'Adam learning rate (annealed to 0 with a cosine schedule)', positiveNumber)
+    .option('--shift-augment <px>', 'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)', nonNegativeInt)
     .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
     .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
     .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
@@ -43,6 +44,7 @@ export function stealCommand(): Command {
           epochs: o.epochs,
           batchSize: o.batchSize,
           learningRate: o.lr,
+          shiftAugment: o.shiftAugment,
           concurrency: o.concurrency,
           pricePerQuery: o.price,
           headers: o.header,
