@@ -40,8 +40,13 @@ const SUBSTITUTE_FILE = 'substitute.onnx';
 
 /** Settings that must match for --resume (out and resume themselves may differ). */
 function resumeKey(c: StealConfig): string {
-  const { resume: _r, out: _o, concurrency: _c, ...rest } = c;
+  const { resume: _r, out: _o, concurrency: _c, headers: _h, ...rest } = c;
   return JSON.stringify(rest);
+}
+
+/** The settings as saved beside the run: header values (API keys) are never written to disk. */
+function savedConfig(c: StealConfig): StealConfig {
+  return { ...c, headers: c.headers ? Object.fromEntries(Object.keys(c.headers).map((k) => [k, '(redacted)'])) : undefined };
 }
 
 function checkResume(c: StealConfig, outDir: string): void {
@@ -108,7 +113,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   }
 
   checkPlan(plan, info); // before the first paid query, evaluation labels included
-  writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(savedConfig(config), null, 2)}\n`);
   const client = await createQueryClient(target.oracle, {
     budget: { attack: config.budget, eval: evalData ? evalData.x.shape[0] : 0 },
     transcriptPath: join(outDir, TRANSCRIPT_FILE),
@@ -118,7 +123,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   try {
     const reporters = [...(hooks.reporters ?? []), createJsonReporter(), createHtmlReporter()];
     const id = `steal-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`;
-    const recordConfig = { ...config, strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit, headers: undefined };
+    const recordConfig = { ...savedConfig(config), strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
     if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
