@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { modelsDir } from '../../datasets/paths.js';
+import { getScenario } from '../../datasets/scenarios.js';
 import { startGateway } from '../../runs/serve-run.js';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
@@ -16,7 +17,7 @@ export function demoCommand(): Command {
   return new Command('demo')
     .description('Serve a shipped victim on localhost (SQLite audit log) and steal it over HTTP (a few minutes on 2 cores).')
     .option('--scenario <name>', 'victim and data: mnist-cnn | digits-mlp', oneOf(['mnist-cnn', 'digits-mlp'] as const), 'mnist-cnn')
-    .option('--budget <n>', 'paid queries', positiveInt, 1000)
+    .option('--budget <n>', 'paid queries', positiveInt, 500)
     .option('--out <dir>', 'output folder', 'runs/demo')
     .action(async (o) => {
       const audit = join(o.out, 'audit.db');
@@ -26,7 +27,8 @@ export function demoCommand(): Command {
       try {
         const target = `${gw.url}/v1/models/${gw.modelNames[0]}`;
         process.stdout.write(`gateway: ${target}\nstealing with ${o.budget} queries from the ${o.scenario} attacker pool...\n`);
-        const rec = await runSteal({ target, budget: o.budget, pool: o.scenario, out: o.out, seed: 0 }, {
+        const checkpoints = [...getScenario(o.scenario).budgets.filter((b) => b < o.budget), o.budget];
+        const rec = await runSteal({ target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0 }, {
           reporters: [createTerminalReporter({ stream: process.stderr })],
         });
         for (const r of rec.rounds) {
