@@ -175,3 +175,22 @@ export function readOnnxSummary(bytes: Uint8Array): OnnxModelSummary {
     outputOps,
   };
 }
+
+/** A float32 initializer (weights) of a ModelProto. */
+export interface OnnxInitializer {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** The float32 initializers of a binary ModelProto by name (raw_data or float_data); others are skipped. */
+export function readOnnxInitializers(bytes: Uint8Array): Record<string, OnnxInitializer> {
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  const out: Record<string, OnnxInitializer> = {};
+  for (const t of graph?.initializer ?? []) {
+    if (t.dataType !== FLOAT || !t.name) continue;
+    const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+    const data = raw ? new Float32Array(Uint8Array.from(raw).buffer, 0, raw.length / 4) : Float32Array.from(t.floatData ?? []);
+    out[t.name] = { dims: (t.dims ?? []).map(toNumber), data };
+  }
+  return out;
+}

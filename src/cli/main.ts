@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { HeistError } from '../core/errors.js';
 import { heistVersion } from '../runs/version.js';
 import { demoCommand } from './commands/demo.js';
+import { extractCommand } from './commands/extract.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
@@ -15,6 +16,7 @@ const program = new Command('heist')
 
 program.addCommand(demoCommand());
 program.addCommand(stealCommand());
+program.addCommand(extractCommand());
 program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(reportCommand());

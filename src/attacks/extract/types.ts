@@ -1,0 +1,84 @@
+/**
+ * @file Exact extraction: an Extractor recovers a target's parameters (not an approximation of its
+ * behaviour) from a small number of paid answers. Add one: a file in this folder plus one line in
+ * index.ts. What a method needs from the target is declared in `requires` and checked before any
+ * paid query (checkExtractor).
+ */
+import { HeistError } from '../../core/errors.js';
+import { type ModelInfo, type OutputKind, type Predictor, inputSize } from '../../core/prediction.js';
+import type { Rng } from '../../core/rng.js';
+import type { Oracle } from '../../oracle/types.js';
+
+/** How the extractor picks its query rows. */
+export type QueryDesign = 'uniform' | 'basis';
+
+export interface ExtractOptions {
+  /** Paid attack rows to spend; default: the method's minimum for this target. */
+  readonly budget?: number;
+  readonly rng: Rng;
+  /** 'uniform' (default): random rows in the declared domain; 'basis': the domain's corner 0 and its d edges. */
+  readonly design?: QueryDesign;
+}
+
+/** Recovered softmax-regression parameters, class 0 fixed to zero (softmax is shift-invariant). */
+export interface LinearWeights {
+  readonly d: number;
+  readonly k: number;
+  /** [d, k] row-major, like models/linear.ts. */
+  readonly weights: Float64Array;
+  readonly bias: Float64Array;
+  /** The class whose weights and bias are fixed to zero. */
+  readonly referenceClass: number;
+}
+
+export interface ExtractResult {
+  /** The extracted model: free to query. */
+  readonly model: Predictor;
+  /** Paid rows the extractor asked for (cache hits included). */
+  readonly queriesUsed: number;
+  readonly notes: readonly string[];
+  readonly weights?: LinearWeights;
+  /** Numeric facts for the run record (e.g. error bounds); names are metric names. */
+  readonly diagnostics?: Readonly<Record<string, number>>;
+}
+
+export interface ExtractorRequirements {
+  /** The target must answer with one of these output kinds. */
+  readonly output: readonly OutputKind[];
+}
+
+export interface Extractor {
+  readonly name: string;
+  /** One-line citation, shown by `heist extract --list` and in reports. */
+  readonly paper: string;
+  readonly description: string;
+  readonly requires: ExtractorRequirements;
+  /** The fewest paid rows the method needs for this target (also the default budget). */
+  minQueries(info: ModelInfo): number;
+  extract(client: Oracle, opts: ExtractOptions): Promise<ExtractResult>;
+}
+
+/**
+ * Checks the method against what the target declares, BEFORE any paid query. Returns the attack
+ * budget to use (the given one, else the method's minimum). HEIST_ERR_REQUIREMENTS when the target
+ * cannot serve the method, HEIST_ERR_BAD_CONFIG when the budget is below the method's minimum.
+ */
+export function checkExtractor(ex: Extractor, info: ModelInfo, budget?: number): number {
+  if (!ex.requires.output.includes(info.output)) {
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `${ex.name} needs a target that answers ${ex.requires.output.join(' or ')}, but "${info.name}" answers ${info.output}`,
+    );
+  }
+  if (inputSize(info) < 1 || info.classes < 2) {
+    throw new HeistError('HEIST_ERR_REQUIREMENTS', `${ex.name} needs a classifier with inputs; "${info.name}" declares ${inputSize(info)} inputs, ${info.classes} classes`);
+  }
+  if (!(info.domain.max > info.domain.min)) {
+    throw new HeistError('HEIST_ERR_REQUIREMENTS', `${ex.name} needs a non-empty input domain; "${info.name}" declares [${info.domain.min}, ${info.domain.max}]`);
+  }
+  const min = ex.minQueries(info);
+  if (budget !== undefined && budget < min) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}" (d + 1 = ${min}); --budget ${budget} is too small`);
+  }
+  return budget ?? min;
+}
