@@ -40,6 +40,8 @@ export interface OnnxSession {
 export interface OnnxSessionOptions {
   /** ORT intra-op threads (default: ORT's choice). */
   readonly intraOpThreads?: number;
+  /** Let idle intra-op threads busy-wait for work (ORT's default; here off unless asked for). */
+  readonly spinning?: boolean;
 }
 
 async function readBytes(pathOrBytes: string | Uint8Array): Promise<Uint8Array> {
@@ -70,6 +72,9 @@ export async function loadOnnxSession(pathOrBytes: string | Uint8Array, options:
     session = await InferenceSession.create(bytes, {
       logSeverityLevel: 3,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      // Spinning threads steal the cores the event loop (HTTP, JSON) and other processes need:
+      // on a shared 2-core box it halved batch-1 throughput and hurt batch 256 as well.
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     });
   } catch (e) {
     throw new HeistError('HEIST_ERR_BAD_MODEL', `onnxruntime cannot load the model: ${(e as Error).message}`, { cause: e });

@@ -13,6 +13,11 @@ export interface Prediction {
   readonly labels: Int32Array;
   /** [n, classes]; absent when kind === 'label'. */
   readonly scores?: Tensor;
+  /**
+   * Per row, the identifier of the tree node that answered (a leaf, or the node where an incomplete
+   * query stopped), as BigML-style APIs return it; absent for models without leaf identifiers.
+   */
+  readonly leafIds?: readonly string[];
 }
 
 /** The input domain the model declares: every input value lies in [min, max]. */
@@ -35,6 +40,8 @@ export interface ModelInfo {
 export interface Predictor {
   readonly info: ModelInfo;
   predict(x: Tensor): Awaitable<Prediction>;
+  /** True when NaN in an input row means "this feature is missing" and is answered, not refused (tree models). */
+  readonly acceptsMissing?: boolean;
 }
 
 export function inputSize(info: Pick<ModelInfo, 'inputShape'>): number {
@@ -51,7 +58,7 @@ export function labelPrediction(labels: Int32Array): Prediction {
 
 /** Drops the scores: what a label-only API would have answered. */
 export function toLabelOnly(p: Prediction): Prediction {
-  return { kind: 'label', labels: p.labels };
+  return p.leafIds ? { kind: 'label', labels: p.labels, leafIds: p.leafIds } : { kind: 'label', labels: p.labels };
 }
 
 export function predictionRows(p: Prediction): number {

@@ -9,6 +9,8 @@ import { HeistError } from '../core/errors.js';
 import { systemClock } from '../core/types.js';
 import { type GatewayConfig, parseGatewayConfig } from './config.js';
 import { mapError, sendError } from './errors.js';
+import type { CompletionModel } from './completions-wire.js';
+import { registerCompletionsRoute } from './routes/completions.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerPredictRoute } from './routes/predict.js';
@@ -22,6 +24,7 @@ const ROUTES: readonly { readonly path: RegExp; readonly allow: readonly string[
   { path: /^\/v1\/models$/, allow: ['GET', 'HEAD'], model: false },
   { path: /^\/v1\/models\/[^/]*$/, allow: ['GET', 'HEAD'], model: true },
   { path: /^\/v1\/models\/[^/]*\/predict$/, allow: ['POST'], model: true },
+  { path: /^\/v1\/completions$/, allow: ['POST'], model: false },
 ];
 
 function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -41,7 +44,12 @@ function handleError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   return sendError(reply, m);
 }
 
-export function buildGateway(config: GatewayConfig): FastifyInstance {
+/** Optional extras beside the classifier config: language models served on POST /v1/completions. */
+export interface GatewayExtras {
+  readonly languageModels?: readonly CompletionModel[];
+}
+
+export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}): FastifyInstance {
   const cfg = parseGatewayConfig(config);
   const table: ModelTable = buildModelTable(cfg.models, cfg.maxBatch);
   const clock = cfg.clock ?? systemClock;
@@ -70,8 +78,10 @@ export function buildGateway(config: GatewayConfig): FastifyInstance {
       done(new HeistError('HEIST_ERR_BAD_JSON', 'the request body is not valid JSON'), undefined);
     }
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style, not async: an async hook costs a promise and a microtask hop per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) => notFound(request, reply));
@@ -82,5 +92,6 @@ export function buildGateway(config: GatewayConfig): FastifyInstance {
   registerHealthRoute(app);
   registerModelRoutes(app, table);
   registerPredictRoute(app, table, { clock });
+  if (extras.languageModels && extras.languageModels.length > 0) registerCompletionsRoute(app, extras.languageModels, { clock });
   return app;
 }

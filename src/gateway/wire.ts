@@ -3,6 +3,8 @@
  * "probabilities"}; no other fields (unknown fields are rejected, 400 HEIST_ERR_BAD_BODY, so typos
  * like "input" never pass silently). Response: {"model", "predictions": [{"label", "probabilities"?}]}
  * ("logits" instead of "probabilities" for a logits model). Decoding is one pass into one Float32Array.
+ * Tree models (DecodeTarget.acceptsMissing) also take null for a missing feature and add "leaf" (the
+ * answering node's id) to each prediction; other models' requests and answers are unchanged.
  */
 import { HeistError } from '../core/errors.js';
 import type { InputDomain, ModelInfo, OutputKind, Prediction } from '../core/prediction.js';
@@ -18,6 +20,8 @@ export interface WirePrediction {
   label: number;
   probabilities?: number[];
   logits?: number[];
+  /** The answering tree node's id (models with leaf identifiers only; Prediction.leafIds). */
+  leaf?: string;
 }
 
 export interface PredictResponse {
@@ -35,6 +39,8 @@ export interface ModelDescription {
   output: OutputKind;
   domain: InputDomain;
   maxBatch: number;
+  /** Present for models that accept null inputs (trees): how a missing feature is evaluated. */
+  missingValues?: 'stop-at-node';
 }
 
 /** What decode needs to know about a served model (computed once at startup). */
@@ -43,6 +49,12 @@ export interface DecodeTarget {
   readonly inputSize: number;
   readonly servedOutput: OutputKind;
   readonly maxBatch: number;
+  /**
+   * Tree models: an input value may be null (a missing feature, decoded as NaN). Evaluated BigML
+   * style: the prediction stops at the first node that tests a missing feature and answers that
+   * node's majority label and id (the incomplete queries of Tramèr et al. 2016, §4.2).
+   */
+  readonly acceptsMissing?: boolean;
 }
 
 const bad = (message: string): HeistError => new HeistError('HEIST_ERR_BAD_BODY', message);
@@ -84,6 +96,10 @@ export function decodePredictRequest(body: unknown, target: DecodeTarget): Predi
     for (let j = 0; j < d; j++) {
       const v: unknown = row[j];
       if (typeof v !== 'number') {
+        if (v === null && target.acceptsMissing) {
+          data[o + j] = NaN;
+          continue;
+        }
         if (Array.isArray(v)) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}][${j}] is an array; rows must be flat`);
         throw new HeistError('HEIST_ERR_NOT_FINITE', `inputs[${i}][${j}] is ${v === null ? 'null' : typeof v}, not a number`);
       }
@@ -111,9 +127,38 @@ export function encodePredictResponse(model: string, p: Prediction): PredictResp
   for (let i = 0; i < n; i++) {
     const w: WirePrediction = { label: p.labels[i] };
     if (scores) w[key] = toNumbers(scores.data.subarray(i * k, (i + 1) * k));
+    if (p.leafIds) w.leaf = p.leafIds[i];
     predictions[i] = w;
   }
   return { model, predictions };
+}
+
+/** A number as JSON.stringify writes it (non-finite -> null). */
+const num = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
+
+/**
+ * JSON.stringify(encodePredictResponse(model, p)), byte for byte, written straight from the typed
+ * arrays: no per-row objects or number[] copies, and fastify skips its own serialization.
+ */
+export function serializePredictResponse(model: string, p: Prediction): string {
+  const n = p.labels.length;
+  const scores = p.kind === 'label' ? undefined : p.scores?.data;
+  const key = p.kind === 'logits' ? ',"logits":[' : ',"probabilities":[';
+  const k = scores ? scores.length / n : 0;
+  let s = `{"model":${JSON.stringify(model)},"predictions":[`;
+  for (let i = 0; i < n; i++) {
+    s += `${i === 0 ? '' : ','}{"label":${num(p.labels[i])}`;
+    if (scores) {
+      s += key;
+      const o = i * k;
+      for (let j = 0; j < k; j++) s += j === 0 ? num(scores[o]) : `,${num(scores[o + j])}`;
+      s += ']';
+    }
+    const leaf = p.leafIds?.[i];
+    if (leaf !== undefined) s += `,"leaf":${JSON.stringify(leaf)}`;
+    s += '}';
+  }
+  return `${s}]}`;
 }
 
 export function describeModel(name: string, target: DecodeTarget): ModelDescription {
@@ -128,5 +173,6 @@ export function describeModel(name: string, target: DecodeTarget): ModelDescript
     maxBatch: target.maxBatch,
   };
   if (info.classNames) d.classNames = [...info.classNames];
+  if (target.acceptsMissing) d.missingValues = 'stop-at-node';
   return d;
 }

@@ -21,7 +21,9 @@ export function localOracle(predictor: Predictor): Oracle {
         throw new HeistError('HEIST_ERR_SHAPE', `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`);
       }
       if (n === 0) return emptyPrediction(info);
-      if (!x.data.every(Number.isFinite)) throw new HeistError('HEIST_ERR_NOT_FINITE', 'an input value is NaN or infinite');
+      // NaN is a missing feature for models that accept one (trees); otherwise refused like Infinity.
+      const ok = predictor.acceptsMissing ? (v: number) => Number.isFinite(v) || Number.isNaN(v) : Number.isFinite;
+      if (!x.data.every(ok)) throw new HeistError('HEIST_ERR_NOT_FINITE', 'an input value is NaN or infinite');
       const shaped: Tensor = { data: x.data, shape: [n, ...info.inputShape] };
       const p = await predictor.predict(shaped);
       if (predictionRows(p) !== n) {

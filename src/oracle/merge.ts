@@ -10,13 +10,17 @@ import { type ModelInfo, type Prediction, predictionRows } from '../core/predict
 export interface RowAnswer {
   readonly label: number;
   readonly probs?: Float32Array;
+  /** The answering tree node's identifier, when the target returns one (Prediction.leafIds). */
+  readonly leaf?: string;
 }
 
 export function rowAnswer(p: Prediction, i: number): RowAnswer {
   const label = p.labels[i];
-  if (!p.scores) return { label };
+  const leaf = p.leafIds?.[i];
+  if (!p.scores) return leaf === undefined ? { label } : { label, leaf };
   const k = p.scores.shape[1] ?? 0;
-  return { label, probs: p.scores.data.slice(i * k, (i + 1) * k) };
+  const probs = p.scores.data.slice(i * k, (i + 1) * k);
+  return leaf === undefined ? { label, probs } : { label, probs, leaf };
 }
 
 export function rowAnswers(p: Prediction): RowAnswer[] {
@@ -29,8 +33,10 @@ export function rowAnswers(p: Prediction): RowAnswer[] {
 /** Builds a Prediction from per-row answers (probabilities kept only if every row has them). */
 export function fromRowAnswers(rows: readonly RowAnswer[], classes: number, kind: Prediction['kind'] = 'probs'): Prediction {
   const labels = Int32Array.from(rows, (r) => r.label);
+  // Leaf identifiers are kept only when every row has one (like probabilities).
+  const leaves = rows.length > 0 && rows.every((r) => r.leaf !== undefined) ? { leafIds: rows.map((r) => r.leaf!) } : {};
   const allProbs = kind !== 'label' && rows.every((r) => r.probs !== undefined);
-  if (!allProbs) return { kind: 'label', labels };
+  if (!allProbs) return { kind: 'label', labels, ...leaves };
   const data = new Float32Array(rows.length * classes);
   rows.forEach((r, i) => {
     if (r.probs!.length !== classes) {
@@ -38,7 +44,7 @@ export function fromRowAnswers(rows: readonly RowAnswer[], classes: number, kind
     }
     data.set(r.probs!, i * classes);
   });
-  return { kind, labels, scores: { data, shape: [rows.length, classes] } };
+  return { kind, labels, scores: { data, shape: [rows.length, classes] }, ...leaves };
 }
 
 /** Stacks the answers of consecutive calls, in order. */

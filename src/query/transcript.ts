@@ -52,6 +52,7 @@ export interface TranscriptContents {
 /** Shortest text that reads back as the same float32 (-0 kept). */
 function f32(v: number): string {
   if (Object.is(v, -0)) return '-0';
+  if (Number.isNaN(v)) return 'null'; // a missing feature (incomplete query to a tree model)
   const s = String(v);
   return s.length <= 10 ? s : String(Number(v.toPrecision(9)));
 }
@@ -68,7 +69,7 @@ function parseRow(line: string, lineNo: number): TranscriptRow {
   }
   if (typeof o.hash !== 'string' || !purposes.includes(o.purpose as QueryPurpose)) throw bad('no hash or purpose');
   if (!Number.isInteger(o.label) || !Array.isArray(o.x) || (o.probs !== undefined && !Array.isArray(o.probs))) throw bad('bad fields');
-  const x = Float32Array.from(o.x as number[]);
+  const x = Float32Array.from(o.x as (number | null)[], (v) => (v === null ? NaN : v));
   if (hashRow(x) !== o.hash) throw bad('input does not match its hash');
   const probs = o.probs === undefined ? undefined : Float32Array.from(o.probs as number[]);
   return { hash: o.hash, purpose: o.purpose as QueryPurpose, at: Number(o.at), x, label: o.label as number, ...(probs ? { probs } : {}) };

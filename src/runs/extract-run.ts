@@ -198,6 +198,19 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
     artifacts.substitute = EXTRACTED_ONNX;
     notes.push(`weights: ${EXTRACTED_WEIGHTS} (float64); model: ${EXTRACTED_ONNX} (float32)`);
   }
+  if (result.spec && !result.weights) {
+    // A network (e.g. an MLP solved for by mlp-equation-solving): its spec as ONNX.
+    const meta = { name: `extracted-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined };
+    writeFileSync(join(outDir, EXTRACTED_ONNX), networkToOnnx(result.spec, meta));
+    artifacts.substitute = EXTRACTED_ONNX;
+    notes.push(`model: ${EXTRACTED_ONNX} (float32)`);
+  }
+  if (result.modelFile) {
+    // A model with no ONNX export here (e.g. a reconstructed decision tree, heist.tree/v1 JSON).
+    writeFileSync(join(outDir, result.modelFile.name), result.modelFile.contents);
+    artifacts.substitute ??= result.modelFile.name;
+    notes.push(`model: ${result.modelFile.name}`);
+  }
   const finishedAt = new Date(clock.now());
   const evalSpent = client.spentByPurpose.eval;
   const scenario = config.eval && config.eval in scenarios ? scenarios[config.eval] : undefined;

@@ -1,10 +1,12 @@
 /**
  * @file Resolves a --target argument to an Oracle: an http(s) URL goes through the wire format's
- * HTTP oracle; a path to an .onnx file is loaded locally with onnxruntime and queried in-process.
+ * HTTP oracle; a path to an .onnx file is loaded locally with onnxruntime and queried in-process
+ * (a *.tree.json decision tree in plain TS, answering leaf ids and incomplete queries).
  */
 import { existsSync } from 'node:fs';
 import { HeistError } from '../core/errors.js';
 import { loadOnnxModel } from '../models/onnx-model.js';
+import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { httpOracle } from '../oracle/http.js';
 import { localOracle } from '../oracle/local.js';
 import type { Oracle } from '../oracle/types.js';
@@ -28,7 +30,7 @@ export async function resolveTarget(target: string, options: TargetOptions = {})
   if (!existsSync(target)) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `--target "${target}" is neither an http(s) URL nor an existing model file`);
   }
-  const model = await loadOnnxModel(target);
+  const model = isTreeFile(target) ? loadTreeModel(target) : await loadOnnxModel(target);
   const oracle: Oracle = { ...localOracle(model), close: () => model.close() };
   return { oracle, kind: 'file', location: target };
 }

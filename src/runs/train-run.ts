@@ -17,11 +17,16 @@ import { networkToOnnx } from '../backends/onnx-writer.js';
 import { loadOnnxModel } from '../models/onnx-model.js';
 import { createSurrogate } from '../surrogates/index.js';
 import type { Arch } from '../surrogates/types.js';
+import { trainTreeFile } from './train-tree.js';
 
 export interface TrainOptions {
   readonly scenario?: string;
   readonly dataset?: string;
-  readonly arch?: Arch;
+  /** 'tree': a CART decision tree written as heist.tree/v1 JSON (not ONNX). */
+  readonly arch?: Arch | 'tree';
+  /** Trees only: longest path (default 10) and fewest training rows per leaf (default 1). */
+  readonly maxDepth?: number;
+  readonly minSamplesLeaf?: number;
   readonly hidden?: readonly number[];
   readonly epochs?: number;
   readonly seed?: number;
@@ -31,7 +36,7 @@ export interface TrainOptions {
 
 export interface TrainResult {
   readonly name: string;
-  readonly arch: Arch;
+  readonly arch: Arch | 'tree';
   readonly trainRows: number;
   readonly testRows: number;
   readonly testAccuracy: number;
@@ -44,7 +49,7 @@ export interface TrainResult {
 /** Victim training epochs per arch (fixed, so the shipped victims rebuild identically). */
 const victimEpochs: Readonly<Record<Arch, number>> = { logreg: 400, mlp: 40, cnn: 12 };
 
-function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch; hidden?: readonly number[] } {
+function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch | 'tree'; hidden?: readonly number[] } {
   if (opts.scenario) {
     const s = scenarios[opts.scenario];
     if (!s) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown scenario "${opts.scenario}"; known: ${Object.keys(scenarios).join(', ')}`);
@@ -52,7 +57,7 @@ function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dat
     return { name: s.name, train: d.victimTrain, test: d.evaluation, arch: opts.arch ?? s.victimArch, hidden: opts.hidden ?? s.hidden };
   }
   if (!opts.dataset) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'heist train needs --scenario <name> or --dataset <name> --arch <arch>');
-  if (!opts.arch) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--dataset needs --arch logreg|mlp|cnn');
+  if (!opts.arch) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--dataset needs --arch logreg|mlp|cnn|tree');
   const ds = loadDataset(opts.dataset);
   const n = ds.x.shape[0];
   // Default split for a bare data set: half victim training, a quarter pool, a quarter evaluation.
@@ -65,6 +70,10 @@ function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dat
 export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
   const start = Date.now();
   const { name, train, test, arch, hidden } = splitFor(opts);
+  if (arch === 'tree') {
+    const t = trainTreeFile({ name, train, test, out: opts.out, seed: opts.seed, maxDepth: opts.maxDepth, minSamplesLeaf: opts.minSamplesLeaf });
+    return { name, arch, trainRows: train.x.shape[0], testRows: test.x.shape[0], testAccuracy: t.testAccuracy, onnxMaxAbsDiff: 0, out: opts.out, wallMs: Date.now() - start };
+  }
   if (arch === 'cnn' && train.x.shape.length !== 4) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `--arch cnn needs image data; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`);
   }

@@ -4,10 +4,26 @@
  */
 import { HeistError } from '../../core/errors.js';
 import { equationSolving } from './equation-solving.js';
+import { llmFinalLayer } from './llm-final-layer/index.js';
+import { mlpEquationSolvingDefault } from './mlp-equation-solving.js';
+import { retrainingAdaptive, retrainingUniform } from './retraining.js';
+import { reluCryptanalytic, reluJagielski } from './relu-network/index.js';
+import { roundedEquationSolving } from './rounded-equation-solving.js';
+import { treePathFinding } from './tree-path-finding.js';
+import { treeTopDown } from './tree-top-down.js';
 import type { Extractor } from './types.js';
 
 export const extractors = {
   'equation-solving': equationSolving,
+  'llm-final-layer': llmFinalLayer,
+  'equation-solving-rounded': roundedEquationSolving,
+  'retraining-uniform': retrainingUniform,
+  'retraining-adaptive': retrainingAdaptive,
+  'mlp-equation-solving': mlpEquationSolvingDefault,
+  'tree-path-finding': treePathFinding,
+  'tree-top-down': treeTopDown,
+  'relu-jagielski': reluJagielski,
+  'relu-cryptanalytic': reluCryptanalytic,
 } as const satisfies Readonly<Record<string, Extractor>>;
 
 export type ExtractorName = keyof typeof extractors;

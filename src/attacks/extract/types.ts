@@ -7,6 +7,7 @@
 import { HeistError } from '../../core/errors.js';
 import { type ModelInfo, type OutputKind, type Predictor, inputSize } from '../../core/prediction.js';
 import type { Rng } from '../../core/rng.js';
+import type { NetworkSpec } from '../../models/network-spec.js';
 import type { Oracle } from '../../oracle/types.js';
 
 /** How the extractor picks its query rows. */
@@ -38,8 +39,12 @@ export interface ExtractResult {
   readonly queriesUsed: number;
   readonly notes: readonly string[];
   readonly weights?: LinearWeights;
+  /** The extracted network when it is not a softmax regression (exported as ONNX by `heist extract`). */
+  readonly spec?: NetworkSpec;
   /** Numeric facts for the run record (e.g. error bounds); names are metric names. */
   readonly diagnostics?: Readonly<Record<string, number>>;
+  /** The extracted model as a file to write beside run.json (e.g. a reconstructed tree as heist.tree/v1 JSON). */
+  readonly modelFile?: { readonly name: string; readonly contents: string };
 }
 
 export interface ExtractorRequirements {
@@ -55,6 +60,8 @@ export interface Extractor {
   readonly requires: ExtractorRequirements;
   /** The fewest paid rows the method needs for this target (also the default budget). */
   minQueries(info: ModelInfo): number;
+  /** The budget when none is given, for methods whose query count is not known in advance (default: minQueries). */
+  defaultBudget?(info: ModelInfo): number;
   extract(client: Oracle, opts: ExtractOptions): Promise<ExtractResult>;
 }
 
@@ -80,5 +87,5 @@ export function checkExtractor(ex: Extractor, info: ModelInfo, budget?: number):
   if (budget !== undefined && budget < min) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}" (d + 1 = ${min}); --budget ${budget} is too small`);
   }
-  return budget ?? min;
+  return budget ?? ex.defaultBudget?.(info) ?? min;
 }

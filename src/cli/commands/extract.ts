@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { listExtractors } from '../../attacks/extract/index.js';
 import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
-import { header, nonNegativeInt, oneOf, positiveInt } from '../options.js';
+import { runExtractLlm } from '../../runs/extract-llm-run.js';
+import { header, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 
 export function extractCommand(): Command {
   return new Command('extract')
@@ -18,6 +19,11 @@ export function extractCommand(): Command {
     .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
     .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
     .option('--list', 'list the extraction methods and the papers they implement', false)
+    .option('--lm-model <name>', 'llm-final-layer: the model name sent to /v1/completions', 'tiny-lm')
+    .option('--prompts <n>', 'llm-final-layer: random prompts (logit vectors) to buy; must exceed the hidden size', positiveInt, 128)
+    .option('--logits <kind>', 'llm-final-layer: full (Heist "logprobs": "full") | topk (top-5 logprobs + logit_bias)', oneOf(['full', 'topk'] as const), 'topk')
+    .option('--price-per-1k <usd>', 'llm-final-layer: assumed USD per 1k tokens for the cost report (default 0.002)', positiveNumber)
+    .option('--verify <tiny-lm.json>', 'llm-final-layer: align the recovered W to this model file\'s true W (evaluation only)')
     .action(async (o) => {
       if (o.list) {
         for (const m of listExtractors()) process.stdout.write(`${m.name}\n  ${m.description}\n  needs: ${m.needs}\n  paper: ${m.paper}\n`);
@@ -26,6 +32,28 @@ export function extractCommand(): Command {
       const missing = ['method', 'target', 'out'].filter((k) => o[k] === undefined);
       if (missing.length > 0) {
         throw new HeistError('HEIST_ERR_BAD_CONFIG', `heist extract needs ${missing.map((k) => `--${k}`).join(', ')} (or --list)`);
+      }
+      if (o.method === 'llm-final-layer') {
+        const { record: r } = await runExtractLlm({
+          target: o.target,
+          model: o.lmModel,
+          out: o.out,
+          prompts: o.prompts,
+          logits: o.logits,
+          budget: o.budget,
+          seed: o.seed,
+          pricePer1k: o.pricePer1k,
+          verify: o.verify,
+          headers: o.header,
+        });
+        const v = r.verification;
+        process.stdout.write(
+          `hidden size ${r.hiddenSize} (gap s_h/s_h+1 = ${r.gapRatio.toExponential(2)})  queries ${r.queries}  tokens ${r.totalTokens}  ` +
+            `cost $${r.costUsd.toFixed(4)} at $${r.pricePer1kTokens}/1k tokens\n` +
+            (v ? `verify: true h ${v.trueHiddenSize} (${v.hiddenSizeCorrect ? 'correct' : 'WRONG'}), RMS after alignment ${v.rms.toExponential(2)} (relative ${v.relativeRms.toExponential(2)})\n` : '') +
+            `record: ${o.out}/llm-run.json\n`,
+        );
+        return;
       }
       const record = await runExtract({
         method: o.method,

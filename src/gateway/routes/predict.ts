@@ -10,7 +10,7 @@ import type { Clock } from '../../core/types.js';
 import { createContext } from '../../defenses/pipeline.js';
 import { DefenseRejection } from '../../defenses/types.js';
 import type { ModelTable } from '../served.js';
-import { decodePredictRequest, encodePredictResponse } from '../wire.js';
+import { decodePredictRequest, serializePredictResponse } from '../wire.js';
 
 export interface PredictRouteOptions {
   readonly clock: Clock;
@@ -22,7 +22,7 @@ function apiKeyOf(header: string | string[] | undefined): string | undefined {
 }
 
 export function registerPredictRoute(app: FastifyInstance, table: ModelTable, options: PredictRouteOptions): void {
-  app.post<{ Params: { name: string } }>('/v1/models/:name/predict', async (request) => {
+  app.post<{ Params: { name: string } }>('/v1/models/:name/predict', async (request, reply) => {
     const m = table.get(request.params.name);
     if (!m) throw new HeistError('HEIST_ERR_UNKNOWN_MODEL', 'no model of that name is served');
     const { x, requested } = decodePredictRequest(request.body, m);
@@ -41,6 +41,8 @@ export function registerPredictRoute(app: FastifyInstance, table: ModelTable, op
       if (e instanceof DefenseRejection) throw e;
       throw new HeistError('HEIST_ERR_INTERNAL', 'internal error', { cause: e });
     }
-    return encodePredictResponse(m.name, served);
+    // Pre-serialized (same bytes as JSON.stringify of encodePredictResponse): fastify sends strings as is.
+    reply.type('application/json; charset=utf-8');
+    return serializePredictResponse(m.name, served);
   });
 }

@@ -3,8 +3,10 @@
  *   GET  {base}/v1/models                 -> {"models":[{"name",...}]} (or ["name", ...])
  *   GET  {base}/v1/models/{name}          -> {"name","inputShape","inputSize","classes","classNames"?,
  *                                             "output":"probs"|"label","domain":{min,max},"maxBatch"}
- *   POST {base}/v1/models/{name}/predict  {"inputs": number[][]} (flat rows)
- *                                         -> {"predictions":[{"label":k,"probabilities":[...]?}]}
+ *   POST {base}/v1/models/{name}/predict  {"inputs": (number|null)[][]} (flat rows; null = a missing
+ *                                         feature, sent for NaN, accepted by tree models only)
+ *                                         -> {"predictions":[{"label":k,"probabilities":[...]?,"leaf":id?}]}
+ *                                         ("leaf": the answering tree node's id, Prediction.leafIds)
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
  */
 import { z } from 'zod';
@@ -23,6 +25,7 @@ const infoSchema = z.object({
   output: z.enum(['probs', 'label', 'logits', 'topk']),
   domain: z.object({ min: z.number(), max: z.number() }),
   maxBatch: z.number().int().positive().optional(),
+  missingValues: z.literal('stop-at-node').optional(),
 });
 
 const predictSchema = z.object({
@@ -30,6 +33,7 @@ const predictSchema = z.object({
     z.object({
       label: z.number().int().nonnegative(),
       probabilities: z.array(z.number()).optional(),
+      leaf: z.union([z.string(), z.number()]).optional(),
     }),
   ),
 });
@@ -97,6 +101,7 @@ export const heistV1: WireFormat = {
       output: d.output,
       domain: d.domain,
       ...(d.maxBatch !== undefined ? { maxBatch: d.maxBatch } : {}),
+      ...(d.missingValues ? { acceptsMissing: true } : {}),
     };
   },
 
@@ -108,11 +113,15 @@ export const heistV1: WireFormat = {
     if (x.data.length !== n * k) {
       throw new HeistError('HEIST_ERR_SHAPE', `rows have ${n === 0 ? 0 : x.data.length / n} values, the model takes ${k}`);
     }
-    const inputs: number[][] = [];
+    const inputs: (number | null)[][] = [];
     for (let i = 0; i < n; i++) {
       const r = Array.from(x.data.subarray(i * k, (i + 1) * k));
-      if (!r.every(Number.isFinite)) throw new HeistError('HEIST_ERR_NOT_FINITE', `row ${i} has a NaN or infinite value`);
-      inputs.push(r);
+      const missingOk = (info as RemoteModelInfo).acceptsMissing === true;
+      if (!r.every((v) => Number.isFinite(v) || (missingOk && Number.isNaN(v)))) {
+        throw new HeistError('HEIST_ERR_NOT_FINITE', `row ${i} has a NaN or infinite value${missingOk ? '' : ' (this model takes no missing features)'}`);
+      }
+      // NaN (a missing feature) goes out as null, only to models that declare they answer it.
+      inputs.push(r.map((v) => (Number.isNaN(v) ? null : v)));
     }
     return JSON.stringify({ inputs });
   },
@@ -126,11 +135,12 @@ export const heistV1: WireFormat = {
     if (withProbs !== 0 && withProbs !== rows) throw malformed('predict', ['some rows have probabilities and some do not']);
     const answers: RowAnswer[] = preds.map((p, i) => {
       if (p.label >= info.classes) throw malformed('predict', [`row ${i}: label ${p.label} >= classes ${info.classes}`]);
-      if (!p.probabilities) return { label: p.label };
+      const leaf = p.leaf === undefined ? {} : { leaf: String(p.leaf) };
+      if (!p.probabilities) return { label: p.label, ...leaf };
       if (p.probabilities.length !== info.classes || !p.probabilities.every(Number.isFinite)) {
         throw malformed('predict', [`row ${i}: expected ${info.classes} finite probabilities`]);
       }
-      return { label: p.label, probs: Float32Array.from(p.probabilities) };
+      return { label: p.label, probs: Float32Array.from(p.probabilities), ...leaf };
     });
     return fromRowAnswers(answers, info.classes, withProbs === 0 ? 'label' : info.output === 'label' ? 'probs' : info.output);
   },

@@ -15,6 +15,8 @@ export interface Target {
 /** What the info endpoint declares, beyond ModelInfo: the largest batch the server accepts. */
 export interface RemoteModelInfo extends ModelInfo {
   readonly maxBatch?: number;
+  /** The model answers rows with missing features (NaN, sent as null), e.g. a tree that stops at the node. */
+  readonly acceptsMissing?: boolean;
 }
 
 /** A decoded error body. */
