@@ -161,6 +161,8 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
   );
   return {
     model,
+    // Exported by `heist extract` as ONNX (float32) for ReLU networks that end in a softmax-able layer.
+    spec: model.toSpec(),
     queriesUsed: meter.used,
     notes,
     diagnostics: {
