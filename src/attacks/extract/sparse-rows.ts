@@ -1,6 +1,6 @@
 /**
  * @file Sparse random query rows, the data-free design several extractors share: per row a sparsity
- * s ~ U(0, 0.9) (not 1: all-minimum rows would repeat, and repeats are cache hits), and each value is the domain minimum with probability s, else uniform in the domain
+ * s ~ U(0, 0.9), and each value is the domain minimum with probability s, else uniform in the domain
  * (s = 0 is the uniform design). A classifier's classes can own only a sliver of the cube's volume
  * (the digits softmax regression answers no 0, 6 or 8 on 10,000 uniform points, and 6 of a digits
  * MLP's 20 ReLU units are active on every uniform point); sparse rows reach those regions, so every
@@ -16,7 +16,16 @@ export function sparseRows(info: Pick<ModelInfo, 'inputShape' | 'domain'>, n: nu
   const x = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const s = 0.9 * rng.next();
-    for (let j = 0; j < d; j++) x[i * d + j] = rng.next() < s ? min : Math.min(max, rng.uniform(min, max));
+    let kept = -1;
+    for (let j = 0; j < d; j++) {
+      if (rng.next() < s) x[i * d + j] = min;
+      else {
+        x[i * d + j] = Math.min(max, rng.uniform(min, max));
+        kept = j;
+      }
+    }
+    // Never the all-minimum row (it would repeat, and a repeat is a cache hit, not a new answer).
+    if (kept < 0) x[i * d + rng.int(d)] = Math.min(max, rng.uniform(min, max));
   }
   return x;
 }
