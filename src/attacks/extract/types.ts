@@ -85,7 +85,7 @@ export function checkExtractor(ex: Extractor, info: ModelInfo, budget?: number):
   }
   const min = ex.minQueries(info);
   if (budget !== undefined && budget < min) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}" (d + 1 = ${min}); --budget ${budget} is too small`);
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}"; --budget ${budget} is too small`);
   }
   return budget ?? ex.defaultBudget?.(info) ?? min;
 }
