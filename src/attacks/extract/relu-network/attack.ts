@@ -102,7 +102,7 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
   const tol = Math.max(20 * cal.noise, 8 * probe.answerEps * cal.scale);
   const notes: string[] = [];
 
-  const search1 = searchFor(probe, lo, hi, false, tol, s.hidden?.[0], s, rng.fork('layer-1'));
+  const search1 = { ...searchFor(probe, lo, hi, false, tol, s.hidden?.[0], s, rng.fork('layer-1')), deep: depth === 2 };
   const first = await extractLayer(probe, search1);
   const h1 = reluLayer(first.rows, first.bias);
   const layers: DenseLayer64[] = [denseOf(first.rows, first.bias)];
@@ -128,11 +128,17 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
     const r = rng.fork('activations');
     const top = new Float64Array(first.rows.length);
     for (let i = 0; i < 256; i++) affine(first.rows, first.bias, randomIn(r, lo, hi)).forEach((v, j) => (top[j] = Math.max(top[j], v)));
-    const uHi = top.map((v) => 2 * (v > 0 ? v : max - min));
-    const uLo = uHi.map((v) => 0.02 * v);
-    second = await extractLayer(vp, searchFor(vp, uLo, uHi, true, tol, s.hidden?.[1], s, rng.fork('layer-2')));
+    const uHi = top.map((v) => 8 * (v > 0 ? v : max - min));
+    const uLo = uHi.map((v) => 1e-3 * v);
+    // Planes that cross the positive orthant only near a face need more lines (still bounded).
+    second = await extractLayer(vp, searchFor(vp, uLo, uHi, true, tol, s.hidden?.[1], { ...s, maxLines: 4 * s.maxLines }, rng.fork('layer-2')));
     layers.push(denseOf(second.rows, second.bias));
-    fit = await fitOutputs(vp, reluLayer(second.rows, second.bias), fitRows(2 * (second.rows.length + 1) + 16, uLo, uHi, rng.fork('fit-2')));
+    // Half uniform, half log-uniform (as the line origins of layer.ts), so that every neuron is on somewhere.
+    const rf = rng.fork('fit-2');
+    const uLog = uHi.map((v, i) => Math.max(uLo[i], 0.01 * v));
+    const logRow = () => uLog.map((v, i) => v * (uHi[i] / v) ** rf.next());
+    const rows2 = [...fitRows(4 * (second.rows.length + 1) + 16, uLo, uHi, rf), ...Array.from({ length: 4 * (second.rows.length + 1) + 16 }, logRow)];
+    fit = await fitOutputs(vp, reluLayer(second.rows, second.bias), rows2);
     notes.push(`layer 2: ${second.rows.length} neuron(s) from ${second.lines} line(s) in the space of layer-1 activations (layer peeling)`);
   }
   if (fit.maxResidual > fitTol) {

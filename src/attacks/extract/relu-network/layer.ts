@@ -6,6 +6,11 @@
  * gets a second one). Then the signs (neuron.ts); neurons whose sign cannot be established are
  * dropped (a bent piece of a deeper layer fails the test). Bounded: at most maxLines lines, and
  * every query goes through the probe's budget and deadline.
+ * When a deeper hidden layer follows (deep), the first layer's hyperplanes are global while the
+ * deeper layer's are bent at every first-layer boundary (Carlini et al.): at least 16 lines are
+ * searched and a candidate must kink exactly on its plane at 3 far points before it is kept. In a
+ * peeled, clipped box of positive activations half the line origins are log-uniform, so that a
+ * plane crossing the orthant only near a face is crossed too.
  * @see M. Jagielski, N. Carlini, D. Berthelot, A. Kurakin, N. Papernot, "High Accuracy and High Fidelity Extraction of Neural Networks", USENIX Security 2020, arXiv:1909.01838.
  * @see N. Carlini, M. Jagielski, I. Mironov, "Cryptanalytic Extraction of Neural Network Models", CRYPTO 2020, arXiv:2003.04884.
  */
@@ -35,6 +40,8 @@ export interface LayerSearch {
   /** Stop after this many lines that confirm nothing new (width unknown). */
   readonly patience: number;
   readonly rng: Rng;
+  /** A deeper hidden layer follows: its bent hyperplanes must be told apart (stricter global-plane test). */
+  readonly deep?: boolean;
 }
 
 export interface Neuron extends NeuronEstimate {
@@ -56,7 +63,10 @@ const confirmed = (n: Neuron): boolean => lineCount(n) >= 2;
 
 function lineThrough(s: LayerSearch): { o: Float64Array; u: Float64Array; t0: number; t1: number } {
   const d = s.lo.length;
-  const o = Float64Array.from({ length: d }, (_, i) => s.rng.uniform(s.lo[i], s.hi[i]));
+  // In a positive box (peeled activations) origins are log-uniform: some activations small, some large,
+  // so that planes crossing the orthant only near a face are crossed too.
+  const logUniform = s.clip && s.lo.every((v) => v > 0) && s.rng.next() < 0.5;
+  const o = Float64Array.from({ length: d }, (_, i) => (logUniform ? Math.max(s.lo[i], 0.01 * s.hi[i]) * Math.min(s.hi[i] / s.lo[i], 100) ** s.rng.next() : s.rng.uniform(s.lo[i], s.hi[i])));
   const g = Float64Array.from({ length: d }, () => s.rng.normal());
   const norm = Math.hypot(...g);
   const u = g.map((v) => v / norm);
@@ -79,7 +89,7 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
   let quiet = 0;
   let line = 0;
   const done = (): boolean =>
-    s.width !== undefined ? line >= 4 && neurons.filter((n) => lineCount(n) >= 3).length >= s.width : quiet >= s.patience && neurons.some(confirmed);
+    s.width !== undefined ? line >= (s.deep ? 16 : 4) && neurons.filter((n) => lineCount(n) >= 3).length >= s.width : quiet >= s.patience && neurons.some(confirmed);
   while (line < s.maxLines && !done()) {
     const before = neurons.filter(confirmed).length;
     const { o, u, t0, t1 } = lineThrough(s);
@@ -113,7 +123,8 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
     }
     // Twins of a chosen neuron (estimates too noisy to match its plane far away) are in the span too.
     const rest = Math.hypot(...r) / Math.hypot(...n.a);
-    if (rest > (probe.answerEps < 1e-10 ? 1e-4 : 3e-2) && (await onGlobalPlane(probe, n, s))) {
+    // In a clipped box (the last hidden layer, peeled) nothing deeper bends: confirmed is enough.
+    if (rest > (probe.answerEps < 1e-10 ? 1e-4 : 3e-2) && ((s.clip && !s.deep) || (await onGlobalPlane(probe, n, s)))) {
       chosen.push(n);
       const len = Math.hypot(...r);
       basis.push(r.map((v) => v / len));
@@ -143,21 +154,24 @@ async function onGlobalPlane(probe: Probe, n: Neuron, s: LayerSearch): Promise<b
   const nrm = n.a.map((v) => v / norm);
   const w = s.lo.reduce((acc, v, i) => acc + (s.hi[i] - v), 0) / s.lo.length;
   const rho = 0.02 * w;
-  for (let trial = 0; trial < 12; trial++) {
+  const need = s.deep ? 3 : 1;
+  let ok = 0;
+  for (let trial = 0; trial < (s.deep ? 24 : 12); trial++) {
     const g = nrm.map(() => s.rng.normal());
     const gn = g.reduce((acc, v, i) => acc + v * nrm[i], 0);
     const perp = g.map((v, i) => v - gn * nrm[i]);
     const len = Math.hypot(...perp);
     const from = n.hits[trial % n.hits.length].x;
-    const p = from.map((v, i) => v + ((0.1 + 0.05 * trial) * (s.clip ? w : s.reach) * perp[i]) / len);
-    if (s.clip && p.some((v, i) => v - 2 * rho < s.lo[i] || v + 2 * rho > s.hi[i])) continue;
+    // In a clipped box: a random point of the box, projected onto the plane.
+    const p = s.clip ? s.lo.map((v, i) => s.rng.uniform(v, s.hi[i])) : from.map((v, i) => v + ((0.1 + 0.05 * trial) * s.reach * perp[i]) / len);
     const z = p.reduce((acc, v, i) => acc + v * n.a[i], n.b) / norm;
     const q = p.map((v, i) => v - z * nrm[i]); // back onto the plane
+    if (s.clip && q.some((v, i) => v - 2 * rho < s.lo[i] || v + 2 * rho > s.hi[i])) continue;
     const { y } = await probe.eval([-1, -0.5, 0, 0.5, 1].map((t) => q.map((v, i) => v + t * rho * nrm[i])));
     const sd = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v + b[i] - 2 * y[2][i])), 0);
     const full = sd(y[0], y[4]);
     const half = sd(y[1], y[3]);
-    if (full > 50 * s.kinks.tol && Math.abs(full - 2 * half) < 0.02 * full) return true;
+    if (full > 50 * s.kinks.tol && Math.abs(full - 2 * half) < 0.02 * full && ++ok >= need) return true;
   }
   return false;
 }

@@ -24,6 +24,17 @@ test('relu-cryptanalytic: 16-8-4 from float64 logits to better than 2^-20 (permu
   assert.ok(networkToOnnx(spec, { name: 'x', domain: { min: 0, max: 1 } }).length > 0, 'ONNX-exportable');
 });
 
+test('relu-cryptanalytic: two hidden layers (16-8-8-1 and 10-10-10-1, as in Carlini et al.) from float64 logits to better than 2^-20', async () => {
+  for (const [sizes, seed] of [[[16, 8, 8, 1], 7], [[10, 10, 10, 1], 9]] as const) {
+    const truth = randomDenseRelu(createRng(seed), sizes);
+    const r = await createReluCryptanalytic({ hidden: sizes.slice(1, -1) }).extract(localOracle(denseReluPredictor(truth)), { rng: createRng(5), budget: 100_000 });
+    const a = alignNetworks(truth, extractedNetwork(r)!.net);
+    assert.equal(r.diagnostics!.hiddenLayers, 2);
+    assert.ok(a.maxRelError <= 2 ** -20, `${sizes.join('-')}: max relative weight error 2^${a.bits.toFixed(1)} (layers ${a.layerErrors.map((e) => e.toExponential(1))})`);
+    assert.ok(r.queriesUsed < 50_000, `${r.queriesUsed} queries`);
+  }
+});
+
 test('relu-jagielski: 64-8-10 from float32 logits and from probabilities: fidelity 1 on uniform inputs', async () => {
   const truth = randomDenseRelu(createRng(8), [64, 8, 10]);
   const t = denseReluPredictor(truth, { precision: 'float32' });
