@@ -2,7 +2,8 @@
  * @file `heist extract --method llm-final-layer` as a function: buy logit vectors from an
  * OpenAI-style /v1/completions API (budget, token count and transcript in the completions client),
  * recover the hidden size and W up to an h x h transform, optionally verify against the true model
- * file (--verify), and write llm-run.json, projection.json and transcript.jsonl.
+ * file (--verify), and write run.json (heist.run/v1), report.html, llm-run.json, projection.json
+ * and transcript.jsonl.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,9 @@ import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { loadTinyLm } from '../models/tiny-lm.js';
 import { createCompletionsClient } from '../query/completions-client.js';
+import { createHtmlReporter } from '../report/reporters/html.js';
+import { createJsonReporter } from '../report/reporters/json.js';
+import { llmRunRecord } from './llm-run-record.js';
 import { heistVersion } from './version.js';
 
 export const llmExtractConfigSchema = z
@@ -125,5 +129,8 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
   const p = result.projection;
   const rows = Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * p.cols, (i + 1) * p.cols)));
   writeFileSync(join(outDir, 'projection.json'), `${JSON.stringify({ format: 'heist.projection/v1', note: 'W up to an h x h transform: V_h diag(s_h), rows = tokens', vocab: p.rows, hidden: p.cols, w: rows })}\n`);
+  // The common run record and report, like every other extraction.
+  const run = llmRunRecord(record, { target: c.target, model: c.model, seed: c.seed, startedAt: t0, vocab: p.rows, budget });
+  for (const reporter of [createJsonReporter(), createHtmlReporter()]) await reporter.onEnd(run, outDir);
   return { record, result };
 }
