@@ -15,6 +15,13 @@
  *    no earlier leaf was bounded by are tested as one group first: most of them are never used.
  *  - known thresholds first: a threshold found for one leaf bounds its neighbours too, so before
  *    bisecting, the line search tries each known threshold on that feature (2 queries to confirm).
+ *  - faces predicted by the leaf we came from (siblings share ancestors, hence most faces): for
+ *    each face of that leaf, and the face just crossed, the outer float of the nearest known
+ *    threshold is asked alone; the inner floats then ride in the group test (a box: one clean
+ *    query shows them all inside), so a confirmed face costs 1 query plus a share of one.
+ *  - round thresholds (trees trained on low-precision data split at values like k/32): line
+ *    searches ask the coarsest dyadic point of the bracket and check the float above a low end
+ *    that stays put (tree-probe.ts, bisect with round).
  * Line searches end at adjacent float32 values (tree-probe.ts): exact on float32 inputs.
  * The boxes are then cut back into a tree (tree-boxes.ts). Without leaf ids (a label-only API) the
  * labels stand in for ids; boxes then merge leaves of one class and the tree is only approximate.
@@ -51,9 +58,9 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
     return y;
   };
 
-  /** Features of `cands` whose leaf interval does not reach `end` (group testing; 'clean' keeps the id). */
-  const bounded = async (x: Float32Array, id: string, cands: number[], end: number): Promise<number[]> => {
-    const clean = async (fs: number[]): Promise<boolean> => (await prober.ask(moved(x, fs, () => end))).id === id;
+  /** Features of `cands` whose move to `to(f)` leaves the leaf (group testing; 'clean' keeps the id). */
+  const bounded = async (x: Float32Array, id: string, cands: number[], to: (f: number) => number): Promise<number[]> => {
+    const clean = async (fs: number[]): Promise<boolean> => (await prober.ask(moved(x, fs, to))).id === id;
     const split = async (fs: number[], knownDirty: boolean): Promise<number[]> => {
       if (fs.length === 0 || (!knownDirty && (await clean(fs)))) return [];
       if (fs.length === 1) return fs;
@@ -70,23 +77,23 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   };
 
   /** The leaf's bound on feature f in direction dir (-1 lower, +1 upper): known thresholds first, then bisection. */
-  const bound = async (x: Float32Array, ans: Answer, f: number, dir: -1 | 1) => {
+  const bound = async (x: Float32Array, ans: Answer, f: number, dir: -1 | 1, limit = dir < 0 ? min : max) => {
     const line = (v: number): Promise<Answer> => prober.ask(moved(x, [f], () => v));
     const same = (a: Answer): boolean => a.id === ans.id;
     let inside = x[f];
-    let outside = dir < 0 ? min : max;
+    let outside = limit;
     // Candidate faces: the inside-side float first, then the outside-side one, nearest first.
-    const cands = dir < 0 ? known[f].filter((a) => a < inside && a >= min).reverse() : known[f].filter((a) => a >= inside && a < max);
+    const cands = dir < 0 ? known[f].filter((a) => a < inside && a >= limit).reverse() : known[f].filter((a) => a >= inside && nextUp(a) <= limit);
     for (const a of cands) {
       const [near, far] = dir < 0 ? [nextUp(a), a] : [a, nextUp(a)];
       const aNear = near === inside ? ans : await line(near);
-      if (!same(aNear)) return bisect(line, ans.id, inside, near, aNear);
+      if (!same(aNear)) return bisect(line, ans.id, inside, near, aNear, true);
       inside = near;
       const aFar = await line(far);
       if (!same(aFar)) return { inside, outside: far, outsideAnswer: aFar };
       inside = far;
     }
-    return bisect(line, ans.id, inside, outside);
+    return bisect(line, ans.id, inside, outside, undefined, true);
   };
 
   const boxes: LeafBox[] = [];
@@ -94,25 +101,45 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   const x0 = Float32Array.from({ length: d }, () => Math.min(max, Math.max(min, Math.fround(opts.rng.uniform(min, max)))));
   let stopped = false;
   try {
-    const queue: { x: Float32Array; ans: Answer }[] = [{ x: x0, ans: await prober.ask(x0) }];
+    type Item = { x: Float32Array; ans: Answer; hint: readonly (readonly number[])[]; back?: [number, 0 | 1] };
+    const queue: Item[] = [{ x: x0, ans: await prober.ask(x0), hint: [[], []] }];
     while (queue.length > 0) {
-      const { x, ans } = queue.shift()!;
+      const { x, ans, hint, back } = queue.shift()!;
       if (visited.has(ans.id)) continue;
       visited.add(ans.id);
       const lo = new Float32Array(d).fill(min);
       const hi = new Float32Array(d).fill(max);
-      const all = Array.from({ length: d }, (_, f) => f);
-      const below = await bounded(x, ans.id, all.filter((f) => x[f] > min), min);
-      const above = await bounded(x, ans.id, all.filter((f) => x[f] < max), max);
-      for (const [fs, dir] of [[below, -1], [above, 1]] as const) {
-        for (const f of fs) {
-          const b = await bound(x, ans, f, dir);
+      const found: number[][] = [[], []];
+      for (const dir of [-1, 1] as const) {
+        const end = dir < 0 ? min : max;
+        const cands = Array.from({ length: d }, (_, f) => f).filter((f) => x[f] !== end);
+        // The leaf we came from predicts this one's faces (shared ancestors): for each predicted
+        // feature, the nearest known threshold's outer float is asked alone; if it leaves the leaf,
+        // the inner float joins the group test below (a box: one clean query confirms them all).
+        const guess = new Map<number, { near: number; far: number; farAnswer: Answer }>();
+        const side = dir < 0 ? 0 : 1;
+        for (const f of back?.[1] === side ? [back[0], ...hint[side]] : hint[side]) {
+          if (!cands.includes(f) || guess.has(f)) continue;
+          const a = dir < 0 ? known[f].filter((k) => k < x[f]).pop() : known[f].find((k) => k >= x[f] && k < max);
+          if (a === undefined) continue;
+          const [near, far] = dir < 0 ? [nextUp(a), a] : [a, nextUp(a)];
+          const farAnswer = await prober.ask(moved(x, [f], () => far));
+          if (farAnswer.id !== ans.id) guess.set(f, { near, far, farAnswer });
+        }
+        const dirty = await bounded(x, ans.id, cands, (f) => guess.get(f)?.near ?? end);
+        const faces = [...guess.keys()].filter((f) => !dirty.includes(f)).map((f) => {
+          const g = guess.get(f)!;
+          return { f, b: { inside: g.near, outside: g.far, outsideAnswer: g.farAnswer } };
+        });
+        for (const f of dirty) faces.push({ f, b: await bound(x, ans, f, dir, guess.get(f)?.near) });
+        for (const { f, b } of faces) {
           if (dir < 0) lo[f] = b.inside;
           else hi[f] = b.inside;
+          found[dir < 0 ? 0 : 1].push(f);
           learn(f, dir < 0 ? b.outside : b.inside);
           const y = Float32Array.from(x);
           y[f] = b.outside;
-          if (!visited.has(b.outsideAnswer.id)) queue.push({ x: y, ans: b.outsideAnswer });
+          if (!visited.has(b.outsideAnswer.id)) queue.push({ x: y, ans: b.outsideAnswer, hint: found, back: [f, dir < 0 ? 1 : 0] });
         }
       }
       boxes.push({ answer: ans, lo, hi });

@@ -97,20 +97,38 @@ export const adjacent = (a: number, b: number): boolean => Math.abs(ordinal(a) -
 /** One answer along a line: the value of the moving feature, the answer there. */
 export type Line = (v: number) => Promise<Answer>;
 
+/** The float32 with the fewest significant bits strictly between a < b (the coarsest dyadic point), else between(). */
+function coarsest(a: number, b: number): number {
+  for (let e = Math.ceil(Math.log2(Math.max(Math.abs(a), Math.abs(b), 2 ** -126))) + 1; e > -150; e--) {
+    const m = (Math.floor(a / 2 ** e) + 1) * 2 ** e;
+    if (m < b) return Math.fround(m) === m ? m : between(a, b);
+  }
+  return between(a, b);
+}
+
 /**
  * Bisection on the float32 grid between `inside` (answer id === id) and `outside` (another id) on a
  * line where the id's region is an interval. Ends at adjacent values; returns the outside answer.
+ * With `round`, it asks the coarsest dyadic point of the bracket, and once the low end has stayed
+ * put for 3 answers it asks the float just above it: a tree trained on low-precision data (pixels
+ * k/16) splits at round values t, where the pair is (t, nextUp(t)); no change to what is found.
  */
-export async function bisect(line: Line, id: string, inside: number, outside: number, outsideAnswer?: Answer) {
+export async function bisect(line: Line, id: string, inside: number, outside: number, outsideAnswer?: Answer, round = false) {
   let out = outsideAnswer;
+  let stall = 0;
+  let probed = NaN;
   while (!adjacent(inside, outside)) {
-    const m = between(inside, outside);
+    const [lo, hi] = inside < outside ? [inside, outside] : [outside, inside];
+    const probe = round && stall >= 3 && probed !== lo;
+    if (probe) probed = lo;
+    const m = probe ? nextUp(lo) : round ? coarsest(lo, hi) : between(inside, outside);
     const a = await line(m);
     if (a.id === id) inside = m;
     else {
       outside = m;
       out = a;
     }
+    stall = Math.min(inside, outside) === lo ? stall + 1 : 0;
   }
   return { inside, outside, outsideAnswer: out ?? (await line(outside)) };
 }
