@@ -6,12 +6,12 @@
  * Writes bench/results/label-only.json.
  * Run: node --import tsx bench/label-only.ts [m,m,...]
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../src/datasets/paths.js';
 import { runExtract } from '../src/runs/extract-run.js';
 import { digitsSoftmaxVictim } from '../test/helpers/digits-victims.js';
+import { writeBenchResult } from './results-file.js';
 
 const multiples = (process.argv[2] ?? '1,5,10,50,100').split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'heist-bench-label-only-'));
@@ -35,14 +35,10 @@ for (const m of multiples) {
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 }
-const out = join(repoRoot, 'bench/results');
-mkdirSync(out, { recursive: true });
-const doc = {
-  machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, at: new Date().toISOString() },
+const path = writeBenchResult('label-only', {
   victim: 'digits softmax regression (test/helpers/digits-victims.ts), 64 features, 10 classes, 650 unknowns',
   command: `node --import tsx bench/label-only.ts ${multiples.join(',')}`,
   target: '>= 99.9% agreement within 65,000 queries; adaptive > uniform at every multiple',
   rows,
-};
-writeFileSync(join(out, 'label-only.json'), `${JSON.stringify(doc, null, 2)}\n`);
-process.stdout.write(`wrote ${join(out, 'label-only.json')}\n`);
+});
+process.stdout.write(`wrote ${path}\n`);

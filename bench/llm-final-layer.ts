@@ -5,7 +5,6 @@
  * size, spectrum gap, RMS of W after h x h alignment, queries, tokens, cost, wall time.
  *   node --import tsx bench/llm-final-layer.ts   ->  bench/results/llm-final-layer.json
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PRICE_PER_1K_TOKENS, type LogitSource, alignProjection, queriesNeeded, relativeToReference, stealFinalLayer } from '../src/attacks/extract/llm-final-layer/index.js';
 import { denseMatrix } from '../src/backends/linalg.js';
@@ -14,6 +13,7 @@ import { repoRoot } from '../src/datasets/paths.js';
 import { buildGateway } from '../src/gateway/server.js';
 import { loadTinyLm, nextLogits } from '../src/models/tiny-lm.js';
 import { createCompletionsClient } from '../src/query/completions-client.js';
+import { writeBenchResult } from './results-file.js';
 
 const lm = loadTinyLm(join(repoRoot, 'models', 'tiny-lm.json'));
 const W = denseMatrix(lm.vocab, lm.hidden, lm.params.unembed);
@@ -61,16 +61,13 @@ for (const c of cases) {
   runs.push(row);
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
-const out = {
+const path = writeBenchResult('llm-final-layer', {
   bench: 'llm-final-layer',
   paper: 'N. Carlini et al., "Stealing Part of a Production Language Model", ICML 2024, arXiv:2403.06634',
   model: { file: 'models/tiny-lm.json', vocab: lm.vocab, hidden: lm.hidden, context: lm.context, finalBias: false },
   transport: 'HTTP on 127.0.0.1 (fastify gateway, POST /v1/completions), sequential requests',
   pricePer1kTokensUsd: DEFAULT_PRICE_PER_1K_TOKENS,
   priceNote: 'assumed round figure for prompt + completion tokens, not a vendor list price',
-  node: process.version,
-  date: new Date().toISOString(),
   runs,
-};
-mkdirSync(join(repoRoot, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repoRoot, 'bench', 'results', 'llm-final-layer.json'), `${JSON.stringify(out, null, 1)}\n`);
+});
+process.stdout.write(`wrote ${path}\n`);

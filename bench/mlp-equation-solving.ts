@@ -6,12 +6,12 @@
  * Writes bench/results/mlp-equation-solving.json.
  * Run: node --import tsx bench/mlp-equation-solving.ts [multiple,multiple,...]
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../src/datasets/paths.js';
 import { runExtract } from '../src/runs/extract-run.js';
 import { digitsMlpVictim } from '../test/helpers/digits-victims.js';
+import { writeBenchResult } from './results-file.js';
 
 const multiples = (process.argv[2] ?? '1,2,3').split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'heist-bench-mlp-'));
@@ -35,15 +35,11 @@ for (const m of multiples) {
   rows.push(row);
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
-const out = join(repoRoot, 'bench/results');
-mkdirSync(out, { recursive: true });
-const doc = {
-  machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, at: new Date().toISOString() },
+const path = writeBenchResult('mlp-equation-solving', {
   victim: '64-20-10 ReLU MLP trained on the digits-mlp victim split (test/helpers/digits-victims.ts), 1,510 unknowns',
   method: 'mlp-equation-solving defaults: sparse random queries, centred-logit least squares, L-BFGS (3000 iterations, 1 start)',
   command: `node --import tsx bench/mlp-equation-solving.ts ${multiples.join(',')}`,
   target: '>= 99.8% test agreement within 3x the unknowns (Tramèr: 99.89% at 4,450 queries for 2,225 unknowns)',
   rows,
-};
-writeFileSync(join(out, 'mlp-equation-solving.json'), `${JSON.stringify(doc, null, 2)}\n`);
-process.stdout.write(`wrote ${join(out, 'mlp-equation-solving.json')}\n`);
+});
+process.stdout.write(`wrote ${path}\n`);

@@ -8,20 +8,17 @@
  *    scale (log2), query count, beside Carlini et al.'s 2^18.5 queries for ~4,000 parameters.
  * Run: node --import tsx bench/relu-extraction.ts
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { alignNetworks, createReluCryptanalytic, createReluJagielski, extractedNetwork } from '../src/attacks/extract/relu-network/index.js';
 import type { Extractor } from '../src/attacks/extract/types.js';
 import type { Dataset } from '../src/core/dataset.js';
 import { isHeistError } from '../src/core/errors.js';
 import { createRng } from '../src/core/rng.js';
 import { type Tensor, tensor } from '../src/core/tensor.js';
-import { repoRoot } from '../src/datasets/paths.js';
 import { loadScenarioData } from '../src/datasets/scenarios.js';
 import { type DenseReluNet, denseReluFromSpec, denseReluPredictor, randomDenseRelu } from '../src/models/dense-relu.js';
 import { localOracle } from '../src/oracle/local.js';
 import { createSurrogate } from '../src/surrogates/index.js';
+import { writeBenchResult } from './results-file.js';
 
 async function train(data: Dataset, hidden: number, epochs: number): Promise<DenseReluNet> {
   const d = data.x.data.length / data.x.shape[0];
@@ -101,15 +98,11 @@ async function main(): Promise<void> {
       process.stdout.write(`cryptanalytic ${name} ${p}: ${JSON.stringify(out[`cryptanalytic/${name}/${p}`])}\n`);
     }
   }
-  const body = {
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, at: new Date().toISOString() },
+  const path = writeBenchResult('relu-extraction', {
     reference: { carlini2020: { queries: 2 ** 18.5, log2Queries: 18.5, parameters: '~4,000', note: 'Carlini, Jagielski, Mironov, CRYPTO 2020, arXiv:2003.04884' } },
     results: out,
-  };
-  const dir = join(repoRoot, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'relu-extraction.json'), `${JSON.stringify(body, null, 2)}\n`);
-  process.stdout.write(`wrote ${join(dir, 'relu-extraction.json')}\n`);
+  });
+  process.stdout.write(`wrote ${path}\n`);
 }
 
 await main();

@@ -4,26 +4,17 @@
  * run (the machines are shared and noisy); PyTorch figures are SCENARIOS.md's reference when
  * PyTorch is not installed here.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { repoRoot } from '../src/datasets/paths.js';
 import { benchCurve } from './curve.js';
 import { benchGateway } from './gateway.js';
+import { writeBenchResult } from './results-file.js';
 import { benchTraining } from './train.js';
 
-const resultsDir = join(repoRoot, 'bench/results');
-mkdirSync(resultsDir, { recursive: true });
 
-function machine(): Record<string, string | number> {
-  return { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, at: new Date().toISOString() };
-}
-
-function write(name: string, body: unknown): void {
-  const path = join(resultsDir, `${name}.json`);
-  writeFileSync(path, `${JSON.stringify({ machine: machine(), ...(body as object) }, null, 2)}\n`);
-  process.stdout.write(`wrote ${path}\n`);
+function write(name: string, body: object): void {
+  process.stdout.write(`wrote ${writeBenchResult(name, body)}\n`);
 }
 
 /** SCENARIOS.md, "Compute reference": PyTorch 2.13 CPU, one core, batch 128, Adam (samples/s ranges). */

@@ -6,19 +6,19 @@
  * query counts are the same over HTTP (test/e2e/extract-tree.test.ts checks it).
  * Run: node --import tsx bench/tree-extraction.ts  ->  bench/results/tree-extraction.json
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getExtractor } from '../src/attacks/extract/index.js';
 import { subset } from '../src/core/dataset.js';
 import type { Predictor } from '../src/core/prediction.js';
 import { createRng } from '../src/core/rng.js';
 import { type Tensor, tensor } from '../src/core/tensor.js';
-import { modelsDir, repoRoot } from '../src/datasets/paths.js';
+import { modelsDir } from '../src/datasets/paths.js';
 import { loadDataset } from '../src/datasets/registry.js';
 import { stratifiedSplit } from '../src/datasets/splits.js';
 import { loadTreeModel } from '../src/models/tree.js';
 import { localOracle } from '../src/oracle/local.js';
 import { withHashedLeafIds, withoutLeafIds } from '../test/fixtures/tree-ids.js';
+import { writeBenchResult } from './results-file.js';
 
 function agreement(a: Int32Array, b: Int32Array): number {
   let s = 0;
@@ -68,17 +68,13 @@ async function run(): Promise<void> {
       }
     }
   }
-  const out = join(repoRoot, 'bench/results/tree-extraction.json');
-  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  const doc = {
+  const out = writeBenchResult('tree-extraction', {
     bench: 'tree-extraction',
     paper: 'Tramèr et al., USENIX Security 2016, arXiv:1609.02943, §4.2',
     command: 'node --import tsx bench/tree-extraction.ts',
     note: 'queries = distinct paid rows; queriesPerLeaf = queries / leaves of the target; agreement of labels and of leaf ids with the target',
-    at: new Date().toISOString(),
     results,
-  };
-  writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
+  });
   process.stdout.write(`wrote ${out}\n`);
 }
 

@@ -10,7 +10,7 @@ import { type Rng, createRng } from '../core/rng.js';
 import { type Tensor, rowCount, rowSize, tensor } from '../core/tensor.js';
 import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
 import { TfNet, initTfjs } from '../backends/tfjs.js';
-import type { Arch, ArchOptions, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
+import type { Arch, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
 
 /** Optional extras a caller may add to ArchOptions (the ModelInfo name and input domain). */
 export interface SurrogateExtras {
