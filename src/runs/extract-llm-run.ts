@@ -15,8 +15,7 @@ import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { loadTinyLm } from '../models/tiny-lm.js';
 import { createCompletionsClient } from '../query/completions-client.js';
-import { createHtmlReporter } from '../report/reporters/html.js';
-import { createJsonReporter } from '../report/reporters/json.js';
+import { redactHeaders, withFileReporters } from './run-parts.js';
 import { llmRunRecord } from './llm-run-record.js';
 import { heistVersion } from './version.js';
 
@@ -45,7 +44,9 @@ export interface LlmExtractHooks {
   readonly clock?: Clock;
 }
 
-export interface LlmRunRecord {
+/** Query and token accounting is the attack's own (LlmAttackResult). */
+export interface LlmRunRecord
+  extends Pick<LlmAttackResult, 'queries' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'pricePer1kTokens' | 'costUsd'> {
   readonly schema: 'heist.llm-extract/v1';
   readonly method: 'llm-final-layer';
   readonly paper: string;
@@ -55,12 +56,6 @@ export interface LlmRunRecord {
   readonly gapRatio: number;
   /** Singular values s_1..s_min(n,V). */
   readonly singularValues: number[];
-  readonly queries: number;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly totalTokens: number;
-  readonly pricePer1kTokens: number;
-  readonly costUsd: number;
   readonly wallMs: number;
   readonly verification?: { readonly trueHiddenSize: number; readonly hiddenSizeCorrect: boolean; readonly alignedTo: string; readonly rms: number; readonly relativeRms: number };
 }
@@ -112,7 +107,7 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
     method: 'llm-final-layer',
     paper: 'arXiv:2403.06634',
     heistVersion,
-    config: { ...rest, budget, ...(headers ? { headers: Object.fromEntries(Object.keys(headers).map((k) => [k, '(redacted)'])) } : {}) },
+    config: { ...rest, ...(headers ? { headers: redactHeaders(headers) } : {}), budget },
     hiddenSize: result.hiddenSize,
     gapRatio: result.gapRatio,
     singularValues: Array.from(result.singularValues),
@@ -131,6 +126,6 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
   writeFileSync(join(outDir, 'projection.json'), `${JSON.stringify({ format: 'heist.projection/v1', note: 'W up to an h x h transform: V_h diag(s_h), rows = tokens', vocab: p.rows, hidden: p.cols, w: rows })}\n`);
   // The common run record and report, like every other extraction.
   const run = llmRunRecord(record, { target: c.target, model: c.model, seed: c.seed, startedAt: t0, vocab: p.rows, budget });
-  for (const reporter of [createJsonReporter(), createHtmlReporter()]) await reporter.onEnd(run, outDir);
+  for (const reporter of withFileReporters()) await reporter.onEnd(run, outDir);
   return { record, result };
 }

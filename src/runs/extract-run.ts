@@ -24,11 +24,10 @@ import type { NetworkSpec } from '../models/network-spec.js';
 import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
 import type { QueryClient } from '../query/types.js';
-import { createHtmlReporter } from '../report/reporters/html.js';
-import { createJsonReporter } from '../report/reporters/json.js';
 import { type RunMetrics, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { resolveEval } from './data-sources.js';
+import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
@@ -159,11 +158,10 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
   const { config, budget, info, target, client, evalData, startedAt, clock, outDir } = ctx;
   const extractor = getExtractor(config.method);
   const rng = createRng(config.seed);
-  const reporters = [...ctx.extra, createJsonReporter(), createHtmlReporter()];
-  const id = `extract-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`;
+  const reporters = withFileReporters(ctx.extra);
+  const id = runId('extract', startedAt, config.seed);
   const { headers, ...rest } = config;
-  // Header values (API keys) are never written to disk.
-  const recordConfig = { ...rest, ...(headers ? { headers: Object.fromEntries(Object.keys(headers).map((k) => [k, '(redacted)'])) } : {}), budget };
+  const recordConfig = { ...rest, ...(headers ? { headers: redactHeaders(headers) } : {}), budget };
   for (const r of reporters) await r.onStart?.({ id, kind: 'extract', config: recordConfig });
 
   const t0 = performance.now();
@@ -191,8 +189,8 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
   }
 
   const artifacts: RunRecord['artifacts'] = { transcript: TRANSCRIPT_FILE, report: 'report.html' };
+  const meta = { name: `extracted-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined };
   if (result.weights) {
-    const meta = { name: `extracted-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined };
     writeFileSync(join(outDir, EXTRACTED_ONNX), networkToOnnx(linearSpec(info, result.weights), meta));
     writeFileSync(join(outDir, EXTRACTED_WEIGHTS), weightsJson(info, result.weights));
     artifacts.substitute = EXTRACTED_ONNX;
@@ -200,7 +198,6 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
   }
   if (result.spec && !result.weights) {
     // A network (e.g. an MLP solved for by mlp-equation-solving): its spec as ONNX.
-    const meta = { name: `extracted-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined };
     writeFileSync(join(outDir, EXTRACTED_ONNX), networkToOnnx(result.spec, meta));
     artifacts.substitute = EXTRACTED_ONNX;
     notes.push(`model: ${EXTRACTED_ONNX} (float32)`);
@@ -224,13 +221,7 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
     wallMs: finishedAt.getTime() - startedAt.getTime(),
     seed: config.seed,
     config: { ...recordConfig, method: extractor.name, paper: extractor.paper, ...(scenario ? { scenario: scenario.name } : {}) },
-    target: {
-      ...(target.kind === 'url' ? { url: target.location } : { file: target.location }),
-      model: info.name,
-      inputShape: [...info.inputShape],
-      classes: info.classes,
-      output: info.output,
-    },
+    target: targetRecord(target, info),
     queries: { budget, used: attackUsed, cached: client.cached, eval: evalSpent, total: attackUsed + evalSpent },
     rounds: [{ round: 1, queriesUsed: attackUsed, labeledRows: result.queriesUsed, metrics: { ...metrics }, wallMs: extractMs }],
     metrics,

@@ -5,6 +5,7 @@
  */
 import { RUN_SCHEMA, type RunRecord } from '../report/run-record.js';
 import type { LlmRunRecord } from './extract-llm-run.js';
+import { runId } from './run-parts.js';
 
 export function llmRunRecord(r: LlmRunRecord, o: { target: string; model: string; seed: number; startedAt: number; vocab: number; budget: number }): RunRecord {
   const finished = o.startedAt + r.wallMs;
@@ -21,7 +22,7 @@ export function llmRunRecord(r: LlmRunRecord, o: { target: string; model: string
   }
   return {
     schema: RUN_SCHEMA,
-    id: `extract-llm-${new Date(o.startedAt).toISOString().replace(/[:.]/g, '-')}-s${o.seed}`,
+    id: runId('extract-llm', new Date(o.startedAt), o.seed),
     kind: 'extract',
     heistVersion: r.heistVersion,
     startedAt: new Date(o.startedAt).toISOString(),

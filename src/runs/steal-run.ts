@@ -16,13 +16,12 @@ import { createQueryClient } from '../query/client.js';
 import { poolStrategy, randomStrategy } from '../strategies/index.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
-import { createHtmlReporter } from '../report/reporters/html.js';
-import { createJsonReporter } from '../report/reporters/json.js';
 import { type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
+import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
@@ -46,7 +45,7 @@ function resumeKey(c: StealConfig): string {
 
 /** The settings as saved beside the run: header values (API keys) are never written to disk. */
 function savedConfig(c: StealConfig): StealConfig {
-  return { ...c, headers: c.headers ? Object.fromEntries(Object.keys(c.headers).map((k) => [k, '(redacted)'])) : undefined };
+  return { ...c, headers: redactHeaders(c.headers) };
 }
 
 function checkResume(c: StealConfig, outDir: string): void {
@@ -121,8 +120,8 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     concurrency: config.concurrency,
   });
   try {
-    const reporters = [...(hooks.reporters ?? []), createJsonReporter(), createHtmlReporter()];
-    const id = `steal-${startedAt.toISOString().replace(/[:.]/g, '-')}-s${config.seed}`;
+    const reporters = withFileReporters(hooks.reporters);
+    const id = runId('steal', startedAt, config.seed);
     const recordConfig = { ...savedConfig(config), strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
@@ -164,13 +163,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       wallMs: finishedAt.getTime() - startedAt.getTime(),
       seed: config.seed,
       config: recordConfig,
-      target: {
-        ...(target.kind === 'url' ? { url: target.location } : { file: target.location }),
-        model: info.name,
-        inputShape: [...info.inputShape],
-        classes: info.classes,
-        output: info.output,
-      },
+      target: targetRecord(target, info),
       queries: { budget: config.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
       rounds: result.rounds.map((r) => ({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs })),
       metrics: { ...last.metrics },
