@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { createRng } from '../src/core/rng.js';
 import { inputSize } from '../src/core/prediction.js';
 import { modelsDir } from '../src/datasets/paths.js';
-import { loadOnnxModel } from '../src/models/onnx-model.js';
+import { loadOnnxModel } from '../src/backends/onnx-model.js';
 import { startGateway } from '../src/runs/serve-run.js';
 
 const IN_FLIGHT = 8;

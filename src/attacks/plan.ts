@@ -1,39 +1,66 @@
 /**
- * @file A steal plan: strategy + substitute + fit settings + schedule, checked against what the
- * target offers BEFORE the first paid query (ART's estimator requirements, as a plain function).
+ * @file A steal plan: strategy + substitute + fit settings + budget and its checkpoints. planSteal
+ * is the one place that applies the policy defaults (strategy by whether a pool is given, substitute
+ * by input rank, label mode by output kind, the published attack to compare with) and checks the
+ * plan against what the target offers, once, BEFORE the first paid query (ART's estimator
+ * requirements, as a plain function). steal() runs only plans made here.
  */
+import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import { type ModelInfo, inputSize } from '../core/prediction.js';
+import type { Rng } from '../core/rng.js';
+import { strategies } from '../strategies/index.js';
 import type { QueryStrategy } from '../strategies/types.js';
-import type { Arch, ArchOptions } from '../surrogates/types.js';
+import { surrogates } from '../surrogates/index.js';
+import type { Arch, ArchOptions, FitSettings } from '../surrogates/types.js';
 
-export interface FitSettings {
-  /** Minimum passes over the bought data. */
-  readonly epochs: number;
-  /** Minimum optimiser steps per fit: small sets get more epochs so the substitute converges. */
-  readonly minSteps: number;
-  /** Cap on passes, so that tiny sets do not train for ever. */
-  readonly maxEpochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  readonly schedule?: 'constant' | 'cosine';
-  /** Random pixel shifts of image rows during training (0 or absent = off). */
-  readonly shiftAugment?: number;
+export type { FitSettings } from '../surrogates/types.js';
+
+/** What the user asked for; everything but the budget has a default. */
+export interface PlanRequest {
+  /** Paid attack queries (input rows); the last checkpoint. */
+  readonly budget: number;
+  /** Cumulative paid-query counts at which to refit and evaluate; default: the standard budgets below the budget, then the budget. */
+  readonly checkpoints?: readonly number[];
+  /** A strategy registry key; default: pool when a pool is given, else random. */
+  readonly strategy?: string;
+  /** The strategy's options (validated by its schema). */
+  readonly strategyOptions?: Readonly<Record<string, unknown>>;
+  /** The attacker's natural data. */
+  readonly pool?: Dataset;
+  /** A surrogate registry key; default: cnn for image inputs, else mlp. */
+  readonly arch?: Arch;
+  readonly hidden?: readonly number[];
+  /** Default: hard for a label-only target, else soft. */
+  readonly labels?: 'soft' | 'hard';
+  /** Overrides of the arch's fit defaults. */
+  readonly fit?: Partial<Pick<FitSettings, 'epochs' | 'batchSize' | 'learningRate' | 'shiftAugment'>>;
+  readonly targetFidelity?: number;
+  /** Whether the run has an evaluation set (early stopping needs one). */
+  readonly evaluation: boolean;
 }
 
+/** The published attacks the standard scenarios give reference figures for (docs/scenarios.md). */
+export type ReferenceAttack = 'knockoff-random-probs' | 'copycat-labels';
+
 export interface StealPlan {
+  /** The attack budget: the client is sized by it and the last checkpoint equals it. */
+  readonly budget: number;
+  /** Cumulative paid-query counts after which the substitute is refitted and evaluated; the last is the budget. */
+  readonly checkpoints: readonly number[];
+  readonly strategyName: string;
   readonly strategy: QueryStrategy;
   readonly arch: Arch;
   readonly archOptions: ArchOptions;
   /** 'soft': distil the target's probabilities; 'hard': train on its labels only. */
   readonly labels: 'soft' | 'hard';
   readonly fit: FitSettings;
-  /** Cumulative paid-query counts after which the substitute is refitted and evaluated; the last is the budget. */
-  readonly checkpoints: readonly number[];
   readonly targetFidelity?: number;
+  /** The published attack this run is the counterpart of (which reference curve a report shows). */
+  readonly reference: ReferenceAttack;
 }
 
-/** Standard budgets of SCENARIOS.md: the default schedule fits at each one below the budget. */
+/** Standard budgets of docs/scenarios.md: the default schedule fits at each one below the budget. */
 const ladder = [50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000, 20000, 50000, 100000];
 
 export function defaultCheckpoints(budget: number): number[] {
@@ -46,16 +73,70 @@ export function epochsFor(fit: FitSettings, n: number): number {
   return Math.min(fit.maxEpochs, Math.max(fit.epochs, Math.ceil(fit.minSteps / stepsPerEpoch)));
 }
 
-export function checkPlan(plan: StealPlan, info: ModelInfo): void {
+/**
+ * The substitute's row shape. Substitutes are NHWC; a channels-first single-channel target
+ * ([1, h, w], as PyTorch exports) has the same flat layout as [h, w, 1], so it is read as that.
+ */
+export function substituteInputShape(shape: readonly number[]): readonly number[] {
+  return shape.length === 3 && shape[0] === 1 && shape[1] > 1 && shape[2] > 1 ? [shape[1], shape[2], 1] : shape;
+}
+
+const checkedPlans = new WeakSet<StealPlan>();
+
+/** Builds the plan and checks it against the target (HEIST_ERR_REQUIREMENTS / HEIST_ERR_BAD_CONFIG), before any paid query. */
+export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): StealPlan {
+  const strategyName = request.strategy ?? (request.pool ? 'pool' : 'random');
+  const arch = request.arch ?? (info.inputShape.length === 3 ? 'cnn' : 'mlp');
+  const entry = surrogates.get(arch);
+  surrogates.parseOptions(entry, request.hidden === undefined ? {} : { hidden: [...request.hidden] });
+  const labels = request.labels ?? (info.output === 'label' ? 'hard' : 'soft');
+  const o = request.fit ?? {};
+  const fit: FitSettings = {
+    ...entry.fit,
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.learningRate !== undefined ? { learningRate: o.learningRate } : {}),
+    ...(o.shiftAugment !== undefined ? { shiftAugment: o.shiftAugment } : {}),
+  };
+  const checkpoints = request.checkpoints ?? defaultCheckpoints(request.budget);
+  if (checkpoints[checkpoints.length - 1] !== request.budget) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the last checkpoint (${checkpoints[checkpoints.length - 1]}) must equal the budget (${request.budget})`);
+  }
+  if (request.targetFidelity !== undefined && !request.evaluation) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>');
+  }
+  const strategy = strategies.create(strategyName, request.strategyOptions ?? {}, { pool: request.pool, rng: rng.fork(strategyName) });
+  const plan: StealPlan = {
+    budget: request.budget,
+    checkpoints,
+    strategyName,
+    strategy,
+    arch,
+    archOptions: { inputShape: substituteInputShape(info.inputShape), classes: info.classes, hidden: request.hidden },
+    labels,
+    fit,
+    targetFidelity: request.targetFidelity,
+    reference: labels === 'soft' ? 'knockoff-random-probs' : 'copycat-labels',
+  };
+  checkPlan(plan, info);
+  checkedPlans.add(plan);
+  return plan;
+}
+
+/** True for plans made (and so checked) by planSteal. */
+export function isCheckedPlan(plan: StealPlan): boolean {
+  return checkedPlans.has(plan);
+}
+
+function checkPlan(plan: StealPlan, info: ModelInfo): void {
   if (plan.labels === 'soft' && info.output === 'label') {
     throw new HeistError('HEIST_ERR_REQUIREMENTS', `soft-label distillation needs probabilities, but target "${info.name}" returns labels only; use --labels hard`);
   }
   if (plan.archOptions.classes !== info.classes) {
     throw new HeistError('HEIST_ERR_REQUIREMENTS', `substitute has ${plan.archOptions.classes} classes, target has ${info.classes}`);
   }
-  if (plan.arch === 'cnn' && info.inputShape.length !== 3) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `--arch cnn needs image inputs [h, w, c]; target "${info.name}" takes [${info.inputShape.join(', ')}]`);
-  }
+  const unsuitable = surrogates.get(plan.arch).unsuitable(info.inputShape);
+  if (unsuitable) throw new HeistError('HEIST_ERR_REQUIREMENTS', `--arch ${plan.arch}: ${unsuitable} (target "${info.name}")`);
   if (inputSize(plan.archOptions) !== inputSize(info)) {
     throw new HeistError('HEIST_ERR_REQUIREMENTS', `substitute input size ${inputSize(plan.archOptions)} differs from the target's ${inputSize(info)}`);
   }
@@ -63,11 +144,8 @@ export function checkPlan(plan: StealPlan, info: ModelInfo): void {
   if (c.length === 0 || c.some((v, i) => !Number.isInteger(v) || v <= 0 || (i > 0 && v <= c[i - 1]))) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `checkpoints must be increasing positive integers: [${c.join(', ')}]`);
   }
-  if (plan.strategy.available !== undefined && plan.strategy.available < c[c.length - 1]) {
-    throw new HeistError(
-      'HEIST_ERR_REQUIREMENTS',
-      `the pool holds ${plan.strategy.available} rows, fewer than the budget of ${c[c.length - 1]}`,
-    );
+  if (plan.strategy.available !== undefined && plan.strategy.available < plan.budget) {
+    throw new HeistError('HEIST_ERR_REQUIREMENTS', `the pool holds ${plan.strategy.available} rows, fewer than the budget of ${plan.budget}`);
   }
   if (plan.targetFidelity !== undefined && !(plan.targetFidelity > 0 && plan.targetFidelity <= 1)) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `target fidelity must be in (0, 1], got ${plan.targetFidelity}`);

@@ -17,7 +17,7 @@ import { type EvaluationSet, evaluateSubstitute } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import type { Arch, ArchOptions, Surrogate } from '../surrogates/types.js';
 import { BoughtSet } from './bought-set.js';
-import { type StealPlan, checkPlan, epochsFor } from './plan.js';
+import { type StealPlan, epochsFor, isCheckedPlan } from './plan.js';
 
 export interface RoundResult {
   readonly round: number;
@@ -31,7 +31,7 @@ export interface RoundResult {
 }
 
 export interface StealDeps {
-  /** The query client (budget, cache, transcript); the plan's last checkpoint is the attack budget. */
+  /** The query client (budget, cache, transcript), sized by plan.budget. */
   readonly client: Oracle;
   readonly info: ModelInfo;
   readonly createSurrogate: (arch: Arch, options: ArchOptions, rng: Rng) => Promise<Surrogate>;
@@ -49,7 +49,7 @@ export interface StealResult {
 }
 
 export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise<StealResult> {
-  checkPlan(plan, deps.info);
+  if (!isCheckedPlan(plan)) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'steal() runs plans made by planSteal(), which checks them against the target');
   const clock = deps.clock ?? systemClock;
   const start = clock.now();
   const strategyRng = rng.fork('strategy');

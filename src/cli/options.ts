@@ -48,3 +48,43 @@ export function header(value: string, previous: Record<string, string> = {}): Re
   if (i <= 0) throw new InvalidArgumentError(`expected "Name: value", got "${value}"`);
   return { ...previous, [value.slice(0, i).trim().toLowerCase()]: value.slice(i + 1).trim() };
 }
+
+/** The slice of a Registry the CLI reads: choices and help text come from it, never from a list here. */
+export interface NamedRegistry {
+  readonly role: string;
+  has(name: string): boolean;
+  names(): string[];
+  entries(): readonly { readonly name: string; readonly summary: string }[];
+}
+
+/** A flag parser accepting the registry's names (and `extra` names handled elsewhere). */
+export function registryChoice(registry: NamedRegistry, extra: readonly string[] = []): (value: string) => string {
+  return (value) => {
+    if (!registry.has(value) && !extra.includes(value)) {
+      throw new InvalidArgumentError(`unknown ${registry.role} "${value}"; expected one of ${[...registry.names(), ...extra].join(', ')}`);
+    }
+    return value;
+  };
+}
+
+/** "name (summary) | name (summary)" for a flag's help line. */
+export function describeChoices(registry: NamedRegistry): string {
+  return registry
+    .entries()
+    .map((e) => `${e.name} (${e.summary})`)
+    .join(' | ');
+}
+
+/** `--strategy-option k=v` may repeat; v is read as JSON when it parses (numbers, booleans, lists), else as text. */
+export function keyValue(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new InvalidArgumentError(`expected "key=value", got "${value}"`);
+  const raw = value.slice(i + 1);
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // plain text
+  }
+  return { ...previous, [value.slice(0, i).trim()]: parsed };
+}

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Dataset, subset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
-import type { Arch } from '../surrogates/types.js';
 import { dataDir } from './paths.js';
 import { type DatasetName, loadDataset } from './registry.js';
 import { type Split, type SplitSizes, stratifiedSplit } from './splits.js';
@@ -15,7 +14,8 @@ export interface Scenario {
   readonly name: string;
   readonly dataset: DatasetName;
   readonly sizes: SplitSizes;
-  readonly victimArch: Arch;
+  /** A surrogate registry key (surrogates/index.ts), checked when the victim is trained. */
+  readonly victimArch: string;
   readonly hidden?: readonly number[];
   readonly budgets: readonly number[];
   /** Reference fidelity by attack and budget, from SCENARIOS.md. */

@@ -16,7 +16,9 @@ import { type Clock, systemClock } from '../core/types.js';
 import { loadTinyLm } from '../models/tiny-lm.js';
 import { createCompletionsClient } from '../query/completions-client.js';
 import { redactHeaders, withFileReporters } from './run-parts.js';
-import { llmRunRecord } from './llm-run-record.js';
+import { type LlmRunRecord, llmRunRecord } from './llm-run-record.js';
+
+export type { LlmRunRecord } from './llm-run-record.js';
 import { heistVersion } from './version.js';
 
 export const llmExtractConfigSchema = z
@@ -42,22 +44,6 @@ export type LlmExtractConfigInput = z.input<typeof llmExtractConfigSchema>;
 export interface LlmExtractHooks {
   readonly fetch?: typeof fetch;
   readonly clock?: Clock;
-}
-
-/** Query and token accounting is the attack's own (LlmAttackResult). */
-export interface LlmRunRecord
-  extends Pick<LlmAttackResult, 'queries' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'pricePer1kTokens' | 'costUsd'> {
-  readonly schema: 'heist.llm-extract/v1';
-  readonly method: 'llm-final-layer';
-  readonly paper: string;
-  readonly heistVersion: string;
-  readonly config: Record<string, unknown>;
-  readonly hiddenSize: number;
-  readonly gapRatio: number;
-  /** Singular values s_1..s_min(n,V). */
-  readonly singularValues: number[];
-  readonly wallMs: number;
-  readonly verification?: { readonly trueHiddenSize: number; readonly hiddenSizeCorrect: boolean; readonly alignedTo: string; readonly rms: number; readonly relativeRms: number };
 }
 
 export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {}): Promise<{ record: LlmRunRecord; result: LlmAttackResult }> {

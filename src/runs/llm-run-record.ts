@@ -4,8 +4,24 @@
  * one prompt and its "classes" are the vocabulary.
  */
 import { RUN_SCHEMA, type RunRecord } from '../report/run-record.js';
-import type { LlmRunRecord } from './extract-llm-run.js';
+import type { LlmAttackResult } from '../attacks/extract/llm-final-layer/index.js';
 import { runId } from './run-parts.js';
+
+/** Query and token accounting is the attack's own (LlmAttackResult). */
+export interface LlmRunRecord
+  extends Pick<LlmAttackResult, 'queries' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'pricePer1kTokens' | 'costUsd'> {
+  readonly schema: 'heist.llm-extract/v1';
+  readonly method: 'llm-final-layer';
+  readonly paper: string;
+  readonly heistVersion: string;
+  readonly config: Record<string, unknown>;
+  readonly hiddenSize: number;
+  readonly gapRatio: number;
+  /** Singular values s_1..s_min(n,V). */
+  readonly singularValues: number[];
+  readonly wallMs: number;
+  readonly verification?: { readonly trueHiddenSize: number; readonly hiddenSizeCorrect: boolean; readonly alignedTo: string; readonly rms: number; readonly relativeRms: number };
+}
 
 export function llmRunRecord(r: LlmRunRecord, o: { target: string; model: string; seed: number; startedAt: number; vocab: number; budget: number }): RunRecord {
   const finished = o.startedAt + r.wallMs;

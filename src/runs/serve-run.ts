@@ -12,7 +12,7 @@ import { round } from '../defenses/round.js';
 import type { Defense } from '../defenses/types.js';
 import { buildGateway } from '../gateway/server.js';
 import { openAuditStore, type AuditStore } from '../store/index.js';
-import { loadOnnxModel } from '../models/onnx-model.js';
+import { loadOnnxModel } from '../backends/onnx-model.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import type { Predictor } from '../core/prediction.js';
 import { loadTinyLm, nextLogits } from '../models/tiny-lm.js';

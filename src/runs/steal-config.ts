@@ -4,15 +4,20 @@
  */
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
+import { strategies } from '../strategies/index.js';
+import { surrogates } from '../surrogates/index.js';
+import { registryName } from './registry-name.js';
 
 export const stealConfigSchema = z
   .object({
     target: z.string().min(1),
     budget: z.number().int().positive(),
-    strategy: z.enum(['random', 'pool']).optional(),
+    strategy: registryName(strategies).optional(),
+    /** Options of the strategy, validated by its own schema when the plan is built. */
+    strategyOptions: z.record(z.string(), z.unknown()).optional(),
     pool: z.string().min(1).optional(),
     eval: z.string().min(1).optional(),
-    arch: z.enum(['logreg', 'mlp', 'cnn']).optional(),
+    arch: registryName(surrogates).optional(),
     hidden: z.array(z.number().int().positive()).optional(),
     labels: z.enum(['soft', 'hard']).optional(),
     targetFidelity: z.number().gt(0).max(1).optional(),

@@ -8,12 +8,10 @@ import { join, resolve } from 'node:path';
 import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
-import { checkPlan, defaultCheckpoints, type StealPlan } from '../attacks/plan.js';
-import { fitDefaults } from '../attacks/fit-defaults.js';
+import { planSteal } from '../attacks/plan.js';
 import { steal } from '../attacks/steal.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
 import { createQueryClient } from '../query/client.js';
-import { poolStrategy, randomStrategy } from '../strategies/index.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import { type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
@@ -62,13 +60,7 @@ function checkResume(c: StealConfig, outDir: string): void {
   }
 }
 
-/**
- * The substitute's row shape. Substitutes are NHWC; a channels-first single-channel target
- * ([1, h, w], as PyTorch exports) has the same flat layout as [h, w, 1], so it is read as that.
- */
-export function substituteInputShape(shape: readonly number[]): readonly number[] {
-  return shape.length === 3 && shape[0] === 1 && shape[1] > 1 && shape[2] > 1 ? [shape[1], shape[2], 1] : shape;
-}
+export { substituteInputShape } from '../attacks/plan.js';
 
 export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promise<RunRecord> {
   const config = parseStealConfig(input);
@@ -80,41 +72,29 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
 
   const target = await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch });
   const info = target.oracle.info;
-  const strategyName = config.strategy ?? (config.pool ? 'pool' : 'random');
-  if (strategyName === 'pool' && !config.pool) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--strategy pool needs --pool <scenario|dataset>');
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
-  const arch = config.arch ?? (info.inputShape.length === 3 ? 'cnn' : 'mlp');
-  const labels = config.labels ?? (info.output === 'label' ? 'hard' : 'soft');
-  const rng = createRng(config.seed);
-  const fit = {
-    ...fitDefaults[arch],
-    ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
-    ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
-    ...(config.learningRate !== undefined ? { learningRate: config.learningRate } : {}),
-    ...(config.shiftAugment !== undefined ? { shiftAugment: config.shiftAugment } : {}),
-  };
-  const checkpoints = config.checkpoints ?? defaultCheckpoints(config.budget);
-  if (checkpoints[checkpoints.length - 1] !== config.budget) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the last checkpoint (${checkpoints[checkpoints.length - 1]}) must equal the budget (${config.budget})`);
-  }
-  const plan: StealPlan = {
-    strategy: strategyName === 'pool' ? poolStrategy(resolvePool(config.pool!), rng.fork('pool')) : randomStrategy(),
-    arch,
-    archOptions: { inputShape: substituteInputShape(info.inputShape), classes: info.classes, hidden: config.hidden },
-    labels,
-    fit,
-    checkpoints,
-    targetFidelity: config.targetFidelity,
-  };
   const evalData = evalName ? resolveEval(evalName) : undefined;
-  if (config.targetFidelity !== undefined && !evalData) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>');
-  }
-
-  checkPlan(plan, info); // before the first paid query, evaluation labels included
+  const rng = createRng(config.seed);
+  const plan = planSteal(
+    {
+      budget: config.budget,
+      checkpoints: config.checkpoints,
+      strategy: config.strategy,
+      strategyOptions: config.strategyOptions,
+      pool: config.pool ? resolvePool(config.pool) : undefined,
+      arch: config.arch,
+      hidden: config.hidden,
+      labels: config.labels,
+      fit: { epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, shiftAugment: config.shiftAugment },
+      targetFidelity: config.targetFidelity,
+      evaluation: evalData !== undefined,
+    },
+    info,
+    rng,
+  ); // checked before the first paid query, evaluation labels included
   writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(savedConfig(config), null, 2)}\n`);
   const client = await createQueryClient(target.oracle, {
-    budget: { attack: config.budget, eval: evalData ? evalData.x.shape[0] : 0 },
+    budget: { attack: plan.budget, eval: evalData ? evalData.x.shape[0] : 0 },
     transcriptPath: join(outDir, TRANSCRIPT_FILE),
     resume: config.resume,
     concurrency: config.concurrency,
@@ -122,7 +102,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   try {
     const reporters = withFileReporters(hooks.reporters);
     const id = runId('steal', startedAt, config.seed);
-    const recordConfig = { ...savedConfig(config), strategy: strategyName, arch, labels, eval: evalName, checkpoints, fit };
+    const recordConfig = { ...savedConfig(config), strategy: plan.strategyName, arch: plan.arch, labels: plan.labels, eval: evalName, checkpoints: plan.checkpoints, fit: plan.fit };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
     if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
@@ -151,8 +131,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const used = client.spentByPurpose.attack;
     const evalSpent = client.spentByPurpose.eval;
     const scenario = evalName && evalName in scenarios ? scenarios[evalName] : undefined;
-    const refKey = labels === 'soft' ? 'knockoff-random-probs' : 'copycat-labels';
-    const reference = scenario?.reference[refKey];
+    const reference = scenario?.reference[plan.reference];
     const record: RunRecord = {
       schema: RUN_SCHEMA,
       id,
@@ -164,12 +143,12 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       seed: config.seed,
       config: recordConfig,
       target: targetRecord(target, info),
-      queries: { budget: config.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
+      queries: { budget: plan.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
       rounds: result.rounds.map((r) => ({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs })),
       metrics: { ...last.metrics },
       artifacts: { substitute: SUBSTITUTE_FILE, transcript: TRANSCRIPT_FILE, report: 'report.html' },
       references: reference
-        ? [{ name: `ART 1.20.1 ${labels === 'soft' ? 'Knockoff random (probabilities)' : 'Copycat CNN (labels)'}`, metric: 'fidelity', points: Object.entries(reference).map(([q, v]) => ({ queries: Number(q), value: v })) }]
+        ? [{ name: `ART 1.20.1 ${plan.reference === 'knockoff-random-probs' ? 'Knockoff random (probabilities)' : 'Copycat CNN (labels)'}`, metric: 'fidelity', points: Object.entries(reference).map(([q, v]) => ({ queries: Number(q), value: v })) }]
         : undefined,
       notes: [`stopped by ${result.stoppedBy}`],
     };

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { HeistError } from '../core/errors.js';
-import { loadOnnxModel } from '../models/onnx-model.js';
+import { loadOnnxModel } from '../backends/onnx-model.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { httpOracle } from '../oracle/http.js';
 import { localOracle } from '../oracle/local.js';

@@ -8,14 +8,13 @@ import { dirname } from 'node:path';
 import { type Dataset, subset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
-import { fitDefaults } from '../attacks/fit-defaults.js';
 import { accuracy } from '../eval/metrics.js';
 import { loadDataset } from '../datasets/registry.js';
 import { loadScenarioData, scenarios } from '../datasets/scenarios.js';
 import { stratifiedSplit } from '../datasets/splits.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
-import { loadOnnxModel } from '../models/onnx-model.js';
-import { createSurrogate } from '../surrogates/index.js';
+import { loadOnnxModel } from '../backends/onnx-model.js';
+import { createSurrogate, surrogates } from '../surrogates/index.js';
 import type { Arch } from '../surrogates/types.js';
 import { trainTreeFile } from './train-tree.js';
 
@@ -46,9 +45,6 @@ export interface TrainResult {
   readonly wallMs: number;
 }
 
-/** Victim training epochs per arch (fixed, so the shipped victims rebuild identically). */
-const victimEpochs: Readonly<Record<Arch, number>> = { logreg: 400, mlp: 40, cnn: 12 };
-
 function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch | 'tree'; hidden?: readonly number[] } {
   if (opts.scenario) {
     const s = scenarios[opts.scenario];
@@ -74,14 +70,13 @@ export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
     const t = trainTreeFile({ name, train, test, out: opts.out, seed: opts.seed, maxDepth: opts.maxDepth, minSamplesLeaf: opts.minSamplesLeaf });
     return { name, arch, trainRows: train.x.shape[0], testRows: test.x.shape[0], testAccuracy: t.testAccuracy, onnxMaxAbsDiff: 0, out: opts.out, wallMs: Date.now() - start };
   }
-  if (arch === 'cnn' && train.x.shape.length !== 4) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `--arch cnn needs image data; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`);
-  }
+  const unsuitable = surrogates.get(arch).unsuitable(train.x.shape.slice(1));
+  if (unsuitable) throw new HeistError('HEIST_ERR_BAD_CONFIG', `--arch ${arch}: ${unsuitable}; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`);
   const rng = createRng(opts.seed ?? 0);
   const inputShape = train.x.shape.slice(1);
   const model = await createSurrogate(arch, { inputShape, classes: train.classes, hidden }, rng.fork('init'));
-  const fit = fitDefaults[arch];
-  const epochs = opts.epochs ?? victimEpochs[arch];
+  const { fit, victimEpochs } = surrogates.get(arch);
+  const epochs = opts.epochs ?? victimEpochs;
   await model.fit(
     { x: train.x, labels: train.y! },
     { loss: 'hard', epochs, batchSize: fit.batchSize, learningRate: fit.learningRate, rng: rng.fork('fit'), onEpoch: opts.onEpoch ? (e, l) => opts.onEpoch!(e, epochs, l) : undefined },

@@ -5,12 +5,13 @@
  * @see T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766.
  * @see J. R. Correia-Silva et al., "Copycat CNN: Stealing Knowledge by Persuading Confession with Random Non-Labeled Data", IJCNN 2018, arXiv:1806.05476.
  */
+import { z } from 'zod';
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import { inputSize } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { rowCount, rowSize, takeRows } from '../core/tensor.js';
-import type { QueryStrategy } from './types.js';
+import type { QueryStrategy, StrategyEntry } from './types.js';
 
 export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
   const order = rng.shuffle(Array.from({ length: rowCount(pool.x) }, (_, i) => i));
@@ -34,3 +35,14 @@ export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
     },
   };
 }
+
+export const pool: StrategyEntry<Record<string, never>> = {
+  name: 'pool',
+  summary: 'natural data drawn without replacement from --pool, in a seeded order (Knockoff random, Copycat)',
+  paper: 'T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766',
+  options: z.object({}).strict(),
+  create: (_options, deps) => {
+    if (!deps.pool) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'strategy "pool" needs attacker data: pass --pool <scenario|dataset>');
+    return poolStrategy(deps.pool, deps.rng);
+  },
+};

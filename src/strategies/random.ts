@@ -3,8 +3,9 @@
  * no data at all.
  * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016 (uniform retraining baseline).
  */
+import { z } from 'zod';
 import { inputSize } from '../core/prediction.js';
-import type { QueryStrategy } from './types.js';
+import type { QueryStrategy, StrategyEntry } from './types.js';
 
 export function randomStrategy(): QueryStrategy {
   return {
@@ -18,3 +19,11 @@ export function randomStrategy(): QueryStrategy {
     },
   };
 }
+
+export const random: StrategyEntry<Record<string, never>> = {
+  name: 'random',
+  summary: 'uniform over the input domain the target declares (needs no data)',
+  paper: 'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016 (uniform retraining baseline)',
+  options: z.object({}).strict(),
+  create: () => randomStrategy(),
+};

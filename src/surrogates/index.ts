@@ -1,29 +1,26 @@
-/** @file Surrogate registry: arch name -> factory, createSurrogate and surrogateFromSpec. */
-import { HeistError } from '../core/errors.js';
+/**
+ * @file The surrogate registry: arch name -> entry (factory, option schema, fit defaults). The
+ * `--arch` choices of `heist steal` and `heist train` are its keys. createSurrogate and
+ * surrogateFromSpec are the conveniences the runs use.
+ */
+import { Registry } from '../core/registry.js';
 import type { Rng } from '../core/rng.js';
-import { createCnn } from './cnn.js';
+import { cnn } from './cnn.js';
 import type { SurrogateExtras } from './create.js';
-import { createLogreg } from './logreg.js';
-import { createMlp } from './mlp.js';
-import type { Arch, ArchOptions, Surrogate } from './types.js';
+import { logreg } from './logreg.js';
+import { mlp } from './mlp.js';
+import type { Arch, ArchOptions, Surrogate, SurrogateDeps, SurrogateEntry } from './types.js';
 
-export type SurrogateFactory = (opts: ArchOptions & SurrogateExtras, rng: Rng) => Promise<Surrogate>;
+export const surrogates = new Registry<SurrogateDeps, Promise<Surrogate>, SurrogateEntry>('surrogate architecture', [logreg, mlp, cnn]);
 
-export const surrogates: Readonly<Record<Arch, SurrogateFactory>> = {
-  logreg: createLogreg,
-  mlp: createMlp,
-  cnn: createCnn,
-};
-
-/** A fresh surrogate of the given arch; initial weights come from `rng`. */
+/** A fresh surrogate of the given arch; initial weights come from `rng`. Options: `hidden` (mlp only). */
 export async function createSurrogate(arch: Arch, opts: ArchOptions & SurrogateExtras, rng: Rng): Promise<Surrogate> {
-  const factory = (surrogates as Record<string, SurrogateFactory | undefined>)[arch];
-  if (!factory) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown surrogate arch '${arch}' (known: ${Object.keys(surrogates).join(', ')})`);
-  return factory(opts, rng);
+  const { hidden, ...shape } = opts;
+  return surrogates.create(arch, hidden === undefined ? {} : { hidden: [...hidden] }, { ...shape, rng });
 }
 
 export { surrogateFromSpec, archOfSpec, initWeights, type SurrogateExtras } from './create.js';
 export { cnnSpec } from './cnn.js';
 export { logregSpec } from './logreg.js';
 export { mlpSpec, defaultHidden } from './mlp.js';
-export type { Arch, ArchOptions, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
+export type { Arch, ArchOptions, FitOptions, FitReport, FitSettings, Surrogate, SurrogateDeps, SurrogateEntry, TrainingSet } from './types.js';

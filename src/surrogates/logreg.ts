@@ -1,8 +1,9 @@
 /** @file Softmax regression: flatten -> dense(classes) -> softmax. */
+import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { NetworkSpec } from '../models/network-spec.js';
 import { type SurrogateExtras, buildSurrogate, denseTemplate, requireShape } from './create.js';
-import type { ArchOptions, Surrogate } from './types.js';
+import type { ArchOptions, Surrogate, SurrogateEntry } from './types.js';
 
 export function logregSpec(opts: ArchOptions): NetworkSpec {
   const d = opts.inputShape.reduce((a, b) => a * b, 1);
@@ -14,3 +15,14 @@ export function logregSpec(opts: ArchOptions): NetworkSpec {
 export async function createLogreg(opts: ArchOptions & SurrogateExtras, rng: Rng): Promise<Surrogate> {
   return buildSurrogate('logreg', logregSpec(opts), rng, opts);
 }
+
+export const logreg: SurrogateEntry<Record<string, never>> = {
+  name: 'logreg',
+  summary: 'softmax regression: flatten -> dense(classes) -> softmax',
+  options: z.object({}).strict(),
+  fit: { epochs: 20, minSteps: 300, maxEpochs: 300, batchSize: 32, learningRate: 0.01, schedule: 'cosine' },
+  victimEpochs: 400,
+  unsuitable: () => undefined,
+  exampleShape: [6],
+  create: (_options, deps) => createLogreg(deps, deps.rng),
+};

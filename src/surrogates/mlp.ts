@@ -1,8 +1,9 @@
 /** @file Multi-layer perceptron: flatten -> (dense -> relu)* -> dense(classes) -> softmax. */
+import { z } from 'zod';
 import type { Rng } from '../core/rng.js';
 import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
 import { type SurrogateExtras, buildSurrogate, denseTemplate, requireShape } from './create.js';
-import type { ArchOptions, Surrogate } from './types.js';
+import type { ArchOptions, Surrogate, SurrogateEntry } from './types.js';
 
 /** Default hidden widths: [32] for inputs of at most 100 values, else [256, 128]. */
 export function defaultHidden(inputSize: number): number[] {
@@ -27,3 +28,15 @@ export function mlpSpec(opts: ArchOptions): NetworkSpec {
 export async function createMlp(opts: ArchOptions & SurrogateExtras, rng: Rng): Promise<Surrogate> {
   return buildSurrogate('mlp', mlpSpec(opts), rng, opts);
 }
+
+export const mlp: SurrogateEntry<{ hidden?: number[] }> = {
+  name: 'mlp',
+  summary: 'multi-layer perceptron: (dense -> relu)* -> dense -> softmax; option hidden (default [32] for <= 100 inputs, else [256, 128])',
+  options: z.object({ hidden: z.array(z.number().int().positive()).min(1).optional() }).strict(),
+  example: { hidden: [8] },
+  fit: { epochs: 20, minSteps: 400, maxEpochs: 300, batchSize: 32, learningRate: 0.003, schedule: 'cosine' },
+  victimEpochs: 40,
+  unsuitable: () => undefined,
+  exampleShape: [6],
+  create: (options, deps) => createMlp({ ...deps, hidden: options.hidden }, deps.rng),
+};

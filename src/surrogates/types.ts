@@ -1,15 +1,17 @@
 /**
  * @file Trainable substitutes (surrogates). A Surrogate is a Predictor (free to call) that can be
  * fitted on bought answers and exported as a NetworkSpec (then ONNX). Add one: a file here named
- * after its arch, plus one line in index.ts. Training code lives in src/backends/ (the only place
- * that imports tfjs).
+ * after its arch exporting a SurrogateEntry, plus one line in index.ts; test/conformance/surrogates
+ * then tests it. Training code lives in src/backends/ (the only place that imports tfjs).
  */
-import type { Predictor } from '../core/prediction.js';
+import type { InputDomain, Predictor } from '../core/prediction.js';
+import type { RegistryEntry } from '../core/registry.js';
 import type { Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import type { NetworkSpec } from '../models/network-spec.js';
 
-export type Arch = 'logreg' | 'mlp' | 'cnn';
+/** A surrogate registry key (`surrogates.names()`): logreg, mlp, cnn, ... */
+export type Arch = string;
 
 export interface ArchOptions {
   /** Shape of one input row: [features] or [h, w, c] (cnn needs [h, w, c]). */
@@ -57,4 +59,40 @@ export interface Surrogate extends Predictor {
   /** Current weights as a framework-free spec (ends in softmax). */
   toSpec(): NetworkSpec;
   dispose(): void;
+}
+
+/** How a steal fits a substitute of this arch, unless the plan overrides it. */
+export interface FitSettings {
+  /** Minimum passes over the bought data. */
+  readonly epochs: number;
+  /** Minimum optimiser steps per fit: small sets get more epochs so the substitute converges. */
+  readonly minSteps: number;
+  /** Cap on passes, so that tiny sets do not train for ever. */
+  readonly maxEpochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly schedule?: 'constant' | 'cosine';
+  /** Random pixel shifts of image rows during training (0 or absent = off). */
+  readonly shiftAugment?: number;
+}
+
+/** What every surrogate factory is handed: the target's shape, labels for ModelInfo, and the init Rng. */
+export interface SurrogateDeps {
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  readonly name?: string;
+  readonly domain?: InputDomain;
+  /** Initial weights (and later re-initialisations) are drawn from it. */
+  readonly rng: Rng;
+}
+
+export interface SurrogateEntry<O = unknown> extends RegistryEntry<O, SurrogateDeps, Promise<Surrogate>> {
+  /** Default fit settings for a steal (tuned on the standard scenarios, bench/curve.ts). */
+  readonly fit: FitSettings;
+  /** Epochs of `heist train` for a victim of this arch (fixed, so shipped victims rebuild identically). */
+  readonly victimEpochs: number;
+  /** Why inputs of this shape do not suit the arch (checked before any paid query), else undefined. */
+  unsuitable(inputShape: readonly number[]): string | undefined;
+  /** An input shape the conformance suite trains it on. */
+  readonly exampleShape: readonly number[];
 }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Predictor } from '../../src/core/prediction.js';
 import { repoRoot } from '../../src/datasets/paths.js';
-import { loadOnnxModel } from '../../src/models/onnx-model.js';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { localOracle } from '../../src/oracle/local.js';
 import type { RunRecord } from '../../src/report/run-record.js';
 import { runExtract } from '../../src/runs/extract-run.js';

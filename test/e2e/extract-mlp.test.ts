@@ -17,7 +17,7 @@ import { createRng } from '../../src/core/rng.js';
 import { tensor } from '../../src/core/tensor.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import type { NetworkSpec } from '../../src/models/network-spec.js';
-import { loadOnnxModel } from '../../src/models/onnx-model.js';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { localOracle } from '../../src/oracle/local.js';
 import { runExtract } from '../../src/runs/extract-run.js';
 import { digitsMlpVictim } from '../helpers/digits-victims.js';

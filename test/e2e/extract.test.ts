@@ -16,7 +16,7 @@ import { createRng } from '../../src/core/rng.js';
 import { modelsDir, repoRoot } from '../../src/datasets/paths.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { randomLinearModel } from '../../src/models/linear.js';
-import { loadOnnxModel } from '../../src/models/onnx-model.js';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { localOracle } from '../../src/oracle/local.js';
 import { readRunRecord } from '../../src/report/run-record.js';
 import { runExtract } from '../../src/runs/extract-run.js';

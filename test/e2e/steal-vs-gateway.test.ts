@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { modelsDir } from '../../src/datasets/paths.js';
 import { startGateway } from '../../src/runs/serve-run.js';
 import { runSteal } from '../../src/runs/steal-run.js';
-import { loadOnnxModel } from '../../src/models/onnx-model.js';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { isHeistError } from '../../src/core/errors.js';
 

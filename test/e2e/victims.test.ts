@@ -13,7 +13,7 @@ import { modelsDir } from '../../src/datasets/paths.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { accuracy } from '../../src/eval/metrics.js';
 import { networkToOnnx } from '../../src/backends/onnx-writer.js';
-import { loadOnnxModel } from '../../src/models/onnx-model.js';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { startGateway } from '../../src/runs/serve-run.js';
 import { runSteal } from '../../src/runs/steal-run.js';
 import { createSurrogate } from '../../src/surrogates/index.js';

@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
-import { fraction, header, intList, oneOf, positiveInt, positiveNumber, nonNegativeInt } from '../options.js';
+import { strategies } from '../../strategies/index.js';
+import { surrogates } from '../../surrogates/index.js';
+import { describeChoices, fraction, header, intList, keyValue, oneOf, positiveInt, positiveNumber, nonNegativeInt, registryChoice } from '../options.js';
 
 export function stealCommand(): Command {
   return new Command('steal')
@@ -10,10 +12,11 @@ export function stealCommand(): Command {
     .requiredOption('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
     .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
     .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
-    .option('--strategy <name>', 'query selection: random (uniform over the input domain) | pool (natural data)', oneOf(['random', 'pool'] as const))
+    .option('--strategy <name>', `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`, registryChoice(strategies))
+    .option('--strategy-option <key=value>', "an option of the strategy (repeatable; value read as JSON when it parses)", keyValue)
     .option('--pool <name>', 'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)')
     .option('--eval <name>', 'held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool\'s scenario')
-    .option('--arch <arch>', 'substitute architecture: logreg | mlp | cnn (default: cnn for images, else mlp)', oneOf(['logreg', 'mlp', 'cnn'] as const))
+    .option('--arch <arch>', `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`, registryChoice(surrogates))
     .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
     .option('--labels <kind>', 'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)', oneOf(['soft', 'hard'] as const))
     .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
@@ -34,6 +37,7 @@ export function stealCommand(): Command {
           budget: o.budget,
           out: o.out,
           strategy: o.strategy,
+          strategyOptions: o.strategyOption,
           pool: o.pool,
           eval: o.eval,
           arch: o.arch,

@@ -1,14 +1,15 @@
 /** @file `heist train`: train a victim (scenario or data set + arch) and write it as ONNX. */
 import { Command } from 'commander';
 import { runTrain } from '../../runs/train-run.js';
-import { intList, nonNegativeInt, oneOf, positiveInt } from '../options.js';
+import { surrogates } from '../../surrogates/index.js';
+import { intList, nonNegativeInt, positiveInt, registryChoice } from '../options.js';
 
 export function trainCommand(): Command {
   return new Command('train')
     .description('Train a victim model and write it as a standard ONNX file (checked against onnxruntime).')
     .option('--scenario <name>', 'a standard scenario: digits-mlp | mnist-cnn | breast-cancer-logreg')
     .option('--dataset <name>', 'a shipped data set (mnist, digits, breast-cancer), with --arch')
-    .option('--arch <arch>', 'logreg | mlp | cnn | tree (CART, written as heist.tree/v1 JSON: --out x.tree.json)', oneOf(['logreg', 'mlp', 'cnn', 'tree'] as const))
+    .option('--arch <arch>', `${surrogates.names().join(' | ')} | tree (CART, written as heist.tree/v1 JSON: --out x.tree.json)`, registryChoice(surrogates, ['tree']))
     .option('--max-depth <n>', 'tree: longest root-to-leaf path (default 10)', positiveInt)
     .option('--min-samples-leaf <n>', 'tree: fewest training rows per leaf (default 1)', positiveInt)
     .option('--hidden <widths>', 'mlp hidden widths, e.g. 32 or 256,128', intList)

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makePytorchStyleOnnx, nhwcToNchw } from '../../test/fixtures/make-pytorch-style-onnx.js';
 import { cnnSpec, mlpSpec, randomRows } from '../../test/fixtures/random-network-specs.js';
-import { OnnxGraphBuilder } from '../backends/onnx-graph.js';
-import { networkToOnnx } from '../backends/onnx-writer.js';
+import { OnnxGraphBuilder } from './onnx-graph.js';
+import { networkToOnnx } from './onnx-writer.js';
 import { isHeistError } from '../core/errors.js';
 import type { Prediction } from '../core/prediction.js';
 import { createRng } from '../core/rng.js';
 import { type Tensor, tensor } from '../core/tensor.js';
-import { forwardRow } from './network.js';
-import type { NetworkSpec } from './network-spec.js';
+import { forwardRow } from '../models/network.js';
+import type { NetworkSpec } from '../models/network-spec.js';
 import { graphOutputKind, loadOnnxModel } from './onnx-model.js';
 
 const meta = { name: 'm', domain: { min: 0, max: 1 } };

@@ -6,8 +6,8 @@
  * probabilities. The model is probed with one all-zero batch at load, so broken files fail early.
  */
 import { basename } from 'node:path';
-import { type OnnxSession, loadOnnxSession } from '../backends/onnx.js';
-import { HEIST_META } from '../backends/onnx-writer.js';
+import { type OnnxSession, loadOnnxSession } from './onnx.js';
+import { HEIST_META } from './onnx-writer.js';
 import { HeistError } from '../core/errors.js';
 import { type InputDomain, type ModelInfo, type OutputKind, type Predictor, type Prediction, labelPrediction, probsPrediction } from '../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount, rowSize, softmaxRows } from '../core/tensor.js';
