@@ -6,7 +6,7 @@
  *   node --import tsx bench/llm-final-layer.ts   ->  bench/results/llm-final-layer.json
  */
 import { join } from 'node:path';
-import { DEFAULT_PRICE_PER_1K_TOKENS, type LogitSource, alignProjection, queriesNeeded, relativeToReference, stealFinalLayer } from '../src/attacks/extract/llm-final-layer/index.js';
+import { DEFAULT_PRICE_PER_1K_TOKENS, type LogitSource, alignProjection, queriesNeeded, relativeToReference, stealFinalLayer } from '../src/attacks/extract/llm/index.js';
 import { denseMatrix } from '../src/backends/linalg.js';
 import { createRng } from '../src/core/rng.js';
 import { repoRoot } from '../src/datasets/paths.js';

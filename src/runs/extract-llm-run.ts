@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type LlmAttackResult, alignProjection, queriesNeeded, relativeToReference, stealFinalLayer } from '../attacks/extract/llm-final-layer/index.js';
+import { type LlmAttackResult, alignProjection, relativeToReference, textExtractors } from '../attacks/extract/llm/index.js';
 import { denseMatrix } from '../backends/linalg.js';
 import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
@@ -57,7 +57,8 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
   const truth = c.verify ? loadTinyLm(c.verify) : undefined; // fail before any paid query
   const outDir = resolve(c.out);
   mkdirSync(outDir, { recursive: true });
-  const budget = c.budget ?? queriesNeeded(c.logits, c.prompts);
+  const extractor = textExtractors.create('llm-final-layer', { model: c.model, prompts: c.prompts, source: c.logits, pricePer1kTokens: c.pricePer1k }, undefined);
+  const budget = c.budget ?? extractor.queriesNeeded();
   const client = createCompletionsClient(c.target, {
     maxQueries: budget,
     transcriptPath: join(outDir, 'transcript.jsonl'),
@@ -69,7 +70,7 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
   const t0 = clock.now();
   let result: LlmAttackResult;
   try {
-    result = await stealFinalLayer(client, { model: c.model, prompts: c.prompts, source: c.logits, rng: createRng(c.seed).fork('llm-final-layer'), pricePer1kTokens: c.pricePer1k });
+    result = await extractor.extract(client, createRng(c.seed).fork('llm-final-layer'));
   } finally {
     client.close();
   }

@@ -8,8 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { checkExtractor, getExtractor, type LinearWeights } from '../attacks/extract/index.js';
-import { designRows } from '../attacks/extract/equation-solving.js';
+import { type Extractor, checkExtractor, designRows, extractors, getExtractor, type LinearWeights } from '../attacks/extract/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
@@ -27,13 +26,16 @@ import type { QueryClient } from '../query/types.js';
 import { type RunMetrics, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { resolveEval } from './data-sources.js';
+import { registryName } from './registry-name.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
 export const extractConfigSchema = z
   .object({
-    method: z.string().min(1),
+    method: registryName(extractors),
+    /** Options of the method, validated by its own schema (e.g. mlp-equation-solving's hidden width). */
+    methodOptions: z.record(z.string(), z.unknown()).optional(),
     target: z.string().min(1),
     /** Paid attack rows; default the method's minimum (d + 1 for equation solving). */
     budget: z.number().int().positive().optional(),
@@ -110,7 +112,7 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
   const config = parseExtractConfig(input);
   const clock = hooks.clock ?? systemClock;
   const startedAt = new Date(clock.now());
-  const extractor = getExtractor(config.method);
+  const extractor = getExtractor(config.method, config.methodOptions);
   const outDir = resolve(config.out);
   mkdirSync(outDir, { recursive: true });
   if (existsSync(join(outDir, TRANSCRIPT_FILE))) {
@@ -132,7 +134,7 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
       transcriptPath: join(outDir, TRANSCRIPT_FILE),
     });
     try {
-      return await extractAndReport({ config, budget, info, target, client, evalData, startedAt, clock, outDir, extra: hooks.reporters ?? [] });
+      return await extractAndReport({ config, extractor, budget, info, target, client, evalData, startedAt, clock, outDir, extra: hooks.reporters ?? [] });
     } finally {
       await client.close();
     }
@@ -143,6 +145,7 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
 
 interface RunContext {
   readonly config: ExtractConfig;
+  readonly extractor: Extractor;
   readonly budget: number;
   readonly info: ModelInfo;
   readonly target: { readonly kind: 'url' | 'file'; readonly location: string };
@@ -155,8 +158,7 @@ interface RunContext {
 }
 
 async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
-  const { config, budget, info, target, client, evalData, startedAt, clock, outDir } = ctx;
-  const extractor = getExtractor(config.method);
+  const { config, extractor, budget, info, target, client, evalData, startedAt, clock, outDir } = ctx;
   const rng = createRng(config.seed);
   const reporters = withFileReporters(ctx.extra);
   const id = runId('extract', startedAt, config.seed);

@@ -4,7 +4,7 @@
  * one prompt and its "classes" are the vocabulary.
  */
 import { RUN_SCHEMA, type RunRecord } from '../report/run-record.js';
-import type { LlmAttackResult } from '../attacks/extract/llm-final-layer/index.js';
+import type { LlmAttackResult } from '../attacks/extract/llm/index.js';
 import { runId } from './run-parts.js';
 
 /** Query and token accounting is the attack's own (LlmAttackResult). */

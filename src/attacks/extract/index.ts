@@ -1,42 +1,36 @@
 /**
- * @file The exact-extraction registry: method name -> Extractor (the `--method` values of
- * `heist extract`), with the paper each one implements (`heist extract --list`).
+ * @file The exact-extraction registry: method name -> entry (the `--method` values of `heist
+ * extract`), with the paper each one implements (`heist extract --list`). Methods live in their
+ * family's folder (linear/, tree/, relu-network/) over the shared solvers/; methods for language
+ * models behind /v1/completions have their own registry in llm/.
  */
-import { HeistError } from '../../core/errors.js';
-import { equationSolving } from './equation-solving.js';
-import { llmFinalLayer } from './llm-final-layer/index.js';
-import { mlpEquationSolvingDefault } from './mlp-equation-solving.js';
-import { retrainingAdaptive, retrainingUniform } from './retraining.js';
-import { reluCryptanalytic, reluJagielski } from './relu-network/index.js';
-import { roundedEquationSolving } from './rounded-equation-solving.js';
-import { treePathFinding } from './tree-path-finding.js';
-import { treeTopDown } from './tree-top-down.js';
-import type { Extractor } from './types.js';
+import { Registry } from '../../core/registry.js';
+import { equationSolvingEntry } from './linear/equation-solving.js';
+import { equationSolvingRoundedEntry } from './linear/equation-solving-rounded.js';
+import { retrainingAdaptiveEntry } from './linear/retraining-adaptive.js';
+import { retrainingUniformEntry } from './linear/retraining-uniform.js';
+import { mlpEquationSolvingEntry } from './relu-network/mlp-equation-solving.js';
+import { reluCryptanalyticEntry } from './relu-network/relu-cryptanalytic.js';
+import { reluJagielskiEntry } from './relu-network/relu-jagielski.js';
+import { treePathFindingEntry } from './tree/tree-path-finding.js';
+import { treeTopDownEntry } from './tree/tree-top-down.js';
+import type { Extractor, ExtractorEntry } from './types.js';
 
-export const extractors = {
-  'equation-solving': equationSolving,
-  'llm-final-layer': llmFinalLayer,
-  'equation-solving-rounded': roundedEquationSolving,
-  'retraining-uniform': retrainingUniform,
-  'retraining-adaptive': retrainingAdaptive,
-  'mlp-equation-solving': mlpEquationSolvingDefault,
-  'tree-path-finding': treePathFinding,
-  'tree-top-down': treeTopDown,
-  'relu-jagielski': reluJagielski,
-  'relu-cryptanalytic': reluCryptanalytic,
-} as const satisfies Readonly<Record<string, Extractor>>;
+export const extractors = new Registry<undefined, Extractor, ExtractorEntry>('extraction method', [
+  equationSolvingEntry,
+  equationSolvingRoundedEntry,
+  retrainingUniformEntry,
+  retrainingAdaptiveEntry,
+  mlpEquationSolvingEntry,
+  treePathFindingEntry,
+  treeTopDownEntry,
+  reluJagielskiEntry,
+  reluCryptanalyticEntry,
+]);
 
-export type ExtractorName = keyof typeof extractors;
-
-export function isExtractorName(name: string): name is ExtractorName {
-  return Object.hasOwn(extractors, name);
-}
-
-export function getExtractor(name: string): Extractor {
-  if (!isExtractorName(name)) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown extraction method "${name}" (known: ${Object.keys(extractors).join(', ')})`);
-  }
-  return extractors[name];
+/** The extractor of that name built with `options` (validated by its schema); unknown names are HEIST_ERR_BAD_CONFIG. */
+export function getExtractor(name: string, options: unknown = {}): Extractor {
+  return extractors.create(name, options, undefined);
 }
 
 export interface ExtractorListing {
@@ -46,10 +40,11 @@ export interface ExtractorListing {
   readonly needs: string;
 }
 
-/** Every method with its citation, for `heist extract --list`. */
+/** Every row method with its citation, for `heist extract --list`. */
 export function listExtractors(): ExtractorListing[] {
-  return Object.values(extractors).map((e: Extractor) => ({ name: e.name, paper: e.paper, description: e.description, needs: e.requires.output.join(' | ') }));
+  return extractors.entries().map((e) => ({ name: e.name, paper: e.paper, description: e.summary, needs: e.requires.output.join(' | ') }));
 }
 
-export { checkExtractor } from './types.js';
-export type { Extractor, ExtractOptions, ExtractResult, LinearWeights, QueryDesign } from './types.js';
+export { checkExtractor, extractorEntry } from './types.js';
+export type { Extractor, ExtractorEntry, ExtractorFamily, ExtractOptions, ExtractResult, LinearWeights, QueryDesign } from './types.js';
+export { designRows } from './solvers/design-rows.js';

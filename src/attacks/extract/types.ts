@@ -1,10 +1,12 @@
 /**
  * @file Exact extraction: an Extractor recovers a target's parameters (not an approximation of its
- * behaviour) from a small number of paid answers. Add one: a file in this folder plus one line in
- * index.ts. What a method needs from the target is declared in `requires` and checked before any
- * paid query (checkExtractor).
+ * behaviour) from a small number of paid answers. Add one: a file named after the method in its
+ * family's folder exporting an ExtractorEntry (see extractorEntry), plus one line in index.ts;
+ * test/conformance/extractors then tests it. What a method needs from the target is declared in
+ * `requires` and checked before any paid query (checkExtractor).
  */
 import { HeistError } from '../../core/errors.js';
+import type { OptionsSchema, RegistryEntry } from '../../core/registry.js';
 import { type ModelInfo, type OutputKind, type Predictor, inputSize } from '../../core/prediction.js';
 import type { Rng } from '../../core/rng.js';
 import type { NetworkSpec } from '../../models/network-spec.js';
@@ -88,4 +90,22 @@ export function checkExtractor(ex: Extractor, info: ModelInfo, budget?: number):
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}"; --budget ${budget} is too small`);
   }
   return budget ?? ex.defaultBudget?.(info) ?? min;
+}
+
+/** The kind of model a method recovers: also its folder under extract/. */
+export type ExtractorFamily = 'linear' | 'tree' | 'relu-network';
+
+export interface ExtractorEntry<O = unknown> extends RegistryEntry<O, undefined, Extractor> {
+  readonly paper: string;
+  readonly family: ExtractorFamily;
+  /** What the method needs from the target, known without building it (for `--list` and checks). */
+  readonly requires: ExtractorRequirements;
+}
+
+/** An entry whose name, summary, paper and requirements are those of the extractor built with default options. */
+export function extractorEntry<O>(family: ExtractorFamily, options: OptionsSchema<O>, make: (options: O) => Extractor): ExtractorEntry<O> {
+  const defaults = options.safeParse({});
+  if (!defaults.success) throw new HeistError('HEIST_ERR_INTERNAL', 'an extractor option schema must accept {}');
+  const ex = make(defaults.data);
+  return { name: ex.name, summary: ex.description, paper: ex.paper, family, requires: ex.requires, options, create: (o) => make(o) };
 }

@@ -1,15 +1,17 @@
 /** @file `heist extract`: flags -> runExtract(); `--list` names the methods with their papers. */
 import { Command } from 'commander';
 import { listExtractors } from '../../attacks/extract/index.js';
+import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
 import { runExtractLlm } from '../../runs/extract-llm-run.js';
-import { header, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { header, keyValue, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 
 export function extractCommand(): Command {
   return new Command('extract')
     .description('Extract a model exactly: recover its parameters from a few paid answers (e.g. logistic / softmax regression by equation solving).')
-    .option('--method <name>', 'extraction method (see --list)')
+    .option('--method <name>', `extraction method (see --list): ${[...listExtractors().map((m) => m.name), ...textExtractors.names()].join(' | ')}`)
+    .option('--method-option <key=value>', "an option of the method, e.g. hidden=20 for mlp-equation-solving (repeatable; value read as JSON when it parses)", keyValue)
     .option('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
     .option('--out <dir>', 'output folder: run.json, report.html, extracted.onnx, extracted-weights.json, transcript.jsonl')
     .option('--budget <n>', "paid attack queries (input rows); default: the method's minimum (d + 1 for equation solving)", positiveInt)
@@ -27,13 +29,14 @@ export function extractCommand(): Command {
     .action(async (o) => {
       if (o.list) {
         for (const m of listExtractors()) process.stdout.write(`${m.name}\n  ${m.description}\n  needs: ${m.needs}\n  paper: ${m.paper}\n`);
+        for (const m of textExtractors.entries()) process.stdout.write(`${m.name}\n  ${m.summary}\n  needs: an OpenAI-style /v1/completions API\n  paper: ${m.paper}\n`);
         return;
       }
       const missing = ['method', 'target', 'out'].filter((k) => o[k] === undefined);
       if (missing.length > 0) {
         throw new HeistError('HEIST_ERR_BAD_CONFIG', `heist extract needs ${missing.map((k) => `--${k}`).join(', ')} (or --list)`);
       }
-      if (o.method === 'llm-final-layer') {
+      if (textExtractors.has(o.method)) {
         const { record: r } = await runExtractLlm({
           target: o.target,
           model: o.lmModel,
@@ -57,6 +60,7 @@ export function extractCommand(): Command {
       }
       const record = await runExtract({
         method: o.method,
+        methodOptions: o.methodOption,
         target: o.target,
         out: o.out,
         budget: o.budget,

@@ -10,8 +10,8 @@ import type { DenseReluNet } from '../../../models/dense-relu.js';
 import type { NetworkSpec } from '../../../models/network-spec.js';
 import type { ExtractResult } from '../types.js';
 
-export { createReluJagielski, reluJagielski, type ReluExtractorOptions } from './jagielski.js';
-export { createReluCryptanalytic, reluCryptanalytic } from './cryptanalytic.js';
+export { createReluJagielski, reluJagielski, type ReluExtractorOptions } from './relu-jagielski.js';
+export { createReluCryptanalytic, reluCryptanalytic } from './relu-cryptanalytic.js';
 export { alignNetworks, type Alignment } from './align.js';
 
 /** The extracted network of a ReLU extractor's result (undefined for other extractors). */

@@ -25,14 +25,15 @@
  * is clipped to the smallest normal float32, which biases that equation, and counted in the notes.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (equation-solving attacks).
  */
-import { HeistError } from '../../core/errors.js';
-import { type ModelInfo, inputSize } from '../../core/prediction.js';
-import type { Rng } from '../../core/rng.js';
-import { tensor } from '../../core/tensor.js';
-import { type DenseMatrix, denseMatrix, lstsq, pinvRowNorms } from '../../backends/linalg.js';
-import { linearModel } from '../../models/linear.js';
-import type { Oracle } from '../../oracle/types.js';
-import type { ExtractOptions, ExtractResult, Extractor, LinearWeights, QueryDesign } from './types.js';
+import { HeistError } from '../../../core/errors.js';
+import { inputSize } from '../../../core/prediction.js';
+import { tensor } from '../../../core/tensor.js';
+import { type DenseMatrix, denseMatrix, lstsq, pinvRowNorms } from '../../../backends/linalg.js';
+import { linearModel } from '../../../models/linear.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { type ExtractOptions, type ExtractResult, type Extractor, type LinearWeights, extractorEntry } from '../types.js';
+import { z } from 'zod';
+import { designRows } from '../solvers/design-rows.js';
 
 /** Smallest normal float32: below it a float32 probability has lost relative precision. */
 export const FLOAT32_MIN_NORMAL = 2 ** -126;
@@ -42,22 +43,6 @@ export const FLOAT32_LOG_RATIO_ERROR = 2 ** -23;
 const MAX_BOUND_UNKNOWNS = 256;
 /** A residual RMS above this (log-ratio units) is far beyond float32 noise: not a linear softmax. */
 const NONLINEAR_RESIDUAL = 1e-4;
-
-/** The query rows: [n, d] float32, every value in the declared domain. */
-export function designRows(info: ModelInfo, n: number, design: QueryDesign, rng: Rng): Float32Array {
-  const d = inputSize(info);
-  const { min, max } = info.domain;
-  const x = new Float32Array(n * d);
-  let start = 0;
-  if (design === 'basis') {
-    // Row 0: the corner (min, ..., min); row j + 1: that corner with feature j at max.
-    start = Math.min(n, d + 1);
-    x.fill(min, 0, start * d);
-    for (let j = 0; j + 1 < start; j++) x[(j + 1) * d + j] = max;
-  }
-  for (let i = start * d; i < n * d; i++) x[i] = Math.min(max, Math.max(min, rng.uniform(min, max)));
-  return x;
-}
 
 interface LogAnswers {
   /** [n, k] log-probabilities (or logits), clipped at log(FLOAT32_MIN_NORMAL). */
@@ -225,3 +210,5 @@ export const equationSolving: Extractor = {
   minQueries: (info) => inputSize(info) + 1,
   extract,
 };
+
+export const equationSolvingEntry = extractorEntry('linear', z.object({}).strict(), () => equationSolving);

@@ -20,13 +20,13 @@
  * alike: splits are missed and the tree is approximate.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2 (extraction with incomplete queries, top-down).
  */
-import { HeistError, isHeistError } from '../../core/errors.js';
-import { inputSize } from '../../core/prediction.js';
-import { treeModel, TREE_FORMAT, type TreeJson } from '../../models/tree.js';
-import type { Oracle } from '../../oracle/types.js';
-import { TREE_DEFAULT_BUDGET } from './tree-path-finding.js';
-import { type Answer, BudgetStop, type Segment, NodeList, createProber, segments } from './tree-probe.js';
-import type { ExtractOptions, ExtractResult, Extractor } from './types.js';
+import { HeistError, isHeistError } from '../../../core/errors.js';
+import { inputSize } from '../../../core/prediction.js';
+import { treeModel, TREE_FORMAT, type TreeJson } from '../../../models/tree.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { type Answer, BudgetStop, type Segment, NodeList, TREE_DEFAULT_BUDGET, createProber, segments } from './tree-probe.js';
+import { type ExtractOptions, type ExtractResult, type Extractor, extractorEntry } from '../types.js';
+import { z } from 'zod';
 
 interface State {
   /** The partial query: NaN = missing. */
@@ -183,3 +183,5 @@ export const treeTopDown: Extractor = {
   defaultBudget: () => TREE_DEFAULT_BUDGET,
   extract,
 };
+
+export const treeTopDownEntry = extractorEntry('tree', z.object({}).strict(), () => treeTopDown);

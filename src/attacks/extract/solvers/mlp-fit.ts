@@ -6,9 +6,9 @@
  * He-uniform draw, and the best of `restarts` fits (lowest loss) is kept.
  * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 ("Multilayer perceptrons": the MLP's unknowns are solved for by minimising the cross-entropy over its soft outputs).
  */
-import { HeistError } from '../../core/errors.js';
-import type { Rng } from '../../core/rng.js';
-import type { NetworkSpec } from '../../models/network-spec.js';
+import { HeistError } from '../../../core/errors.js';
+import type { Rng } from '../../../core/rng.js';
+import type { NetworkSpec } from '../../../models/network-spec.js';
 import { lbfgs } from './lbfgs.js';
 
 /**

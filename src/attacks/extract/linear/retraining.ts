@@ -17,16 +17,17 @@
  * Targets answering probabilities are accepted; only their labels are used.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §6.1 (retraining with uniform queries; adaptive retraining, after Cohn et al.'s active learning; line-search retraining).
  */
-import { HeistError } from '../../core/errors.js';
-import { inputSize, type ModelInfo } from '../../core/prediction.js';
-import type { Rng } from '../../core/rng.js';
-import { tensor } from '../../core/tensor.js';
-import { linearModel } from '../../models/linear.js';
-import type { Oracle } from '../../oracle/types.js';
-import { designRows } from './equation-solving.js';
-import { fitSoftmax, type SoftmaxFit } from './softmax-fit.js';
-import { sparseRows } from './sparse-rows.js';
-import type { ExtractOptions, ExtractResult, Extractor } from './types.js';
+import { HeistError } from '../../../core/errors.js';
+import { inputSize, type ModelInfo } from '../../../core/prediction.js';
+import type { Rng } from '../../../core/rng.js';
+import { tensor } from '../../../core/tensor.js';
+import { linearModel } from '../../../models/linear.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { designRows } from '../solvers/design-rows.js';
+import { fitSoftmax, type SoftmaxFit } from '../solvers/softmax-fit.js';
+import { sparseRows } from '../solvers/sparse-rows.js';
+import { z } from 'zod';
+import type { ExtractOptions, ExtractResult, Extractor } from '../types.js';
 
 export interface RetrainingOptions {
   readonly strategy: 'uniform' | 'adaptive';
@@ -167,6 +168,11 @@ export function retrainingExtractor(o: RetrainingOptions): Extractor {
     extract: makeExtract(o),
   };
 }
+
+/** The options both variants take (the adaptive one adds its round shape). */
+export const retrainingOptionsSchema = z
+  .object({ l2: z.number().min(0).optional(), maxIterations: z.number().int().positive().optional() })
+  .strict();
 
 export const retrainingUniform = retrainingExtractor({ strategy: 'uniform' });
 export const retrainingAdaptive = retrainingExtractor({ strategy: 'adaptive' });

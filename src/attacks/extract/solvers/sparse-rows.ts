@@ -7,8 +7,8 @@
  * class gets well-measured probabilities and every hidden unit switches on and off.
  * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4 (the attacker chooses its queries freely within the feature domain).
  */
-import { inputSize, type ModelInfo } from '../../core/prediction.js';
-import type { Rng } from '../../core/rng.js';
+import { inputSize, type ModelInfo } from '../../../core/prediction.js';
+import type { Rng } from '../../../core/rng.js';
 
 export function sparseRows(info: Pick<ModelInfo, 'inputShape' | 'domain'>, n: number, rng: Rng): Float32Array {
   const d = inputSize(info);

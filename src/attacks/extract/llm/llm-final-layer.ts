@@ -12,46 +12,16 @@ import { HeistError } from '../../../core/errors.js';
 import type { Rng } from '../../../core/rng.js';
 import { BYTE_VOCAB } from '../../../models/byte-tokenizer.js';
 import type { CompletionsClient } from '../../../query/completions-client.js';
-import type { Extractor } from '../types.js';
+import type { LlmAttackOptions, LlmAttackResult, LogitSource, TextExtractor, TextExtractorEntry } from './types.js';
+import { z } from 'zod';
 import { biasGroups, fullLogits, topKRelativeLogits } from './logits.js';
-import { type SpectrumResult, analyseLogits } from './spectrum.js';
+import { analyseLogits } from './spectrum.js';
 
-export { alignProjection, analyseLogits, largestGap, relativeToReference } from './spectrum.js';
-export { biasGroups, fullLogits, topKRelativeLogits } from './logits.js';
 
 export const LLM_PAPER = 'N. Carlini et al., "Stealing Part of a Production Language Model", ICML 2024, arXiv:2403.06634 (§4 hidden size and projection by SVD, §5 logits from top-k logprobs + logit_bias)';
 
 /** Assumed price when none is given: USD per 1k tokens (prompt + completion), a documented round figure, not any vendor's list price. */
 export const DEFAULT_PRICE_PER_1K_TOKENS = 0.002;
-
-export type LogitSource = 'full' | 'topk';
-
-export interface LlmAttackOptions {
-  readonly model: string;
-  /** Number of prompts n (must exceed the hidden size). */
-  readonly prompts: number;
-  readonly source: LogitSource;
-  readonly rng: Rng;
-  /** Length of each random printable-ASCII prompt (default 16). */
-  readonly promptLength?: number;
-  /** top-k: reference token (default 32, the space), k (default 5), bias (default 100). */
-  readonly reference?: number;
-  readonly k?: number;
-  readonly bias?: number;
-  readonly pricePer1kTokens?: number;
-}
-
-export interface LlmAttackResult extends SpectrumResult {
-  readonly source: LogitSource;
-  readonly prompts: readonly string[];
-  readonly reference?: number;
-  readonly queries: number;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly totalTokens: number;
-  readonly pricePer1kTokens: number;
-  readonly costUsd: number;
-}
 
 export function randomPrompts(rng: Rng, n: number, length: number): string[] {
   const seen = new Set<string>();
@@ -101,17 +71,29 @@ export async function stealFinalLayer(client: CompletionsClient, o: LlmAttackOpt
   };
 }
 
-/**
- * Registry entry for `heist extract --list`. The method speaks /v1/completions, not the heist-v1
- * row API: `heist extract --method llm-final-layer` runs it through runs/extract-llm-run.ts.
- */
-export const llmFinalLayer: Extractor = {
+const optionsSchema = z
+  .object({
+    model: z.string().min(1).default('tiny-lm'),
+    prompts: z.number().int().min(2).max(100_000).default(128),
+    source: z.enum(['full', 'topk']).default('topk'),
+    promptLength: z.number().int().positive().optional(),
+    reference: z.number().int().nonnegative().optional(),
+    k: z.number().int().positive().optional(),
+    bias: z.number().positive().optional(),
+    pricePer1kTokens: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+export const llmFinalLayerEntry: TextExtractorEntry<z.output<typeof optionsSchema>> = {
   name: 'llm-final-layer',
+  summary: 'hidden size and final projection W (up to an h x h transform) of a language model behind /v1/completions, from full logits or top-5 logprobs + logit_bias',
   paper: LLM_PAPER,
-  description: 'Hidden size and final projection W (up to an h x h transform) of a language model behind /v1/completions, from full logits or top-5 logprobs + logit_bias',
-  requires: { output: [] },
-  minQueries: () => 0,
-  extract: () => {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', 'llm-final-layer needs a /v1/completions target: run it with `heist extract --method llm-final-layer --target http://HOST/v1`');
-  },
+  options: optionsSchema,
+  example: { prompts: 40, source: 'full' },
+  create: (o): TextExtractor => ({
+    name: 'llm-final-layer',
+    paper: LLM_PAPER,
+    queriesNeeded: () => queriesNeeded(o.source, o.prompts, BYTE_VOCAB, o.k ?? 5),
+    extract: (client, rng) => stealFinalLayer(client, { ...o, rng }),
+  }),
 };

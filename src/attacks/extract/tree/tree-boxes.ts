@@ -8,8 +8,8 @@
  * no box reaches answers the majority label of all boxes.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2 (a tree from the leaves' predicates).
  */
-import { type ModelInfo, inputSize } from '../../core/prediction.js';
-import { TREE_FORMAT, type TreeJson } from '../../models/tree.js';
+import { type ModelInfo, inputSize } from '../../../core/prediction.js';
+import { TREE_FORMAT, type TreeJson } from '../../../models/tree.js';
 import { type Answer, NodeList, nextUp } from './tree-probe.js';
 
 export interface LeafBox {

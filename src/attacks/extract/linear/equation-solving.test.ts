@@ -1,15 +1,16 @@
 /** @file Equation-solving extraction against plain-TS softmax regressions (no ONNX, no HTTP): exactness, underflow, refusals. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isHeistError } from '../../core/errors.js';
-import { type ModelInfo, type Prediction, type Predictor, probsPrediction } from '../../core/prediction.js';
-import { createRng } from '../../core/rng.js';
-import { type Tensor, rowCount, softmaxRows, tensor } from '../../core/tensor.js';
-import { type LinearModel, linearModel, randomLinearModel } from '../../models/linear.js';
-import { localOracle } from '../../oracle/local.js';
-import type { Oracle } from '../../oracle/types.js';
-import { designRows, equationSolving } from './equation-solving.js';
-import { checkExtractor, getExtractor, listExtractors } from './index.js';
+import { isHeistError } from '../../../core/errors.js';
+import { type ModelInfo, type Prediction, type Predictor, probsPrediction } from '../../../core/prediction.js';
+import { createRng } from '../../../core/rng.js';
+import { type Tensor, rowCount, softmaxRows, tensor } from '../../../core/tensor.js';
+import { type LinearModel, linearModel, randomLinearModel } from '../../../models/linear.js';
+import { localOracle } from '../../../oracle/local.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { designRows } from '../solvers/design-rows.js';
+import { equationSolving } from './equation-solving.js';
+import { checkExtractor, getExtractor, listExtractors } from '../index.js';
 
 /** An oracle that counts the rows it answers. */
 function counting(p: Predictor): Oracle & { rows: number; calls: number } {

@@ -11,16 +11,17 @@
  * networks Heist serves (NetworkSpec has no tanh). The result is a NetworkSpec, exported as ONNX.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (MLP: 99.89% test agreement from 4,450 queries for 2,225 unknowns).
  */
-import { HeistError } from '../../core/errors.js';
-import { inputSize, type ModelInfo } from '../../core/prediction.js';
-import { tensor } from '../../core/tensor.js';
-import type { NetworkSpec } from '../../models/network-spec.js';
-import { networkPredictor } from '../../models/network.js';
-import type { Oracle } from '../../oracle/types.js';
-import { designRows } from './equation-solving.js';
-import { fitMlp, type MlpLoss, mlpUnknowns } from './mlp-fit.js';
-import { sparseRows } from './sparse-rows.js';
-import type { ExtractOptions, ExtractResult, Extractor } from './types.js';
+import { HeistError } from '../../../core/errors.js';
+import { inputSize, type ModelInfo } from '../../../core/prediction.js';
+import { tensor } from '../../../core/tensor.js';
+import type { NetworkSpec } from '../../../models/network-spec.js';
+import { networkPredictor } from '../../../models/network.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { designRows } from '../solvers/design-rows.js';
+import { fitMlp, type MlpLoss, mlpUnknowns } from '../solvers/mlp-fit.js';
+import { sparseRows } from '../solvers/sparse-rows.js';
+import { type ExtractOptions, type ExtractResult, type Extractor, extractorEntry } from '../types.js';
+import { z } from 'zod';
 
 export interface MlpEquationSolvingOptions {
   /** Hidden width assumed for the target (default 20). */
@@ -96,3 +97,17 @@ export function mlpEquationSolving(options: MlpEquationSolvingOptions = {}): Ext
 }
 
 export const mlpEquationSolvingDefault = mlpEquationSolving();
+
+export const mlpEquationSolvingEntry = extractorEntry(
+  'relu-network',
+  z
+    .object({
+      hidden: z.number().int().positive().optional(),
+      restarts: z.number().int().positive().optional(),
+      maxIterations: z.number().int().positive().optional(),
+      queries: z.enum(['uniform', 'sparse']).optional(),
+      loss: z.enum(['logits', 'cross-entropy']).optional(),
+    })
+    .strict(),
+  (o) => mlpEquationSolving(o),
+);

@@ -6,9 +6,9 @@
  * target itself is linear).
  * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (multiclass LR solved by minimising the cross-entropy) and §6 (retraining on labels).
  */
-import { HeistError } from '../../core/errors.js';
+import { HeistError } from '../../../core/errors.js';
 import { lbfgs, type LbfgsOptions } from './lbfgs.js';
-import type { LinearWeights } from './types.js';
+import type { LinearWeights } from '../types.js';
 
 export interface SoftmaxFitData {
   /** [n, d] inputs. */

@@ -8,9 +8,10 @@
  * @see N. Carlini, M. Jagielski, I. Mironov, "Cryptanalytic Extraction of Neural Network Models", CRYPTO 2020, arXiv:2003.04884.
  */
 import { inputSize } from '../../../core/prediction.js';
-import type { Extractor } from '../types.js';
+import { type Extractor, extractorEntry } from '../types.js';
 import { type ReluAttackSettings, runReluAttack } from './attack.js';
-import type { ReluExtractorOptions } from './jagielski.js';
+import type { ReluExtractorOptions } from './relu-jagielski.js';
+import { z } from 'zod';
 
 export function createReluCryptanalytic(o: ReluExtractorOptions = {}): Extractor {
   const settings: ReluAttackSettings = {
@@ -32,3 +33,15 @@ export function createReluCryptanalytic(o: ReluExtractorOptions = {}): Extractor
 }
 
 export const reluCryptanalytic = createReluCryptanalytic();
+
+export const reluCryptanalyticEntry = extractorEntry(
+  'relu-network',
+  z
+    .object({
+      hidden: z.array(z.number().int().positive()).min(1).optional(),
+      timeLimitMs: z.number().int().positive().optional(),
+      maxLines: z.number().int().positive().optional(),
+    })
+    .strict(),
+  (o) => createReluCryptanalytic(o),
+);

@@ -8,11 +8,14 @@
  * the same way as the target's, which is what makes agreement exact rather than within epsilon.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2 (LINE_SEARCH of Algorithm 1).
  */
-import { hashRow } from '../../core/hash.js';
-import { type ModelInfo, inputSize } from '../../core/prediction.js';
-import { tensor } from '../../core/tensor.js';
-import type { TreeNode } from '../../models/tree.js';
-import type { Oracle } from '../../oracle/types.js';
+import { hashRow } from '../../../core/hash.js';
+import { type ModelInfo, inputSize } from '../../../core/prediction.js';
+import { tensor } from '../../../core/tensor.js';
+import type { TreeNode } from '../../../models/tree.js';
+import type { Oracle } from '../../../oracle/types.js';
+
+/** Default attack budget for the tree extractors (they stop earlier when every leaf is found). */
+export const TREE_DEFAULT_BUDGET = 200_000;
 
 export interface Answer {
   /** The target's node id, or "label:<k>" when the target returns no leaf identifiers. */

@@ -27,15 +27,14 @@
  * labels stand in for ids; boxes then merge leaves of one class and the tree is only approximate.
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2, Algorithm 1 (path finding).
  */
-import { type ModelInfo, inputSize } from '../../core/prediction.js';
-import type { Oracle } from '../../oracle/types.js';
-import { treeModel } from '../../models/tree.js';
+import { type ModelInfo, inputSize } from '../../../core/prediction.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { treeModel } from '../../../models/tree.js';
 import { type LeafBox, boxesToTree } from './tree-boxes.js';
-import { type Answer, BudgetStop, bisect, createProber, nextUp } from './tree-probe.js';
-import type { ExtractOptions, ExtractResult, Extractor } from './types.js';
+import { type Answer, BudgetStop, TREE_DEFAULT_BUDGET, bisect, createProber, nextUp } from './tree-probe.js';
+import { type ExtractOptions, type ExtractResult, type Extractor, extractorEntry } from '../types.js';
+import { z } from 'zod';
 
-/** Default attack budget for the tree extractors (they stop earlier when every leaf is found). */
-export const TREE_DEFAULT_BUDGET = 200_000;
 
 async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractResult> {
   const info = client.info;
@@ -180,3 +179,5 @@ export const treePathFinding: Extractor = {
   defaultBudget: () => TREE_DEFAULT_BUDGET,
   extract,
 };
+
+export const treePathFindingEntry = extractorEntry('tree', z.object({}).strict(), () => treePathFinding);

@@ -20,14 +20,15 @@
  * solving. A class that never gets a usable equation keeps zero weights (counted in the notes).
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (equation solving) and §8 (rounding confidences as a countermeasure).
  */
-import { HeistError } from '../../core/errors.js';
-import { inputSize } from '../../core/prediction.js';
-import { tensor } from '../../core/tensor.js';
-import { linearModel } from '../../models/linear.js';
-import type { Oracle } from '../../oracle/types.js';
-import { designRows } from './equation-solving.js';
-import { sparseRows } from './sparse-rows.js';
-import type { ExtractOptions, ExtractResult, Extractor, LinearWeights } from './types.js';
+import { HeistError } from '../../../core/errors.js';
+import { inputSize } from '../../../core/prediction.js';
+import { tensor } from '../../../core/tensor.js';
+import { linearModel } from '../../../models/linear.js';
+import type { Oracle } from '../../../oracle/types.js';
+import { designRows } from '../solvers/design-rows.js';
+import { sparseRows } from '../solvers/sparse-rows.js';
+import { type ExtractOptions, type ExtractResult, type Extractor, type LinearWeights, extractorEntry } from '../types.js';
+import { z } from 'zod';
 
 const F32_REL = 2 ** -24;
 /** Decimals searched when detecting the rounding grid (float32 cannot show a finer grid reliably). */
@@ -226,3 +227,5 @@ export const roundedEquationSolving: Extractor = {
   defaultBudget: (info) => info.classes * (inputSize(info) + 1),
   extract,
 };
+
+export const equationSolvingRoundedEntry = extractorEntry('linear', z.object({}).strict(), () => roundedEquationSolving);

@@ -7,8 +7,9 @@
  * @see M. Jagielski, N. Carlini, D. Berthelot, A. Kurakin, N. Papernot, "High Accuracy and High Fidelity Extraction of Neural Networks", USENIX Security 2020, arXiv:1909.01838, §6 (functionally equivalent extraction).
  */
 import { inputSize } from '../../../core/prediction.js';
-import type { Extractor } from '../types.js';
+import { type Extractor, extractorEntry } from '../types.js';
 import { type ReluAttackSettings, runReluAttack } from './attack.js';
+import { z } from 'zod';
 
 export interface ReluExtractorOptions {
   /** Hidden widths, when the architecture is known. */
@@ -38,3 +39,15 @@ export function createReluJagielski(o: ReluExtractorOptions = {}): Extractor {
 }
 
 export const reluJagielski = createReluJagielski();
+
+export const reluJagielskiEntry = extractorEntry(
+  'relu-network',
+  z
+    .object({
+      hidden: z.array(z.number().int().positive()).min(1).optional(),
+      timeLimitMs: z.number().int().positive().optional(),
+      maxLines: z.number().int().positive().optional(),
+    })
+    .strict(),
+  (o) => createReluJagielski(o),
+);

@@ -1,15 +1,15 @@
 /** @file The numeric pieces behind retraining, rounded and MLP equation solving: L-BFGS, gradients, soft fits, rounding detection. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isHeistError } from '../../core/errors.js';
-import { createRng } from '../../core/rng.js';
-import { tensor } from '../../core/tensor.js';
-import { randomLinearModel } from '../../models/linear.js';
-import { localOracle } from '../../oracle/local.js';
-import { designRows } from './equation-solving.js';
+import { isHeistError } from '../../../core/errors.js';
+import { createRng } from '../../../core/rng.js';
+import { tensor } from '../../../core/tensor.js';
+import { randomLinearModel } from '../../../models/linear.js';
+import { localOracle } from '../../../oracle/local.js';
+import { designRows } from './design-rows.js';
 import { lbfgs } from './lbfgs.js';
 import { mlpObjective, mlpUnknowns } from './mlp-fit.js';
-import { detectDecimals, roundedEquationSolving, solveRounded } from './rounded-equation-solving.js';
+import { detectDecimals, roundedEquationSolving, solveRounded } from '../linear/equation-solving-rounded.js';
 import { fitSoftmax, softmaxObjective } from './softmax-fit.js';
 
 /** What `serve --round` serves (src/defenses/round.ts; attacks may not import defenses). */
