@@ -20,6 +20,9 @@ export interface Prediction {
   readonly leafIds?: readonly string[];
 }
 
+/** What a client asked to receive: the model's own output kind, or top-1 labels only. */
+export type RequestedOutput = 'model' | 'label';
+
 /** The input domain the model declares: every input value lies in [min, max]. */
 export interface InputDomain {
   readonly min: number;

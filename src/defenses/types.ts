@@ -4,7 +4,7 @@
  * HTTP: the gateway turns a request into a QueryContext, and a DefenseRejection back into a status.
  */
 import { HeistError, errorCatalog, type HeistErrorCode } from '../core/errors.js';
-import type { ModelInfo, Prediction } from '../core/prediction.js';
+import type { ModelInfo, Prediction, RequestedOutput } from '../core/prediction.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Awaitable, Clock, Logger } from '../core/types.js';
 
@@ -32,8 +32,7 @@ export interface Flag {
   readonly score?: number;
 }
 
-/** What the client asked to receive: the model's own output kind, or top-1 labels only. */
-export type RequestedOutput = 'model' | 'label';
+export type { RequestedOutput } from '../core/prediction.js';
 
 export interface QueryContext {
   readonly requestId: string;

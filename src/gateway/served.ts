@@ -5,7 +5,7 @@
 import { HeistError } from '../core/errors.js';
 import { type ModelInfo, type OutputKind, type Predictor, inputSize } from '../core/prediction.js';
 import { type Pipeline, emptyPipeline } from '../defenses/pipeline.js';
-import { type DecodeTarget, type ModelDescription, describeModel } from './wire.js';
+import { type DecodeTarget, type ModelDescription, describeModel } from '../oracle/formats/heist-v1/index.js';
 
 export interface ServedModel extends DecodeTarget {
   readonly name: string;

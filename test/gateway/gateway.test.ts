@@ -6,7 +6,7 @@ import type { Prediction, Predictor } from '../../src/core/prediction.js';
 import { type Tensor, tensor } from '../../src/core/tensor.js';
 import { createPipeline } from '../../src/defenses/pipeline.js';
 import { buildGateway } from '../../src/gateway/server.js';
-import type { ModelDescription, PredictResponse } from '../../src/gateway/wire.js';
+import type { ModelDescription, PredictResponse } from '../../src/oracle/formats/heist-v1/index.js';
 import { D, K, assertError, model, post, rows } from './helpers.js';
 
 test('predictions equal the predictor output, at batch 1 and 256', async () => {

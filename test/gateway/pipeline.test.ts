@@ -6,7 +6,7 @@ import { tensor } from '../../src/core/tensor.js';
 import { createPipeline } from '../../src/defenses/pipeline.js';
 import { type Defense, DefenseRejection, type QueryContext, type Served } from '../../src/defenses/types.js';
 import { buildGateway } from '../../src/gateway/server.js';
-import type { ModelDescription, PredictResponse } from '../../src/gateway/wire.js';
+import type { ModelDescription, PredictResponse } from '../../src/oracle/formats/heist-v1/index.js';
 import { D, K, assertError, model, post, rows } from './helpers.js';
 
 /** A tiny real stage: admits 2 requests per client, rounds scores to 1 decimal, records everything. */

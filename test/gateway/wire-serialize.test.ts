@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Prediction } from '../../src/core/prediction.js';
 import { createRng } from '../../src/core/rng.js';
-import { encodePredictResponse, serializePredictResponse } from '../../src/gateway/wire.js';
+import { encodePredictResponse, serializePredictResponse } from '../../src/oracle/formats/heist-v1/index.js';
 
 const SPECIAL = [NaN, Infinity, -Infinity, -0, 0, 1, 3e38, 1e-30, 1 / 3];
 

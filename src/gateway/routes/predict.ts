@@ -10,7 +10,7 @@ import type { Clock } from '../../core/types.js';
 import { createContext } from '../../defenses/pipeline.js';
 import { DefenseRejection } from '../../defenses/types.js';
 import type { ModelTable } from '../served.js';
-import { decodePredictRequest, serializePredictResponse } from '../wire.js';
+import { decodePredictRequest, serializePredictResponse } from '../../oracle/formats/heist-v1/index.js';
 
 export interface PredictRouteOptions {
   readonly clock: Clock;

@@ -1,17 +1,13 @@
-/** @file The wire-format registry: the key is the file name and the --format value. */
-import { HeistError } from '../../core/errors.js';
-import { heistV1 } from './heist-v1.js';
-import type { WireFormat } from './types.js';
+/** @file The wire-format registry: the key is the file (or folder) name and the format's name. */
+import { Registry } from '../../core/registry.js';
+import { heistV1Entry } from './heist-v1/index.js';
+import type { WireFormat, WireFormatEntry } from './types.js';
 
-export type { RemoteModelInfo, Target, WireError, WireFormat } from './types.js';
-export { heistV1 } from './heist-v1.js';
+export type { RemoteModelInfo, Target, WireError, WireFormat, WireFormatEntry } from './types.js';
+export { heistV1 } from './heist-v1/index.js';
 
-export const wireFormats: Readonly<Record<string, WireFormat>> = {
-  'heist-v1': heistV1,
-};
+export const wireFormats = new Registry<undefined, WireFormat, WireFormatEntry>('wire format', [heistV1Entry]);
 
 export function getWireFormat(name: string): WireFormat {
-  const f = wireFormats[name];
-  if (!f) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown wire format '${name}' (known: ${Object.keys(wireFormats).join(', ')})`);
-  return f;
+  return wireFormats.create(name, {}, undefined);
 }

@@ -1,9 +1,13 @@
 /**
  * @file Wire formats: how one target API spells "describe the model", "predict these rows" and
  * "that failed". A format only builds URLs and bodies and decodes answers; http.ts does the fetching.
- * Add one: a file here named after the format, plus one line in index.ts.
+ * Each format also states the server's half (encodeAnswer, decodeRequest, encodeInfo), so that the
+ * wire-format conformance suite can round-trip every output kind and tests can stand up a server
+ * in the format. Add one: a file (or folder) here named after the format exporting a
+ * WireFormatEntry, plus one line in index.ts.
  */
 import type { ModelInfo, Prediction } from '../../core/prediction.js';
+import type { RegistryEntry } from '../../core/registry.js';
 import type { Tensor } from '../../core/tensor.js';
 
 /** Where a model lives: the server's base URL and the model's name (absent: ask the server). */
@@ -44,4 +48,12 @@ export interface WireFormat {
   decodePredict(body: unknown, rows: number, info: ModelInfo): Prediction;
   /** The code and message of an error body, when it has that shape. */
   decodeError(body: unknown): WireError | undefined;
+  /** Server half: the answer body (JSON text) a server in this format sends for p; decodePredict inverts it. */
+  encodeAnswer(p: Prediction, info: ModelInfo): string;
+  /** Server half: the rows a server reads from encodePredict's (parsed) body; 4xx HeistError on bad input. */
+  decodeRequest(body: unknown, info: RemoteModelInfo): Tensor;
+  /** Server half: the info body a server sends; decodeInfo inverts it. */
+  encodeInfo(info: RemoteModelInfo): unknown;
 }
+
+export type WireFormatEntry<O = unknown> = RegistryEntry<O, undefined, WireFormat>;

@@ -1,9 +1,9 @@
 /** @file heist-v1: target URLs, info and predict decoding, malformed answers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isHeistError } from '../../core/errors.js';
-import type { ModelInfo } from '../../core/prediction.js';
-import { heistV1 } from './heist-v1.js';
+import { isHeistError } from '../../../core/errors.js';
+import type { ModelInfo } from '../../../core/prediction.js';
+import { heistV1 } from './index.js';
 
 const info: ModelInfo = { name: 'm', inputShape: [2], classes: 3, output: 'probs', domain: { min: 0, max: 1 } };
 

@@ -1,46 +1,21 @@
 /**
- * @file The heist-v1 wire format, server side. Request: {"inputs": number[][], "output"?: "label" |
+ * @file The heist-v1 wire format, server side (the gateway's half; client.ts is the attacker's). Request: {"inputs": number[][], "output"?: "label" |
  * "probabilities"}; no other fields (unknown fields are rejected, 400 HEIST_ERR_BAD_BODY, so typos
  * like "input" never pass silently). Response: {"model", "predictions": [{"label", "probabilities"?}]}
  * ("logits" instead of "probabilities" for a logits model). Decoding is one pass into one Float32Array.
  * Tree models (DecodeTarget.acceptsMissing) also take null for a missing feature and add "leaf" (the
  * answering node's id) to each prediction; other models' requests and answers are unchanged.
  */
-import { HeistError } from '../core/errors.js';
-import type { InputDomain, ModelInfo, OutputKind, Prediction } from '../core/prediction.js';
-import type { Tensor } from '../core/tensor.js';
-import type { RequestedOutput } from '../defenses/types.js';
+import { HeistError } from '../../../core/errors.js';
+import type { ModelInfo, OutputKind, Prediction, RequestedOutput } from '../../../core/prediction.js';
+import type { Tensor } from '../../../core/tensor.js';
+import type { ModelDescription, PredictResponse, WirePrediction } from './schema.js';
+
+export type { ModelDescription, PredictResponse, WirePrediction } from './schema.js';
 
 export interface PredictRequest {
   readonly x: Tensor;
   readonly requested: RequestedOutput;
-}
-
-export interface WirePrediction {
-  label: number;
-  probabilities?: number[];
-  logits?: number[];
-  /** The answering tree node's id (models with leaf identifiers only; Prediction.leafIds). */
-  leaf?: string;
-}
-
-export interface PredictResponse {
-  model: string;
-  predictions: WirePrediction[];
-}
-
-export interface ModelDescription {
-  name: string;
-  inputShape: number[];
-  inputSize: number;
-  classes: number;
-  classNames?: string[];
-  /** What this gateway serves (label when the model or a defense drops scores). */
-  output: OutputKind;
-  domain: InputDomain;
-  maxBatch: number;
-  /** Present for models that accept null inputs (trees): how a missing feature is evaluated. */
-  missingValues?: 'stop-at-node';
 }
 
 /** What decode needs to know about a served model (computed once at startup). */

@@ -1,5 +1,5 @@
 /**
- * @file heist-v1, the Heist gateway's own format.
+ * @file heist-v1, the Heist gateway's own format: the client's half (server.ts is the gateway's).
  *   GET  {base}/v1/models                 -> {"models":[{"name",...}]} (or ["name", ...])
  *   GET  {base}/v1/models/{name}          -> {"name","inputShape","inputSize","classes","classNames"?,
  *                                             "output":"probs"|"label","domain":{min,max},"maxBatch"}
@@ -9,41 +9,12 @@
  *                                         ("leaf": the answering tree node's id, Prediction.leafIds)
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
  */
-import { z } from 'zod';
-import { HeistError } from '../../core/errors.js';
-import { type ModelInfo, type Prediction, inputSize } from '../../core/prediction.js';
-import { type Tensor, rowCount } from '../../core/tensor.js';
-import { type RowAnswer, fromRowAnswers } from '../merge.js';
-import type { RemoteModelInfo, Target, WireError, WireFormat } from './types.js';
-
-const infoSchema = z.object({
-  name: z.string(),
-  inputShape: z.array(z.number().int().positive()).min(1),
-  inputSize: z.number().int().positive().optional(),
-  classes: z.number().int().min(2),
-  classNames: z.array(z.string()).optional(),
-  output: z.enum(['probs', 'label', 'logits', 'topk']),
-  domain: z.object({ min: z.number(), max: z.number() }),
-  maxBatch: z.number().int().positive().optional(),
-  missingValues: z.literal('stop-at-node').optional(),
-});
-
-const predictSchema = z.object({
-  predictions: z.array(
-    z.object({
-      label: z.number().int().nonnegative(),
-      probabilities: z.array(z.number()).optional(),
-      leaf: z.union([z.string(), z.number()]).optional(),
-    }),
-  ),
-});
-
-const listSchema = z.union([
-  z.array(z.string()),
-  z.object({ models: z.array(z.union([z.string(), z.object({ name: z.string() })])) }),
-]);
-
-const errorSchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional() }) });
+import { HeistError } from '../../../core/errors.js';
+import { type ModelInfo, type Prediction, inputSize } from '../../../core/prediction.js';
+import { type Tensor, rowCount } from '../../../core/tensor.js';
+import { type RowAnswer, fromRowAnswers } from '../../merge.js';
+import type { RemoteModelInfo, Target, WireError, WireFormat } from '../types.js';
+import { errorBodySchema, modelListSchema, predictResponseSchema, remoteDescriptionSchema } from './schema.js';
 
 function malformed(what: string, issues: unknown): HeistError {
   return new HeistError('HEIST_ERR_UPSTREAM', `the target's ${what} answer does not match heist-v1`, { details: { issues } });
@@ -53,7 +24,8 @@ function trimSlash(s: string): string {
   return s.replace(/\/+$/, '');
 }
 
-export const heistV1: WireFormat = {
+/** The client half of the format (index.ts adds the server half). */
+export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 'encodeInfo'> = {
   name: 'heist-v1',
 
   parseTarget(url: string): Target {
@@ -75,7 +47,7 @@ export const heistV1: WireFormat = {
   listUrl: (base) => `${base}/v1/models`,
 
   decodeList(body: unknown): string[] {
-    const r = listSchema.safeParse(body);
+    const r = modelListSchema.safeParse(body);
     if (!r.success) throw malformed('model list', r.error.issues);
     const items = Array.isArray(r.data) ? r.data : r.data.models;
     return items.map((m) => (typeof m === 'string' ? m : m.name));
@@ -84,7 +56,7 @@ export const heistV1: WireFormat = {
   infoUrl: (t) => `${t.base}/v1/models/${encodeURIComponent(t.model)}`,
 
   decodeInfo(body: unknown): RemoteModelInfo {
-    const r = infoSchema.safeParse(body);
+    const r = remoteDescriptionSchema.safeParse(body);
     if (!r.success) throw malformed('model info', r.error.issues);
     const d = r.data;
     const size = inputSize(d);
@@ -127,26 +99,30 @@ export const heistV1: WireFormat = {
   },
 
   decodePredict(body: unknown, rows: number, info: ModelInfo): Prediction {
-    const r = predictSchema.safeParse(body);
+    const r = predictResponseSchema.safeParse(body);
     if (!r.success) throw malformed('predict', r.error.issues);
     const preds = r.data.predictions;
     if (preds.length !== rows) throw malformed('predict', [`${preds.length} predictions for ${rows} rows`]);
-    const withProbs = preds.filter((p) => p.probabilities !== undefined).length;
-    if (withProbs !== 0 && withProbs !== rows) throw malformed('predict', ['some rows have probabilities and some do not']);
+    // A logits model's answers carry "logits" in place of "probabilities" (server.ts).
+    const key = preds.some((p) => p.logits !== undefined) ? 'logits' : 'probabilities';
+    const withScores = preds.filter((p) => p[key] !== undefined).length;
+    if (withScores !== 0 && withScores !== rows) throw malformed('predict', [`some rows have ${key} and some do not`]);
     const answers: RowAnswer[] = preds.map((p, i) => {
       if (p.label >= info.classes) throw malformed('predict', [`row ${i}: label ${p.label} >= classes ${info.classes}`]);
       const leaf = p.leaf === undefined ? {} : { leaf: String(p.leaf) };
-      if (!p.probabilities) return { label: p.label, ...leaf };
-      if (p.probabilities.length !== info.classes || !p.probabilities.every(Number.isFinite)) {
-        throw malformed('predict', [`row ${i}: expected ${info.classes} finite probabilities`]);
+      const scores = p[key];
+      if (!scores) return { label: p.label, ...leaf };
+      if (scores.length !== info.classes || !scores.every(Number.isFinite)) {
+        throw malformed('predict', [`row ${i}: expected ${info.classes} finite ${key}`]);
       }
-      return { label: p.label, probs: Float32Array.from(p.probabilities), ...leaf };
+      return { label: p.label, probs: Float32Array.from(scores), ...leaf };
     });
-    return fromRowAnswers(answers, info.classes, withProbs === 0 ? 'label' : info.output === 'label' ? 'probs' : info.output);
+    const kind = withScores === 0 ? 'label' : key === 'logits' ? 'logits' : info.output === 'label' || info.output === 'logits' ? 'probs' : info.output;
+    return fromRowAnswers(answers, info.classes, kind);
   },
 
   decodeError(body: unknown): WireError | undefined {
-    const r = errorSchema.safeParse(body);
+    const r = errorBodySchema.safeParse(body);
     return r.success ? r.data.error : undefined;
   },
 };

@@ -1,0 +1,42 @@
+/**
+ * @file heist-v1, the Heist gateway's own wire format, as one module: the attacker's half
+ * (client.ts: URLs, request bodies, answer decoding) and the gateway's half (server.ts: one-pass
+ * request decoding, pre-serialised answers, model descriptions), over one set of schemas (schema.ts).
+ *   GET  {base}/v1/models                 -> {"models":[{"name",...}]} (or ["name", ...])
+ *   GET  {base}/v1/models/{name}          -> {"name","inputShape","inputSize","classes","classNames"?,
+ *                                             "output":"probs"|"label"|"logits"|"topk","domain":{min,max},"maxBatch",
+ *                                             "missingValues"?}
+ *   POST {base}/v1/models/{name}/predict  {"inputs": (number|null)[][], "output"?: "label"|"probabilities"}
+ *                                         -> {"model","predictions":[{"label","probabilities"?|"logits"?,"leaf"?}]}
+ *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
+ */
+import { inputSize } from '../../../core/prediction.js';
+import { z } from 'zod';
+import type { WireFormat, WireFormatEntry } from '../types.js';
+import { heistV1Client } from './client.js';
+import { decodePredictRequest, describeModel, serializePredictResponse } from './server.js';
+
+export const heistV1: WireFormat = {
+  ...heistV1Client,
+  encodeAnswer: (p, info) => serializePredictResponse(info.name, p),
+  decodeRequest: (body, info) =>
+    decodePredictRequest(body, { info, inputSize: inputSize(info), servedOutput: info.output, maxBatch: Number.MAX_SAFE_INTEGER, acceptsMissing: info.acceptsMissing }).x,
+  encodeInfo: (info) =>
+    describeModel(info.name, {
+      info,
+      inputSize: inputSize(info),
+      servedOutput: info.output,
+      maxBatch: info.maxBatch ?? Number.MAX_SAFE_INTEGER,
+      acceptsMissing: info.acceptsMissing,
+    }),
+};
+
+export const heistV1Entry: WireFormatEntry<Record<string, never>> = {
+  name: 'heist-v1',
+  summary: "the Heist gateway's own JSON format (GET /v1/models/{name}, POST /v1/models/{name}/predict)",
+  options: z.object({}).strict(),
+  create: () => heistV1,
+};
+
+export * from './schema.js';
+export { type DecodeTarget, type PredictRequest, decodePredictRequest, describeModel, encodePredictResponse, serializePredictResponse } from './server.js';
