@@ -4,6 +4,7 @@ import { HeistError } from '../core/errors.js';
 import { heistVersion } from '../runs/version.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
+import { listCommand } from './commands/list.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
@@ -20,6 +21,7 @@ program.addCommand(extractCommand());
 program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(reportCommand());
+program.addCommand(listCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -5,10 +5,12 @@
  * @see M. Juuti et al., "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&P 2019, arXiv:1805.02628 (per-client query logs as the basis of detection).
  */
 import { appendFileSync } from 'node:fs';
+import { z } from 'zod';
+import { HeistError } from '../core/errors.js';
 import { hashRow } from '../core/hash.js';
 import { row, rowCount } from '../core/tensor.js';
 import type { AuditEntry, AuditStore } from '../store/types.js';
-import { type Defense, type DefenseDeps, isDefenseRejection } from './types.js';
+import { type Defense, type DefenseDeps, type DefenseEntry, isDefenseRejection } from './types.js';
 
 export interface AuditLogOptions {
   readonly store: AuditStore;
@@ -51,3 +53,16 @@ export function auditLog(options: AuditLogOptions, deps: DefenseDeps): Defense {
     },
   };
 }
+
+export const auditLogEntry: DefenseEntry<Record<string, never>> = {
+  name: 'audit-log',
+  summary: 'record every row answered or refused, with what was served, before the reply (spills to a file if the store fails)',
+  paper: 'M. Juuti et al., "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&P 2019, arXiv:1805.02628',
+  options: z.object({}).strict(),
+  phases: ['record'],
+  changesLabels: false,
+  create: (_options, deps) => {
+    if (!deps.audit) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'the audit-log stage needs an audit store: pass --audit sqlite://path/to/audit.db');
+    return auditLog(deps.audit, deps);
+  },
+};

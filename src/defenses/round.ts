@@ -6,9 +6,10 @@
  * drops them. Each rounded value is served as the nearest float32 (printed back as the short decimal).
  * @see F. Tramèr, F. Zhang, A. Juels, M. K. Reiter, T. Ristenpart, "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §8 (countermeasures: rounding confidences).
  */
+import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import type { Prediction } from '../core/prediction.js';
-import type { Defense } from './types.js';
+import type { Defense, DefenseEntry } from './types.js';
 
 export interface RoundOptions {
   /** Decimal places kept, 0..15. */
@@ -37,3 +38,14 @@ export function round(options: RoundOptions): Defense {
     },
   };
 }
+
+export const roundEntry: DefenseEntry<RoundOptions> = {
+  name: 'round',
+  summary: 'serve every probability rounded to `decimals` places (the label stays the model\'s own)',
+  paper: 'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §8',
+  options: z.object({ decimals: z.number().int().min(0).max(15) }).strict(),
+  example: { decimals: 2 },
+  phases: ['transform'],
+  changesLabels: false,
+  create: (o) => round(o),
+};

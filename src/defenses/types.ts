@@ -6,7 +6,9 @@
 import { HeistError, errorCatalog, type HeistErrorCode } from '../core/errors.js';
 import type { ModelInfo, Prediction, RequestedOutput } from '../core/prediction.js';
 import type { Tensor } from '../core/tensor.js';
+import type { RegistryEntry } from '../core/registry.js';
 import type { Awaitable, Clock, Logger } from '../core/types.js';
+import type { AuditStore } from '../store/types.js';
 
 /** Who is asking. The gateway sets a provisional identity; an authenticating admit stage may replace it. */
 export interface ClientIdentity {
@@ -104,4 +106,17 @@ export interface Defense {
 export interface DefenseDeps {
   readonly clock: Clock;
   readonly log: Logger;
+  /** The audit log (for record stages), with the file entries spill to when the store fails. */
+  readonly audit?: { readonly store: AuditStore; readonly spillPath: string };
+}
+
+/** The pipeline phases a stage may act in, in the order they run (inference sits between admit and inspect). */
+export const defensePhases = ['admit', 'inspect', 'transform', 'record'] as const;
+export type DefensePhase = (typeof defensePhases)[number];
+
+export interface DefenseEntry<O = unknown> extends RegistryEntry<O, DefenseDeps, Defense> {
+  /** The phases the stage acts in: it implements exactly these methods (test/conformance/defenses checks). */
+  readonly phases: readonly DefensePhase[];
+  /** True when the stage may change a served top-1 label (said in its docs and its numbers). */
+  readonly changesLabels: boolean;
 }

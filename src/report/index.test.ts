@@ -18,8 +18,8 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 test('registry names match the reporter names', () => {
-  for (const name of Object.keys(reporters) as (keyof typeof reporters)[]) {
-    assert.equal(reporters[name]({ stream: { write: () => true } }).name, name);
+  for (const name of reporters.names()) {
+    assert.equal(reporters.create(name, {}, { stream: { write: () => true } }).name, name);
   }
   assert.throws(() => createReporters(['json', 'pdf']), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
   assert.throws(() => createReporters(['terminal']), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));

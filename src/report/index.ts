@@ -5,45 +5,27 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HeistError } from '../core/errors.js';
+import { Registry } from '../core/registry.js';
 import { readRunRecord } from './run-record.js';
-import { createHtmlReporter, renderHtmlReport, REPORT_FILE, type HtmlReportOptions } from './reporters/html.js';
-import { createJsonReporter } from './reporters/json.js';
-import { createTerminalReporter } from './reporters/terminal.js';
-import type { Reporter, ReporterDeps } from './types.js';
+import { html, renderHtmlReport, REPORT_FILE, type HtmlReportOptions } from './reporters/html.js';
+import { json } from './reporters/json.js';
+import { terminal } from './reporters/terminal.js';
+import type { Reporter, ReporterDeps, ReporterEntry } from './types.js';
 
 export * from './run-record.js';
-export type { Reporter, ReporterDeps, ReportStream, RunStart } from './types.js';
+export type { Reporter, ReporterDeps, ReporterEntry, ReportStream, RunStart } from './types.js';
 export { renderHtmlReport, createHtmlReporter, REPORT_FILE, escapeHtml, type HtmlReportOptions } from './reporters/html.js';
 export { createJsonReporter } from './reporters/json.js';
 export { createTerminalReporter, type TerminalReporterOptions } from './reporters/terminal.js';
 export { fidelityCurveSpec, fidelityCurveFromRun, curveRows, type CurvePoint, type FidelityCurveData } from './plots/fidelity-curve.js';
 export { renderSvg, type RenderOptions } from './plots/render.js';
 
-/** Typed registry: reporter name -> factory. */
-export const reporters = {
-  json: (_deps: ReporterDeps): Reporter => createJsonReporter(),
-  html: (_deps: ReporterDeps): Reporter => createHtmlReporter(),
-  terminal: (deps: ReporterDeps): Reporter => {
-    if (!deps.stream) throw new HeistError('HEIST_ERR_BAD_CONFIG', "the 'terminal' reporter needs a stream to print to");
-    return createTerminalReporter({ stream: deps.stream });
-  },
-} as const;
-
-export type ReporterName = keyof typeof reporters;
-
-export function isReporterName(name: string): name is ReporterName {
-  return Object.hasOwn(reporters, name);
-}
+/** The reporter registry: name -> entry (the names are the `--report` values and the file names in reporters/). */
+export const reporters = new Registry<ReporterDeps, Reporter, ReporterEntry>('reporter', [json, html, terminal]);
 
 /** Build reporters by name (e.g. from `--report terminal,json,html`); unknown names are HEIST_ERR_BAD_CONFIG. */
 export function createReporters(names: readonly string[], deps: ReporterDeps = {}): Reporter[] {
-  return names.map((name) => {
-    if (!isReporterName(name)) {
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown reporter '${name}' (known: ${Object.keys(reporters).join(', ')})`);
-    }
-    return reporters[name](deps);
-  });
+  return names.map((name) => reporters.create(name, {}, deps));
 }
 
 /** Re-render DIR/report.html from DIR/run.json. Returns the path written. Bad run.json: HEIST_ERR_BAD_DATA. */

@@ -1,8 +1,10 @@
 /**
  * @file Report role types. A Reporter receives a run's lifecycle (Vitest style: every hook optional
  * except onEnd). To add a report format: write src/report/reporters/<name>.ts exporting a
- * `create<Name>Reporter(deps)` factory, and add one line to the registry in src/report/index.ts.
+ * ReporterEntry, and add one line to the registry in src/report/index.ts; test/conformance/reporters
+ * then tests it.
  */
+import type { RegistryEntry } from '../core/registry.js';
 import type { Awaitable } from '../core/types.js';
 import type { RoundRecord, RunRecord } from './run-record.js';
 
@@ -31,3 +33,5 @@ export interface ReporterDeps {
   /** Where the terminal reporter prints (e.g. process.stderr). Required only by 'terminal'. */
   readonly stream?: ReportStream;
 }
+
+export type ReporterEntry<O = unknown> = RegistryEntry<O, ReporterDeps, Reporter>;

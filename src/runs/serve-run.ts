@@ -6,10 +6,8 @@ import { basename, extname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { HeistError } from '../core/errors.js';
 import { systemClock, silentLogger, type Logger } from '../core/types.js';
-import { auditLog } from '../defenses/audit-log.js';
+import { type DefenseSpec, createDefenses } from '../defenses/index.js';
 import { createPipeline } from '../defenses/pipeline.js';
-import { round } from '../defenses/round.js';
-import type { Defense } from '../defenses/types.js';
 import { buildGateway } from '../gateway/server.js';
 import { openAuditStore, type AuditStore } from '../store/index.js';
 import { loadOnnxModel } from '../backends/onnx-model.js';
@@ -29,6 +27,8 @@ export interface ServeOptions {
   readonly audit?: string;
   /** Round served probabilities to this many decimals (Tramèr et al.'s rounding countermeasure). */
   readonly round?: number;
+  /** Further defense stages by registry name, applied in order after rounding (the audit log records last). */
+  readonly defenses?: readonly DefenseSpec[];
   readonly log?: Logger;
 }
 
@@ -64,16 +64,17 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new HeistError('HEIST_ERR_BAD_CONFIG', `two models are named "${dup}"`);
   const store = opts.audit ? openAuditStore(opts.audit) : undefined;
-  const deps = { clock: systemClock, log: opts.log ?? silentLogger };
   const spillPath = opts.audit ? `${opts.audit.replace(/^[a-z]+:\/\//i, '')}.spill.jsonl` : '';
-  const stagesFor = (): Defense[] => [
-    ...(opts.round !== undefined ? [round({ decimals: opts.round })] : []),
-    ...(store ? [auditLog({ store, spillPath }, deps)] : []),
+  const deps = { clock: systemClock, log: opts.log ?? silentLogger, ...(store ? { audit: { store, spillPath } } : {}) };
+  const specs: DefenseSpec[] = [
+    ...(opts.round !== undefined ? [{ name: 'round', options: { decimals: opts.round } }] : []),
+    ...(opts.defenses ?? []),
+    ...(store ? [{ name: 'audit-log' }] : []),
   ];
   const models = loaded.map((m) => ({
     ...m,
-    // Each model gets its own pipeline instance; the store is shared. Rounding runs before the audit log records what was served.
-    pipeline: stagesFor().length > 0 ? createPipeline(stagesFor(), { log: deps.log }) : undefined,
+    // Each model gets its own pipeline instance; the store is shared. Transforms run before the audit log records what was served.
+    pipeline: specs.length > 0 ? createPipeline(createDefenses(specs, deps), { log: deps.log }) : undefined,
   }));
   const app = buildGateway({ models, maxBatch: opts.maxBatch, logger: opts.logger ?? false }, { languageModels });
   const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HeistError } from '../core/errors.js';
-import type { AuditEntry, AuditFilter, AuditStore } from './types.js';
+import { z } from 'zod';
+import type { AuditEntry, AuditFilter, AuditStore, AuditStoreEntry } from './types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_queries (
@@ -114,3 +115,11 @@ export function sqliteAuditStore(path: string): AuditStore {
     close: () => db.close(),
   };
 }
+
+export const sqlite: AuditStoreEntry = {
+  name: 'sqlite',
+  summary: 'embedded SQLite file (sqlite://path/to/audit.db, or sqlite://:memory:), WAL with synchronous commits',
+  options: z.object({ location: z.string().min(1) }).strict(),
+  example: { location: ':memory:' },
+  create: (o) => sqliteAuditStore(o.location),
+};

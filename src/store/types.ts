@@ -1,8 +1,10 @@
 /**
  * @file The query audit log: one entry per input row the gateway answered or refused. Stores are
  * chosen by URL scheme (index.ts); SQLite is the embedded default. Add a backend: a file named after
- * its scheme, one line in index.ts, and the shared store test.
+ * its scheme exporting an AuditStoreEntry, and one line in index.ts; test/conformance/audit-stores
+ * then tests it.
  */
+import type { RegistryEntry } from '../core/registry.js';
 export interface AuditEntry {
   /** Epoch ms. */
   readonly at: number;
@@ -36,3 +38,10 @@ export interface AuditStore {
   query(filter?: AuditFilter): AuditEntry[];
   close(): void;
 }
+
+/** What an audit-store factory is given: the part of the URL after "scheme://". */
+export interface AuditStoreOptions {
+  readonly location: string;
+}
+
+export type AuditStoreEntry = RegistryEntry<AuditStoreOptions, undefined, AuditStore>;

@@ -9,7 +9,8 @@ import { fidelityCurveFromRun, fidelityCurveSpec, curveRows } from '../plots/fid
 import { renderSvg } from '../plots/render.js';
 import { fmtMs, fmtNumber, fmtScore } from '../format.js';
 import type { ReferenceSeries, RoundRecord, RunMetrics, RunRecord } from '../run-record.js';
-import type { Reporter } from '../types.js';
+import { z } from 'zod';
+import type { Reporter, ReporterEntry } from '../types.js';
 
 export const REPORT_FILE = 'report.html';
 
@@ -193,3 +194,10 @@ export function createHtmlReporter(opts: HtmlReportOptions = {}): Reporter {
     },
   };
 }
+
+export const html: ReporterEntry<Record<string, never>> = {
+  name: 'html',
+  summary: 'OUT/report.html: a self-contained page with the fidelity curve as inline SVG',
+  options: z.object({}).strict(),
+  create: () => createHtmlReporter(),
+};

@@ -7,7 +7,9 @@
 import cliProgress from 'cli-progress';
 import { fmtMs, fmtNumber, fmtScore } from '../format.js';
 import type { RoundRecord, RunRecord } from '../run-record.js';
-import type { Reporter, ReportStream, RunStart } from '../types.js';
+import { z } from 'zod';
+import { HeistError } from '../../core/errors.js';
+import type { Reporter, ReporterEntry, ReportStream, RunStart } from '../types.js';
 
 export interface TerminalReporterOptions {
   /** Where to print, e.g. process.stderr. A live bar is drawn only when `stream.isTTY` is true. */
@@ -91,3 +93,13 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     },
   };
 }
+
+export const terminal: ReporterEntry<Record<string, never>> = {
+  name: 'terminal',
+  summary: 'live progress on a stream: a bar on a terminal, a line per round otherwise',
+  options: z.object({}).strict(),
+  create: (_options, deps) => {
+    if (!deps.stream) throw new HeistError('HEIST_ERR_BAD_CONFIG', "the 'terminal' reporter needs a stream to print to");
+    return createTerminalReporter({ stream: deps.stream });
+  },
+};

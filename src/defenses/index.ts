@@ -1,0 +1,27 @@
+/**
+ * @file The defense registry: stage name -> entry (factory, option schema, phases). Add a stage: a
+ * file here named after it exporting a DefenseEntry, and one line below; test/conformance/defenses
+ * then tests it.
+ */
+import { Registry } from '../core/registry.js';
+import { auditLogEntry } from './audit-log.js';
+import { roundEntry } from './round.js';
+import type { Defense, DefenseDeps, DefenseEntry } from './types.js';
+
+export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defense', [roundEntry, auditLogEntry]);
+
+/** One configured stage: a registry name and its options. */
+export interface DefenseSpec {
+  readonly name: string;
+  readonly options?: unknown;
+}
+
+/** Builds the stages in order, validating each one's options. */
+export function createDefenses(specs: readonly DefenseSpec[], deps: DefenseDeps): Defense[] {
+  return specs.map((s) => defenses.create(s.name, s.options ?? {}, deps));
+}
+
+export { auditLog } from './audit-log.js';
+export { checkOrder, createContext, createPipeline, emptyPipeline, provisionalClient, type Pipeline } from './pipeline.js';
+export { round, roundScores } from './round.js';
+export * from './types.js';
