@@ -47,5 +47,7 @@ export const roundEntry: DefenseEntry<RoundOptions> = {
   example: { decimals: 2 },
   phases: ['transform'],
   changesLabels: false,
+  // Each of k values moves by at most half a unit in the last place kept.
+  massError: (o, classes) => (classes / 2) * 10 ** -o.decimals + 1e-6,
   create: (o) => round(o),
 };

@@ -119,4 +119,9 @@ export interface DefenseEntry<O = unknown> extends RegistryEntry<O, DefenseDeps,
   readonly phases: readonly DefensePhase[];
   /** True when the stage may change a served top-1 label (said in its docs and its numbers). */
   readonly changesLabels: boolean;
+  /**
+   * How far a served probability vector may sum from 1 with these options, for stages that round
+   * (k/2 x 10^-decimals for k classes); absent: float32 accuracy (1e-5).
+   */
+  massError?(options: O, classes: number): number;
 }

@@ -38,7 +38,7 @@ export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
 
 export const pool: StrategyEntry<Record<string, never>> = {
   name: 'pool',
-  summary: 'natural data drawn without replacement from --pool, in a seeded order (Knockoff random, Copycat)',
+  summary: 'natural data drawn without replacement from --pool in a seeded order, as Knockoff random and Copycat',
   paper: 'T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766',
   options: z.object({}).strict(),
   create: (_options, deps) => {
