@@ -24,7 +24,7 @@ after(() => {
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-const deps = { clock: { now: () => 1_700_000_000_000 }, log: silentLogger, audit: { store, spillPath: join(dir, 'spill.jsonl') } };
+const deps = { clock: { now: () => 1_700_000_000_000, sleep: async () => {} }, log: silentLogger, audit: { store, spillPath: join(dir, 'spill.jsonl') } };
 const model = randomLinearModel(createRng(3), 5, 4, { scale: 2 });
 const classes = 4;
 
