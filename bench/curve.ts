@@ -1,7 +1,7 @@
 /**
  * @file Fidelity-versus-queries curves on a standard scenario, over HTTP against the shipped victim
  * behind the gateway, with probabilities (Knockoff-style distillation) and with labels only
- * (Copycat-style), beside the reference numbers of SCENARIOS.md.
+ * (Copycat-style), beside the reference numbers of docs/scenarios.md.
  * Run alone: node --import tsx bench/curve.ts [scenario] [budget]
  */
 import { mkdtempSync } from 'node:fs';

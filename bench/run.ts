@@ -1,7 +1,7 @@
 /**
  * @file `npm run bench [-- train gateway curve digits]`: runs the benchmarks, prints their figures,
  * and writes each as JSON under bench/results/. Ratios are measured against a baseline in the same
- * run (the machines are shared and noisy); PyTorch figures are SCENARIOS.md's reference when
+ * run (the machines are shared and noisy); PyTorch figures are docs/scenarios.md's reference when
  * PyTorch is not installed here.
  */
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ function write(name: string, body: object): void {
   process.stdout.write(`wrote ${writeBenchResult(name, body)}\n`);
 }
 
-/** SCENARIOS.md, "Compute reference": PyTorch 2.13 CPU, one core, batch 128, Adam (samples/s ranges). */
+/** docs/scenarios.md, "Compute reference": PyTorch 2.13 CPU, one core, batch 128, Adam (samples/s ranges). */
 const pytorchReference = { mlp_784_256_128_10_samples_per_s: { low: 27000, high: 57000 }, cnn_samples_per_s: { low: 4300, high: 7200 } };
 
 /** PyTorch measured in this run when it is installed (bench/torch_train.py), else undefined. */
@@ -40,7 +40,7 @@ if (wanted.has('train')) {
     ? { mlp: { low: torch.mlp_784_256_128_10_samples_per_s, high: torch.mlp_784_256_128_10_samples_per_s }, cnn: { low: torch.cnn_samples_per_s, high: torch.cnn_samples_per_s } }
     : { mlp: pytorchReference.mlp_784_256_128_10_samples_per_s, cnn: pytorchReference.cnn_samples_per_s };
   const ratios = {
-    pytorch_source: torch ? `measured in this run (torch ${torch.torch})` : 'SCENARIOS.md reference (PyTorch is not installed here)',
+    pytorch_source: torch ? `measured in this run (torch ${torch.torch})` : 'docs/scenarios.md reference (PyTorch is not installed here)',
     mlp_pytorch_over_heist: { low: +(ref.mlp.low / mlp).toFixed(2), high: +(ref.mlp.high / mlp).toFixed(2) },
     cnn_pytorch_over_heist: { low: +(ref.cnn.low / cnn).toFixed(2), high: +(ref.cnn.high / cnn).toFixed(2) },
   };

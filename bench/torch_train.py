@@ -1,7 +1,7 @@
 """Training throughput of the same MLP and CNN in PyTorch (one thread, batch 128, Adam, random data).
 
 Run by bench/run.ts when `import torch` works; prints one JSON object. The architectures match
-src/surrogates/mlp.ts (784-256-128-10) and src/surrogates/cnn.ts (SCENARIOS.md CNN).
+src/surrogates/mlp.ts (784-256-128-10) and src/surrogates/cnn.ts (the CNN of docs/scenarios.md).
 """
 import json
 import time

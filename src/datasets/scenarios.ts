@@ -1,5 +1,5 @@
 /**
- * @file The standard scenarios of SCENARIOS.md: data, split sizes, victim architecture, budgets and
+ * @file The standard scenarios of docs/scenarios.md: data, split sizes, victim architecture, budgets and
  * the reference fidelity figures (IBM ART 1.20.1 on PyTorch CPU, measured on this kind of machine).
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ export interface Scenario {
   readonly victimArch: string;
   readonly hidden?: readonly number[];
   readonly budgets: readonly number[];
-  /** Reference fidelity by attack and budget, from SCENARIOS.md. */
+  /** Reference fidelity by attack and budget, from docs/scenarios.md. */
   readonly reference: Readonly<Record<string, Readonly<Record<number, number>>>>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * @file Deterministic stratified splits (seeded shuffle, seed 0 by default), as SCENARIOS.md asks.
+ * @file Deterministic stratified splits (seeded shuffle, seed 0 by default), as docs/scenarios.md describes.
  * Each class's indices are shuffled; every row gets the key (rank in class + 0.5) / class size; rows
  * sorted by that key are cut into consecutive parts, so each part holds every class in proportion.
  */

@@ -4,6 +4,7 @@
  * then tests it.
  */
 import { Registry } from '../core/registry.js';
+import { systemClock, silentLogger } from '../core/types.js';
 import { auditLogEntry } from './audit-log.js';
 import { roundEntry } from './round.js';
 import type { Defense, DefenseDeps, DefenseEntry } from './types.js';
@@ -16,12 +17,13 @@ export interface DefenseSpec {
   readonly options?: unknown;
 }
 
-/** Builds the stages in order, validating each one's options. */
-export function createDefenses(specs: readonly DefenseSpec[], deps: DefenseDeps): Defense[] {
+/** Builds the stages in order, validating each one's options (default deps: the system clock, no logging). */
+export function createDefenses(specs: readonly DefenseSpec[], deps: DefenseDeps = { clock: systemClock, log: silentLogger }): Defense[] {
   return specs.map((s) => defenses.create(s.name, s.options ?? {}, deps));
 }
 
 export { auditLog } from './audit-log.js';
+export { type DefendedPredictor, type DefendedPredictorOptions, defendPredictor } from './defended-predictor.js';
 export { checkOrder, createContext, createPipeline, emptyPipeline, provisionalClient, type Pipeline } from './pipeline.js';
 export { round, roundScores } from './round.js';
 export * from './types.js';

@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../core/types.js';
 import { planSteal } from '../attacks/plan.js';
 import { steal } from '../attacks/steal.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
+import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
@@ -29,6 +30,8 @@ export interface StealRunHooks {
   readonly clock?: Clock;
   /** Override fetch (tests route HTTP through fastify inject). */
   readonly fetch?: typeof fetch;
+  /** Attack this oracle instead of resolving config.target (library use: an in-process, defended model); config.target is then only a label. */
+  readonly oracle?: Oracle;
 }
 
 const CONFIG_FILE = 'steal-config.json';
@@ -70,7 +73,9 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   mkdirSync(outDir, { recursive: true });
   checkResume(config, outDir);
 
-  const target = await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch });
+  const target = hooks.oracle
+    ? { oracle: hooks.oracle, kind: 'file' as const, location: config.target }
+    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch });
   const info = target.oracle.info;
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
   const evalData = evalName ? resolveEval(evalName) : undefined;
@@ -156,6 +161,6 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     return record;
   } finally {
     await client.close();
-    await target.oracle.close?.();
+    if (!hooks.oracle) await target.oracle.close?.();
   }
 }

@@ -78,7 +78,7 @@ test('mnist-cnn (small setting for CI): 100 pool queries with probabilities reac
     const rec = await runSteal({ target: `${gw.url}/v1/models/mnist-cnn`, budget: 100, checkpoints: [100], pool: 'mnist-cnn', out: dir, seed: 0 });
     assert.equal(rec.config.arch, 'cnn');
     assert.equal(rec.queries.eval, 2000);
-    // Reference (SCENARIOS.md, ART Knockoff random with probabilities): 0.78 at 100 queries.
+    // Reference (docs/scenarios.md, ART Knockoff random with probabilities): 0.78 at 100 queries.
     assert.ok(rec.metrics.fidelity! >= 0.77, `fidelity ${rec.metrics.fidelity}`);
   } finally {
     await gw.close();
