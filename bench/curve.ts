@@ -26,13 +26,33 @@ export async function benchCurve(scenarioName = 'mnist-cnn', budget?: number, se
   const scenario = getScenario(scenarioName);
   const b = budget ?? scenario.budgets[scenario.budgets.length - 1];
   const gw = await startGateway({ models: [join(modelsDir, `${scenario.name}.onnx`)], port: 0 });
-  const result: CurveResult = { scenario: scenario.name, budget: b, seed, curves: {}, reference: { ...scenario.reference }, wallMs: {} };
+  const result: CurveResult = {
+    scenario: scenario.name,
+    budget: b,
+    seed,
+    curves: {},
+    reference: { ...scenario.reference },
+    wallMs: {},
+  };
   try {
     for (const labels of ['soft', 'hard'] as const) {
       const out = mkdtempSync(join(tmpdir(), `heist-curve-${labels}-`));
       const checkpoints = [...scenario.budgets.filter((q) => q < b), b];
-      const rec = await runSteal({ target: `${gw.url}/v1/models/${gw.modelNames[0]}`, budget: b, pool: scenario.name, labels, checkpoints, out, seed });
-      result.curves[labels] = rec.rounds.map((r) => ({ queries: r.queriesUsed, fidelity: r.metrics.fidelity!, accuracy: r.metrics.accuracy!, fitMs: Math.round(r.fitMs ?? 0) }));
+      const rec = await runSteal({
+        target: `${gw.url}/v1/models/${gw.modelNames[0]}`,
+        budget: b,
+        pool: scenario.name,
+        labels,
+        checkpoints,
+        out,
+        seed,
+      });
+      result.curves[labels] = rec.rounds.map((r) => ({
+        queries: r.queriesUsed,
+        fidelity: r.metrics.fidelity!,
+        accuracy: r.metrics.accuracy!,
+        fitMs: Math.round(r.fitMs ?? 0),
+      }));
       result.wallMs[labels] = rec.wallMs;
       process.stdout.write(
         `${scenario.name} ${labels}: ${result.curves[labels].map((p) => `${p.queries}:${p.fidelity.toFixed(4)}`).join('  ')}  (${(rec.wallMs / 1000).toFixed(0)} s, report ${out}/report.html)\n`,

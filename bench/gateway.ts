@@ -34,7 +34,9 @@ async function timeLoop(totalRows: number, batch: number, send: (i: number) => P
   return (calls * batch) / ((performance.now() - t0) / 1000);
 }
 
-export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')): Promise<Record<string, number | string>> {
+export async function benchGateway(
+  modelPath = join(modelsDir, 'mnist-cnn.onnx'),
+): Promise<Record<string, number | string>> {
   const model = await loadOnnxModel(modelPath);
   const d = inputSize(model.info);
   const gw = await startGateway({ models: [modelPath], port: 0 });
@@ -52,7 +54,20 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
       const bare = await timeLoop(total, batch, async () => {
         await model.predict(x);
       });
-      const load = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/http-load.ts'), url, String(batch), String(Math.ceil(total / batch)), String(IN_FLIGHT), String(d)], { cwd: repoRoot });
+      const load = await promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(repoRoot, 'bench/http-load.ts'),
+          url,
+          String(batch),
+          String(Math.ceil(total / batch)),
+          String(IN_FLIGHT),
+          String(d),
+        ],
+        { cwd: repoRoot },
+      );
       const http = (JSON.parse(load.stdout) as { rowsPerSecond: number }).rowsPerSecond;
       result[`batch${batch}_bare_onnxruntime_predictions_per_s`] = Math.round(bare);
       result[`batch${batch}_gateway_http_predictions_per_s`] = Math.round(http);

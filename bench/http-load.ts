@@ -17,7 +17,9 @@ const calls = Number(callsArg);
 const inFlight = Number(inFlightArg);
 const size = Number(sizeArg);
 const rng = createRng(batch);
-const body = JSON.stringify({ inputs: Array.from({ length: batch }, () => Array.from({ length: size }, () => Math.round(rng.next() * 1000) / 1000)) });
+const body = JSON.stringify({
+  inputs: Array.from({ length: batch }, () => Array.from({ length: size }, () => Math.round(rng.next() * 1000) / 1000)),
+});
 const target = new URL(url);
 const request = Buffer.from(
   `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nConnection: keep-alive\r\n` +

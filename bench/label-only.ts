@@ -21,7 +21,15 @@ const rows: Record<string, unknown>[] = [];
 for (const m of multiples) {
   for (const method of ['retraining-uniform', 'retraining-adaptive']) {
     const t0 = performance.now();
-    const rec = await runExtract({ method, target: victim.file, out: join(dir, `${method}-${m}`), budget: m * unknowns, eval: 'digits-mlp', uniformEval: 10_000, seed: 0 });
+    const rec = await runExtract({
+      method,
+      target: victim.file,
+      out: join(dir, `${method}-${m}`),
+      budget: m * unknowns,
+      eval: 'digits-mlp',
+      uniformEval: 10_000,
+      seed: 0,
+    });
     const row = {
       method,
       multiple: m,

@@ -6,7 +6,14 @@
  *   node --import tsx bench/llm-final-layer.ts   ->  bench/results/llm-final-layer.json
  */
 import { join } from 'node:path';
-import { DEFAULT_PRICE_PER_1K_TOKENS, type LogitSource, alignProjection, queriesNeeded, relativeToReference, stealFinalLayer } from '../src/attacks/extract/llm/index.js';
+import {
+  DEFAULT_PRICE_PER_1K_TOKENS,
+  type LogitSource,
+  alignProjection,
+  queriesNeeded,
+  relativeToReference,
+  stealFinalLayer,
+} from '../src/attacks/extract/llm/index.js';
 import { denseMatrix } from '../src/backends/linalg.js';
 import { createRng } from '../src/core/rng.js';
 import { repoRoot } from '../src/datasets/paths.js';
@@ -26,11 +33,19 @@ const cases: { source: LogitSource; precision: 'float64' | 'float32'; prompts: n
   { source: 'topk', precision: 'float32', prompts: 128 },
 ];
 for (const c of cases) {
-  const app = buildGateway({ models: [] }, { languageModels: [{ name: 'tiny-lm', nextLogits: (t) => nextLogits(lm, t), precision: c.precision }] });
+  const app = buildGateway(
+    { models: [] },
+    { languageModels: [{ name: 'tiny-lm', nextLogits: (t) => nextLogits(lm, t), precision: c.precision }] },
+  );
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const client = createCompletionsClient(`${url}/v1`, { maxQueries: queriesNeeded(c.source, c.prompts) });
   const t0 = performance.now();
-  const r = await stealFinalLayer(client, { model: 'tiny-lm', prompts: c.prompts, source: c.source, rng: createRng(1) });
+  const r = await stealFinalLayer(client, {
+    model: 'tiny-lm',
+    prompts: c.prompts,
+    source: c.source,
+    rng: createRng(1),
+  });
   const seconds = (performance.now() - t0) / 1000;
   await app.close();
   const truth = r.reference === undefined ? W : relativeToReference(W, r.reference);

@@ -20,7 +20,15 @@ const unknowns = 64 * 20 + 20 + 20 * 10 + 10;
 const rows: Record<string, unknown>[] = [];
 for (const m of multiples) {
   const t0 = performance.now();
-  const rec = await runExtract({ method: 'mlp-equation-solving', target: victim.file, out: join(dir, `x${m}`), budget: Math.round(m * unknowns), eval: 'digits-mlp', uniformEval: 10_000, seed: 0 });
+  const rec = await runExtract({
+    method: 'mlp-equation-solving',
+    target: victim.file,
+    out: join(dir, `x${m}`),
+    budget: Math.round(m * unknowns),
+    eval: 'digits-mlp',
+    uniformEval: 10_000,
+    seed: 0,
+  });
   const row = {
     multiple: m,
     queries: rec.queries.used,
@@ -37,7 +45,8 @@ for (const m of multiples) {
 }
 const path = writeBenchResult('mlp-equation-solving', {
   victim: '64-20-10 ReLU MLP trained on the digits-mlp victim split (test/helpers/digits-victims.ts), 1,510 unknowns',
-  method: 'mlp-equation-solving defaults: sparse random queries, centred-logit least squares, L-BFGS (3000 iterations, 1 start)',
+  method:
+    'mlp-equation-solving defaults: sparse random queries, centred-logit least squares, L-BFGS (3000 iterations, 1 start)',
   command: `node --import tsx bench/mlp-equation-solving.ts ${multiples.join(',')}`,
   target: '>= 99.8% test agreement within 3x the unknowns (Tramèr: 99.89% at 4,450 queries for 2,225 unknowns)',
   rows,

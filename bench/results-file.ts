@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { repoRoot } from '../src/datasets/paths.js';
 
 export function machineInfo(): { node: string; cpu: string; cores: number; at: string } {
-  return { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, at: new Date().toISOString() };
+  return {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    at: new Date().toISOString(),
+  };
 }
 
 /** Writes `{ machine, ...body }` to bench/results/<name>.json and returns the path. */

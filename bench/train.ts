@@ -19,10 +19,17 @@ async function heistSamplesPerSecond(arch: Arch, inputShape: number[], rows: num
   const x = new Float32Array(rows * d);
   for (let i = 0; i < x.length; i++) x[i] = rng.next();
   const labels = Int32Array.from({ length: rows }, () => rng.int(10));
-  const s = await createSurrogate(arch, { inputShape, classes: 10, hidden: arch === 'mlp' ? [256, 128] : undefined }, rng);
+  const s = await createSurrogate(
+    arch,
+    { inputShape, classes: 10, hidden: arch === 'mlp' ? [256, 128] : undefined },
+    rng,
+  );
   const data = { x: tensor(x, [rows, ...inputShape]), labels };
   const opts = { loss: 'hard' as const, epochs: 1, batchSize: BATCH, learningRate: 1e-3, rng };
-  await s.fit({ x: tensor(x.subarray(0, 4 * BATCH * d), [4 * BATCH, ...inputShape]), labels: labels.subarray(0, 4 * BATCH) }, opts);
+  await s.fit(
+    { x: tensor(x.subarray(0, 4 * BATCH * d), [4 * BATCH, ...inputShape]), labels: labels.subarray(0, 4 * BATCH) },
+    opts,
+  );
   const t0 = performance.now();
   await s.fit(data, opts);
   const sec = (performance.now() - t0) / 1000;
@@ -32,10 +39,10 @@ async function heistSamplesPerSecond(arch: Arch, inputShape: number[], rows: num
 
 export async function benchTraining(): Promise<Record<string, number>> {
   const r: Record<string, number> = {};
-  r['mlp_784_256_128_10_heist_wasm_samples_per_s'] = await heistSamplesPerSecond('mlp', [784], 60 * BATCH);
-  r['cnn_heist_wasm_samples_per_s'] = await heistSamplesPerSecond('cnn', [28, 28, 1], 20 * BATCH);
-  r['mlp_784_256_128_10_shipped_wasm_samples_per_s'] = await shippedSamplesPerSecond('mlp', 'wasm', BATCH, 10);
-  r['mlp_784_256_128_10_shipped_cpu_samples_per_s'] = await shippedSamplesPerSecond('mlp', 'cpu', BATCH, 3);
+  r.mlp_784_256_128_10_heist_wasm_samples_per_s = await heistSamplesPerSecond('mlp', [784], 60 * BATCH);
+  r.cnn_heist_wasm_samples_per_s = await heistSamplesPerSecond('cnn', [28, 28, 1], 20 * BATCH);
+  r.mlp_784_256_128_10_shipped_wasm_samples_per_s = await shippedSamplesPerSecond('mlp', 'wasm', BATCH, 10);
+  r.mlp_784_256_128_10_shipped_cpu_samples_per_s = await shippedSamplesPerSecond('mlp', 'cpu', BATCH, 3);
   for (const k of Object.keys(r)) r[k] = Math.round(r[k]);
   return r;
 }

@@ -33,11 +33,25 @@ async function run(): Promise<void> {
     const tree = loadTreeModel(file);
     const ds = loadDataset(dataset);
     const n = ds.x.shape[0];
-    const test = subset(ds, stratifiedSplit(ds.y!, { victim: Math.floor(n / 2), pool: Math.floor(n / 4), eval: n - Math.floor(n / 2) - Math.floor(n / 4) }, 0).eval);
+    const test = subset(
+      ds,
+      stratifiedSplit(
+        ds.y!,
+        { victim: Math.floor(n / 2), pool: Math.floor(n / 4), eval: n - Math.floor(n / 2) - Math.floor(n / 4) },
+        0,
+      ).eval,
+    );
     const d = ds.x.shape[1];
     const rng = createRng(12345);
-    const uniform = tensor(Float32Array.from({ length: 10_000 * d }, () => Math.fround(rng.next())), [10_000, d]);
-    const targets: [string, Predictor][] = [['unique leaf ids', tree], ['label only', withoutLeafIds(tree)], ['ids hashed into 4 buckets', withHashedLeafIds(tree, 4)]];
+    const uniform = tensor(
+      Float32Array.from({ length: 10_000 * d }, () => Math.fround(rng.next())),
+      [10_000, d],
+    );
+    const targets: [string, Predictor][] = [
+      ['unique leaf ids', tree],
+      ['label only', withoutLeafIds(tree)],
+      ['ids hashed into 4 buckets', withHashedLeafIds(tree, 4)],
+    ];
     for (const [ids, target] of targets) {
       for (const method of ['tree-path-finding', 'tree-top-down']) {
         const t0 = performance.now();
@@ -46,7 +60,10 @@ async function run(): Promise<void> {
         const on = (x: Tensor) => {
           const a = tree.predict(x);
           const b = r.model.predict(x) as ReturnType<typeof tree.predict>;
-          return { labels: agreement(a.labels, b.labels), leafIds: a.leafIds!.filter((id, i) => id === b.leafIds?.[i]).length / a.labels.length };
+          return {
+            labels: agreement(a.labels, b.labels),
+            leafIds: a.leafIds!.filter((id, i) => id === b.leafIds?.[i]).length / a.labels.length,
+          };
         };
         const row = {
           model: `models/${dataset}-tree.tree.json`,

@@ -22,7 +22,15 @@ const corpus = new Uint8Array(readFileSync(corpusPath));
 const seed = Number(arg('seed', '1'));
 const steps = Number(arg('steps', '800'));
 const shape: TinyLmShape = { vocab: BYTE_VOCAB, context: 8, embed: 24, mlp: 256, hidden: Number(arg('hidden', '96')) };
-const training = { seed, steps, batchSize: 128, learningRate: 3e-3, schedule: 'cosine', optimizer: 'adam (JS)', backend: 'tfjs wasm' };
+const training = {
+  seed,
+  steps,
+  batchSize: 128,
+  learningRate: 3e-3,
+  schedule: 'cosine',
+  optimizer: 'adam (JS)',
+  backend: 'tfjs wasm',
+};
 const t0 = performance.now();
 const res = await trainTinyLm(corpus, shape, {
   steps,
@@ -34,10 +42,17 @@ const res = await trainTinyLm(corpus, shape, {
 });
 const seconds = (performance.now() - t0) / 1000;
 const meta = {
-  corpus: { file: 'data/text/tiny-corpus.txt', bytes: corpus.length, sha256: createHash('sha256').update(corpus).digest('hex') },
+  corpus: {
+    file: 'data/text/tiny-corpus.txt',
+    bytes: corpus.length,
+    sha256: createHash('sha256').update(corpus).digest('hex'),
+  },
   training: { ...training, finalLoss: res.finalLoss, seconds: Number(seconds.toFixed(1)) },
-  architecture: 'last 8 bytes -> embedding 24 each -> dense 256 + ReLU -> dense h + tanh = g -> logits = W g (W [256, h], no bias)',
+  architecture:
+    'last 8 bytes -> embedding 24 each -> dense 256 + ReLU -> dense h + tanh = g -> logits = W g (W [256, h], no bias)',
 };
 const out = arg('out', join(repoRoot, 'models', 'tiny-lm.json'));
 writeFileSync(out, tinyLmToJson({ ...shape, name: 'tiny-lm', params: res.params, meta }));
-process.stdout.write(`wrote ${out}: h=${shape.hidden}, final loss ${res.finalLoss.toFixed(4)} nats/byte, ${seconds.toFixed(1)} s\n`);
+process.stdout.write(
+  `wrote ${out}: h=${shape.hidden}, final loss ${res.finalLoss.toFixed(4)} nats/byte, ${seconds.toFixed(1)} s\n`,
+);

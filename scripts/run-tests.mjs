@@ -13,5 +13,7 @@ function find(dir, out = []) {
 }
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : ['src', 'test'].flatMap((d) => find(d)).sort();
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+});
 process.exit(res.status ?? 1);

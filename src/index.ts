@@ -5,8 +5,27 @@
  */
 
 // Vocabulary: tensors, predictions, data sets, the seeded Rng, errors, and the registry type.
-export { type Tensor, tensor, rowCount, rowSize, takeRows, concatRows, argmaxRows, softmaxRows } from './core/tensor.js';
-export { type Prediction, type ModelInfo, type Predictor, type OutputKind, type InputDomain, inputSize, probsPrediction, labelPrediction, toLabelOnly } from './core/prediction.js';
+export {
+  type Tensor,
+  tensor,
+  rowCount,
+  rowSize,
+  takeRows,
+  concatRows,
+  argmaxRows,
+  softmaxRows,
+} from './core/tensor.js';
+export {
+  type Prediction,
+  type ModelInfo,
+  type Predictor,
+  type OutputKind,
+  type InputDomain,
+  inputSize,
+  probsPrediction,
+  labelPrediction,
+  toLabelOnly,
+} from './core/prediction.js';
 export { type Dataset, subset } from './core/dataset.js';
 export { type Rng, createRng } from './core/rng.js';
 export { HeistError, isHeistError, errorCatalog, type HeistErrorCode } from './core/errors.js';
@@ -32,7 +51,15 @@ export { loadDataset, datasets } from './datasets/registry.js';
 export { scenarios, getScenario, loadScenarioData, type Scenario } from './datasets/scenarios.js';
 
 // Run records and reports.
-export { reporters, createReporters, renderReport, readRunRecord, type Reporter, type ReporterEntry, type RunRecord } from './report/index.js';
+export {
+  reporters,
+  createReporters,
+  renderReport,
+  readRunRecord,
+  type Reporter,
+  type ReporterEntry,
+  type RunRecord,
+} from './report/index.js';
 
 export * from './api/attacks.js';
 export * from './api/defenses.js';

@@ -9,7 +9,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../src/datasets/paths.js';
-import { type SourceFile, findCycles, importGraph, layerViolations, renderLayerTable, type LayerRow } from './helpers/layers.js';
+import {
+  type SourceFile,
+  findCycles,
+  importGraph,
+  layerViolations,
+  renderLayerTable,
+  type LayerRow,
+} from './helpers/layers.js';
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -20,7 +27,10 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const files: SourceFile[] = sources(join(repoRoot, 'src')).map((p) => ({ path: relative(repoRoot, p), text: readFileSync(p, 'utf8') }));
+const files: SourceFile[] = sources(join(repoRoot, 'src')).map((p) => ({
+  path: relative(repoRoot, p),
+  text: readFileSync(p, 'utf8'),
+}));
 const layers = (JSON.parse(readFileSync(join(repoRoot, 'docs/layers.json'), 'utf8')) as { layers: LayerRow[] }).layers;
 
 test('docs/architecture.md shows exactly the layer table of docs/layers.json', () => {
@@ -33,7 +43,10 @@ test('docs/architecture.md shows exactly the layer table of docs/layers.json', (
 test('every folder of src/ has a layer', () => {
   const folders = new Set(files.map((f) => f.path.split('/')[1]).filter((x) => !x.endsWith('.ts')));
   const known = new Set(layers.map((l) => l.folder));
-  assert.deepEqual([...folders].filter((f) => !known.has(f)), []);
+  assert.deepEqual(
+    [...folders].filter((f) => !known.has(f)),
+    [],
+  );
 });
 
 test('no import runs up a layer, and attacks/ and defenses/ never import each other', () => {
@@ -68,8 +81,13 @@ test('only src/backends/ imports onnxruntime, tfjs, onnx-proto or linear-algebra
 });
 
 test('randomness comes only from the seeded Rng; library code never prints', () => {
-  assert.deepEqual(files.filter((f) => f.path !== 'src/core/rng.ts' && /Math\.random\(/.test(f.text)).map((f) => f.path), []);
-  const printing = files.filter((f) => !f.path.startsWith('src/cli/') && /console\.(log|error|warn|info)\(/.test(f.text)).map((f) => f.path);
+  assert.deepEqual(
+    files.filter((f) => f.path !== 'src/core/rng.ts' && /Math\.random\(/.test(f.text)).map((f) => f.path),
+    [],
+  );
+  const printing = files
+    .filter((f) => !f.path.startsWith('src/cli/') && /console\.(log|error|warn|info)\(/.test(f.text))
+    .map((f) => f.path);
   assert.deepEqual(printing, []);
 });
 

@@ -26,7 +26,11 @@ test('the README library snippet steals the rounded digits-mlp victim in-process
     assert.ok(got, `unexpected output: ${printed}`);
     assert.equal(Number(got[2]), 250);
     assert.ok(Number(got[1]) >= 0.9, `fidelity ${got[1]}`);
-    assert.match(readme, new RegExp(`It prints \`fidelity ${got[1].replace('.', '\\.')} after 250 queries\``), 'the README quotes what the snippet prints');
+    assert.match(
+      readme,
+      new RegExp(`It prints \`fidelity ${got[1].replace('.', '\\.')} after 250 queries\``),
+      'the README quotes what the snippet prints',
+    );
   } finally {
     rmSync(file, { force: true });
     rmSync(out, { recursive: true, force: true });

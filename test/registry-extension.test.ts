@@ -33,19 +33,31 @@ test('the new strategy passes the strategy conformance suite', () => strategyCon
 
 test('a misconfigured strategy is refused with a clear error before any paid query', async () => {
   await assert.rejects(
-    runSteal({ target: 'models/digits-mlp.onnx', budget: 50, strategy: 'corners', strategyOptions: { pMax: 2 }, out: join(out, 'bad') }),
+    runSteal({
+      target: 'models/digits-mlp.onnx',
+      budget: 50,
+      strategy: 'corners',
+      strategyOptions: { pMax: 2 },
+      out: join(out, 'bad'),
+    }),
     (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG') && /strategy "corners": bad option pMax/.test(e.message),
   );
   await assert.rejects(
     runSteal({ target: 'models/digits-mlp.onnx', budget: 50, strategy: 'cornerz', out: join(out, 'unknown') }),
-    (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG') && /unknown strategy "cornerz" \(known: random, pool, corners\)/.test(e.message),
+    (e: unknown) =>
+      isHeistError(e, 'HEIST_ERR_BAD_CONFIG') &&
+      /unknown strategy "cornerz" \(known: random, pool, corners\)/.test(e.message),
   );
 });
 
 test('the suite catches a strategy that proposes more rows than asked', async () => {
-  const greedy: StrategyEntry = { ...corners, name: 'greedy', create: (o, deps) => {
-    const inner = corners.create(o as { pMax: number }, deps);
-    return { name: 'greedy', propose: (ctx, count) => inner.propose(ctx, count + 1) };
-  } };
+  const greedy: StrategyEntry = {
+    ...corners,
+    name: 'greedy',
+    create: (o, deps) => {
+      const inner = corners.create(o as { pMax: number }, deps);
+      return { name: 'greedy', propose: (ctx, count) => inner.propose(ctx, count + 1) };
+    },
+  };
   await assert.rejects(strategyConformance(greedy), /rows for .* asked/);
 });

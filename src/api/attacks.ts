@@ -11,17 +11,62 @@ export { runExtractLlm, type LlmExtractConfigInput } from '../runs/extract-llm-r
 export { runTrain, type TrainOptions, type TrainResult } from '../runs/train-run.js';
 
 // The steal loop and its plan (the plan owns the budget; planSteal checks it before any paid query).
-export { planSteal, defaultCheckpoints, epochsFor, type PlanRequest, type StealPlan, type ReferenceAttack } from '../attacks/plan.js';
+export {
+  planSteal,
+  defaultCheckpoints,
+  epochsFor,
+  type PlanRequest,
+  type StealPlan,
+  type ReferenceAttack,
+} from '../attacks/plan.js';
 export { steal, type RoundResult, type StealDeps, type StealResult } from '../attacks/steal.js';
-export { buyEvaluationLabels, evaluateSubstitute, type EvaluationResult, type EvaluationSet } from '../eval/evaluate.js';
+export {
+  buyEvaluationLabels,
+  evaluateSubstitute,
+  type EvaluationResult,
+  type EvaluationSet,
+} from '../eval/evaluate.js';
 export { accuracy, agreement, fidelity } from '../eval/metrics.js';
 
 // Query strategies: which rows to buy.
-export { strategies, poolStrategy, randomStrategy, type ProposeContext, type QueryStrategy, type StrategyDeps, type StrategyEntry } from '../strategies/index.js';
+export {
+  strategies,
+  poolStrategy,
+  randomStrategy,
+  type ProposeContext,
+  type QueryStrategy,
+  type StrategyDeps,
+  type StrategyEntry,
+} from '../strategies/index.js';
 
 // Substitutes.
-export { surrogates, createSurrogate, surrogateFromSpec, type Surrogate, type SurrogateEntry, type FitOptions, type FitSettings, type TrainingSet } from '../surrogates/index.js';
+export {
+  surrogates,
+  createSurrogate,
+  surrogateFromSpec,
+  type Surrogate,
+  type SurrogateEntry,
+  type FitOptions,
+  type FitSettings,
+  type TrainingSet,
+} from '../surrogates/index.js';
 
 // Exact extraction (row targets) and extraction from language models (text targets).
-export { extractors, extractorEntry, getExtractor, listExtractors, checkExtractor, type Extractor, type ExtractorEntry, type ExtractOptions, type ExtractResult } from '../attacks/extract/index.js';
-export { textExtractors, stealFinalLayer, type TextExtractor, type TextExtractorEntry, type LlmAttackResult } from '../attacks/extract/llm/index.js';
+export {
+  extractors,
+  extractorEntry,
+  getExtractor,
+  listExtractors,
+  checkExtractor,
+  type Extractor,
+  type ExtractorEntry,
+  type ExtractOptions,
+  type ExtractResult,
+} from '../attacks/extract/index.js';
+export {
+  textExtractors,
+  stealFinalLayer,
+  type TextExtractor,
+  type TextExtractorEntry,
+  type LlmAttackResult,
+} from '../attacks/extract/llm/index.js';

@@ -29,4 +29,11 @@ export {
 } from '../defenses/index.js';
 
 // The audit log: stores by URL scheme.
-export { auditStores, openAuditStore, type AuditEntry, type AuditFilter, type AuditStore, type AuditStoreEntry } from '../store/index.js';
+export {
+  auditStores,
+  openAuditStore,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditStore,
+  type AuditStoreEntry,
+} from '../store/index.js';

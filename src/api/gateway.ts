@@ -5,5 +5,18 @@
  */
 export { startGateway, type RunningGateway, type ServeOptions } from '../runs/serve-run.js';
 export { buildGateway, type GatewayConfig, type GatewayExtras } from '../gateway/server.js';
-export { wireFormats, getWireFormat, heistV1, type RemoteModelInfo, type WireFormat, type WireFormatEntry } from '../oracle/formats/index.js';
-export { decodePredictRequest, describeModel, serializePredictResponse, type ModelDescription, type PredictResponse } from '../oracle/formats/heist-v1/index.js';
+export {
+  wireFormats,
+  getWireFormat,
+  heistV1,
+  type RemoteModelInfo,
+  type WireFormat,
+  type WireFormatEntry,
+} from '../oracle/formats/index.js';
+export {
+  decodePredictRequest,
+  describeModel,
+  serializePredictResponse,
+  type ModelDescription,
+  type PredictResponse,
+} from '../oracle/formats/heist-v1/index.js';

@@ -20,7 +20,8 @@ export class BoughtSet {
     if (answer.labels.length !== rowCount(x)) {
       throw new HeistError('HEIST_ERR_UPSTREAM', `asked ${rowCount(x)} rows, got ${answer.labels.length} answers`);
     }
-    if (keepSoft && !answer.scores) throw new HeistError('HEIST_ERR_REQUIREMENTS', 'the target stopped returning probabilities');
+    if (keepSoft && !answer.scores)
+      throw new HeistError('HEIST_ERR_REQUIREMENTS', 'the target stopped returning probabilities');
     this.xs.push(x);
     this.labels.push(answer.labels);
     if (keepSoft && answer.scores) this.soft.push(answer.scores);

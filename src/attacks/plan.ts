@@ -100,12 +100,21 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
   };
   const checkpoints = request.checkpoints ?? defaultCheckpoints(request.budget);
   if (checkpoints[checkpoints.length - 1] !== request.budget) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the last checkpoint (${checkpoints[checkpoints.length - 1]}) must equal the budget (${request.budget})`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `the last checkpoint (${checkpoints[checkpoints.length - 1]}) must equal the budget (${request.budget})`,
+    );
   }
   if (request.targetFidelity !== undefined && !request.evaluation) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>');
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      '--target-fidelity needs an evaluation set: pass --eval <scenario|dataset>',
+    );
   }
-  const strategy = strategies.create(strategyName, request.strategyOptions ?? {}, { pool: request.pool, rng: rng.fork(strategyName) });
+  const strategy = strategies.create(strategyName, request.strategyOptions ?? {}, {
+    pool: request.pool,
+    rng: rng.fork(strategyName),
+  });
   const plan: StealPlan = {
     budget: request.budget,
     checkpoints,
@@ -130,22 +139,35 @@ export function isCheckedPlan(plan: StealPlan): boolean {
 
 function checkPlan(plan: StealPlan, info: ModelInfo): void {
   if (plan.labels === 'soft' && info.output === 'label') {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `soft-label distillation needs probabilities, but target "${info.name}" returns labels only; use --labels hard`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `soft-label distillation needs probabilities, but target "${info.name}" returns labels only; use --labels hard`,
+    );
   }
   if (plan.archOptions.classes !== info.classes) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `substitute has ${plan.archOptions.classes} classes, target has ${info.classes}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `substitute has ${plan.archOptions.classes} classes, target has ${info.classes}`,
+    );
   }
   const unsuitable = surrogates.get(plan.arch).unsuitable(info.inputShape);
-  if (unsuitable) throw new HeistError('HEIST_ERR_REQUIREMENTS', `--arch ${plan.arch}: ${unsuitable} (target "${info.name}")`);
+  if (unsuitable)
+    throw new HeistError('HEIST_ERR_REQUIREMENTS', `--arch ${plan.arch}: ${unsuitable} (target "${info.name}")`);
   if (inputSize(plan.archOptions) !== inputSize(info)) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `substitute input size ${inputSize(plan.archOptions)} differs from the target's ${inputSize(info)}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `substitute input size ${inputSize(plan.archOptions)} differs from the target's ${inputSize(info)}`,
+    );
   }
   const c = plan.checkpoints;
   if (c.length === 0 || c.some((v, i) => !Number.isInteger(v) || v <= 0 || (i > 0 && v <= c[i - 1]))) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `checkpoints must be increasing positive integers: [${c.join(', ')}]`);
   }
   if (plan.strategy.available !== undefined && plan.strategy.available < plan.budget) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `the pool holds ${plan.strategy.available} rows, fewer than the budget of ${plan.budget}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `the pool holds ${plan.strategy.available} rows, fewer than the budget of ${plan.budget}`,
+    );
   }
   if (plan.targetFidelity !== undefined && !(plan.targetFidelity > 0 && plan.targetFidelity <= 1)) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `target fidelity must be in (0, 1], got ${plan.targetFidelity}`);

@@ -49,7 +49,11 @@ export interface StealResult {
 }
 
 export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise<StealResult> {
-  if (!isCheckedPlan(plan)) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'steal() runs plans made by planSteal(), which checks them against the target');
+  if (!isCheckedPlan(plan))
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      'steal() runs plans made by planSteal(), which checks them against the target',
+    );
   const clock = deps.clock ?? systemClock;
   const start = clock.now();
   const strategyRng = rng.fork('strategy');
@@ -95,16 +99,31 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       metrics.fidelity = r.fidelity;
       if (r.accuracy !== undefined) metrics.accuracy = r.accuracy;
     }
-    const result: RoundResult = { round, queriesUsed: spent, labeledRows: bought.size, metrics, epochs, fitMs, wallMs: clock.now() - start };
+    const result: RoundResult = {
+      round,
+      queriesUsed: spent,
+      labeledRows: bought.size,
+      metrics,
+      epochs,
+      fitMs,
+      wallMs: clock.now() - start,
+    };
     rounds.push(result);
     deps.onRound?.(result);
-    if (plan.targetFidelity !== undefined && metrics.fidelity !== undefined && metrics.fidelity >= plan.targetFidelity) {
+    if (
+      plan.targetFidelity !== undefined &&
+      metrics.fidelity !== undefined &&
+      metrics.fidelity >= plan.targetFidelity
+    ) {
       stoppedBy = 'target-fidelity';
       break;
     }
   }
   if (!substitute) {
-    throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', 'no attack budget left: nothing was bought, so there is no substitute');
+    throw new HeistError(
+      'HEIST_ERR_BUDGET_EXHAUSTED',
+      'no attack budget left: nothing was bought, so there is no substitute',
+    );
   }
   return { substitute, rounds, labeledRows: bought.size, stoppedBy };
 }

@@ -16,7 +16,8 @@ export interface DenseMatrix {
 
 export function denseMatrix(rows: number, cols: number, data?: ArrayLike<number>): DenseMatrix {
   const d = data ? Float64Array.from(data) : new Float64Array(rows * cols);
-  if (d.length !== rows * cols) throw new HeistError('HEIST_ERR_SHAPE', `matrix data has ${d.length} values, expected ${rows}x${cols}`);
+  if (d.length !== rows * cols)
+    throw new HeistError('HEIST_ERR_SHAPE', `matrix data has ${d.length} values, expected ${rows}x${cols}`);
   return { rows, cols, data: d };
 }
 
@@ -46,7 +47,8 @@ export const MAX_CONDITION = 1e10;
  */
 export function lstsq(a: DenseMatrix, b: DenseMatrix): LstsqResult {
   if (a.rows !== b.rows) throw new HeistError('HEIST_ERR_SHAPE', `lstsq: a has ${a.rows} rows, b has ${b.rows}`);
-  if (a.rows < a.cols) throw new HeistError('HEIST_ERR_SHAPE', `lstsq: ${a.rows} equations cannot determine ${a.cols} unknowns`);
+  if (a.rows < a.cols)
+    throw new HeistError('HEIST_ERR_SHAPE', `lstsq: ${a.rows} equations cannot determine ${a.cols} unknowns`);
   const qr = new QrDecomposition(toMl(a));
   const r = qr.upperTriangularMatrix;
   let lo = Infinity;
@@ -58,7 +60,10 @@ export function lstsq(a: DenseMatrix, b: DenseMatrix): LstsqResult {
   }
   const conditionEstimate = lo === 0 ? Infinity : hi / lo;
   if (!(conditionEstimate < MAX_CONDITION)) {
-    throw new HeistError('HEIST_ERR_INTERNAL', `lstsq: the design matrix is rank-deficient (condition estimate ${conditionEstimate.toExponential(2)})`);
+    throw new HeistError(
+      'HEIST_ERR_INTERNAL',
+      `lstsq: the design matrix is rank-deficient (condition estimate ${conditionEstimate.toExponential(2)})`,
+    );
   }
   const x = fromMl(qr.solve(toMl(b)));
   return { x, residualRms: residualRms(a, x, b), conditionEstimate };
@@ -66,13 +71,15 @@ export function lstsq(a: DenseMatrix, b: DenseMatrix): LstsqResult {
 
 /** Solves the square system a x = b (by QR; a singular a throws like lstsq). */
 export function solveSquare(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
-  if (a.rows !== a.cols) throw new HeistError('HEIST_ERR_SHAPE', `solveSquare needs a square matrix, got ${a.rows}x${a.cols}`);
+  if (a.rows !== a.cols)
+    throw new HeistError('HEIST_ERR_SHAPE', `solveSquare needs a square matrix, got ${a.rows}x${a.cols}`);
   return lstsq(a, b).x;
 }
 
 /** a * b. */
 export function matmul(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
-  if (a.cols !== b.rows) throw new HeistError('HEIST_ERR_SHAPE', `matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
+  if (a.cols !== b.rows)
+    throw new HeistError('HEIST_ERR_SHAPE', `matmul: ${a.rows}x${a.cols} times ${b.rows}x${b.cols}`);
   const out = new Float64Array(a.rows * b.cols);
   for (let i = 0; i < a.rows; i++) {
     for (let t = 0; t < a.cols; t++) {

@@ -11,7 +11,12 @@ import { HeistError } from '../core/errors.js';
 const { onnx } = onnxProto;
 
 /** One attribute value, typed explicitly (ONNX distinguishes int from float). */
-export type OnnxAttr = { i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] };
+export type OnnxAttr =
+  | { i: number }
+  | { f: number }
+  | { s: string }
+  | { ints: readonly number[] }
+  | { floats: readonly number[] };
 
 /** A tensor dimension: a fixed size, or a symbolic name (e.g. 'batch'); '' when unknown. */
 export type OnnxDim = number | string;
@@ -77,14 +82,20 @@ export class OnnxGraphBuilder {
   /** A float32 constant; returns its name. */
   initializer(name: string, dims: readonly number[], data: Float32Array): string {
     const size = dims.reduce((a, b) => a * b, 1);
-    if (size !== data.length) throw new HeistError('HEIST_ERR_SHAPE', `initializer ${name}: ${data.length} values for dims [${dims}]`);
+    if (size !== data.length)
+      throw new HeistError('HEIST_ERR_SHAPE', `initializer ${name}: ${data.length} values for dims [${dims}]`);
     const copy = Float32Array.from(data);
     this.initializers.push({ name, dims: [...dims], dataType: FLOAT, rawData: new Uint8Array(copy.buffer) });
     return name;
   }
 
   /** Adds a node; returns its first output's name. */
-  node(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}): string {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attrs: Readonly<Record<string, OnnxAttr>> = {},
+  ): string {
     this.nodes.push({
       opType,
       name: `${opType}_${this.nodes.length}`,
@@ -103,7 +114,13 @@ export class OnnxGraphBuilder {
       producerName: options.producer ?? 'heist',
       producerVersion: options.producerVersion ?? '',
       docString: options.docString ?? '',
-      graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
       metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
     };
     return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
@@ -133,14 +150,20 @@ export interface OnnxModelSummary {
 
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v !== null && typeof v === 'object' && 'toNumber' in v && typeof v.toNumber === 'function') return Number(v.toNumber());
+  if (v !== null && typeof v === 'object' && 'toNumber' in v && typeof v.toNumber === 'function')
+    return Number(v.toNumber());
   return Number(v);
 }
 
 function summariseValue(v: P.IValueInfoProto): OnnxValueSummary {
   const tt = v.type?.tensorType;
-  const dims = tt?.shape?.dim?.map((d): OnnxDim => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : d.dimParam ?? ''));
-  return { name: v.name ?? '', elemType: tt?.elemType ?? 0, dims: tt?.shape ? dims ?? [] : undefined };
+  const dims = tt?.shape?.dim?.map(
+    (d): OnnxDim =>
+      d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0
+        ? toNumber(d.dimValue)
+        : (d.dimParam ?? ''),
+  );
+  return { name: v.name ?? '', elemType: tt?.elemType ?? 0, dims: tt?.shape ? (dims ?? []) : undefined };
 }
 
 /** Parses a binary ModelProto; throws HEIST_ERR_BAD_MODEL when it is not one. */
@@ -189,7 +212,9 @@ export function readOnnxInitializers(bytes: Uint8Array): Record<string, OnnxInit
   for (const t of graph?.initializer ?? []) {
     if (t.dataType !== FLOAT || !t.name) continue;
     const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
-    const data = raw ? new Float32Array(Uint8Array.from(raw).buffer, 0, raw.length / 4) : Float32Array.from(t.floatData ?? []);
+    const data = raw
+      ? new Float32Array(Uint8Array.from(raw).buffer, 0, raw.length / 4)
+      : Float32Array.from(t.floatData ?? []);
     out[t.name] = { dims: (t.dims ?? []).map(toNumber), data };
   }
   return out;

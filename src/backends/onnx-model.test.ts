@@ -18,7 +18,8 @@ import type { NetworkSpec } from '../models/network-spec.js';
 import { graphOutputKind, loadOnnxModel } from './onnx-model.js';
 
 const meta = { name: 'm', domain: { min: 0, max: 1 } };
-const bad = (code: 'HEIST_ERR_BAD_MODEL' | 'HEIST_ERR_SHAPE' | 'HEIST_ERR_BAD_CONFIG') => (e: unknown) => isHeistError(e, code);
+const bad = (code: 'HEIST_ERR_BAD_MODEL' | 'HEIST_ERR_SHAPE' | 'HEIST_ERR_BAD_CONFIG') => (e: unknown) =>
+  isHeistError(e, code);
 
 /** Max |p - reference| over all rows; `nhwc` holds the same rows in the spec's NHWC layout. */
 function diffToReference(p: Prediction, spec: NetworkSpec, nhwc: Tensor): number {
@@ -26,7 +27,8 @@ function diffToReference(p: Prediction, spec: NetworkSpec, nhwc: Tensor): number
   let worst = 0;
   for (let r = 0; r < nhwc.shape[0]; r++) {
     const ref = forwardRow(spec, nhwc.data.subarray(r * size, (r + 1) * size));
-    for (let k = 0; k < spec.classes; k++) worst = Math.max(worst, Math.abs(p.scores!.data[r * spec.classes + k] - ref[k]));
+    for (let k = 0; k < spec.classes; k++)
+      worst = Math.max(worst, Math.abs(p.scores!.data[r * spec.classes + k] - ref[k]));
   }
   return worst;
 }
@@ -35,7 +37,14 @@ test('Heist-written CNN: info from metadata, flat and shaped rows, matches the r
   const spec = cnnSpec(createRng(31));
   const names = Array.from({ length: 10 }, (_, i) => `digit-${i}`);
   const m = await loadOnnxModel(networkToOnnx(spec, { name: 'cnn', classNames: names, domain: { min: -1, max: 1 } }));
-  assert.deepEqual(m.info, { name: 'cnn', inputShape: [28, 28, 1], classes: 10, classNames: names, output: 'probs', domain: { min: -1, max: 1 } });
+  assert.deepEqual(m.info, {
+    name: 'cnn',
+    inputShape: [28, 28, 1],
+    classes: 10,
+    classNames: names,
+    output: 'probs',
+    domain: { min: -1, max: 1 },
+  });
   assert.equal(m.graphOutput, 'probs');
   const x = randomRows(createRng(32), 20, [28, 28, 1]);
   const shaped = await m.predict(x);
@@ -54,7 +63,13 @@ test('Heist-written CNN: info from metadata, flat and shaped rows, matches the r
 test('foreign PyTorch-style CNN (NCHW [N,1,28,28], logits, no metadata) matches the reference', async () => {
   const spec = cnnSpec(createRng(33));
   const m = await loadOnnxModel(makePytorchStyleOnnx(spec));
-  assert.deepEqual(m.info, { name: 'onnx-model', inputShape: [1, 28, 28], classes: 10, output: 'probs', domain: { min: 0, max: 1 } });
+  assert.deepEqual(m.info, {
+    name: 'onnx-model',
+    inputShape: [1, 28, 28],
+    classes: 10,
+    output: 'probs',
+    domain: { min: 0, max: 1 },
+  });
   assert.equal(m.graphOutput, 'logits');
   const x = randomRows(createRng(34), 24, [28, 28, 1]);
   // One channel: NHWC [28,28,1] rows are byte-identical to NCHW [1,28,28]; both shapes are accepted.
@@ -67,7 +82,9 @@ test('foreign PyTorch-style CNN (NCHW [N,1,28,28], logits, no metadata) matches 
 
 test('foreign 3-channel CNN: NCHW rows, CHW flatten order, matches the reference', async () => {
   const spec = cnnSpec(createRng(35), [8, 12, 3], 5, [4, 6, 7]);
-  const m = await loadOnnxModel(makePytorchStyleOnnx(spec, { inputName: 'images', outputName: 'scores', head: 'logsoftmax' }));
+  const m = await loadOnnxModel(
+    makePytorchStyleOnnx(spec, { inputName: 'images', outputName: 'scores', head: 'logsoftmax' }),
+  );
   assert.deepEqual(m.info.inputShape, [3, 8, 12]);
   assert.equal(m.graphOutput, 'logprobs');
   const x = randomRows(createRng(36), 9, [8, 12, 3]);
@@ -81,7 +98,11 @@ test('foreign 3-channel CNN: NCHW rows, CHW flatten order, matches the reference
 test('foreign MLP with flat input, fixed batch 1 and weights listed as inputs: padded chunks', async () => {
   const spec = mlpSpec(createRng(37), 784, [32], 10);
   const bytes = makePytorchStyleOnnx(spec, { fixedBatch: 1, initializersAsInputs: true, head: 'softmax' });
-  const m = await loadOnnxModel(bytes, { name: 'torch-mlp', inputShape: [28, 28, 1], classNames: Array.from({ length: 10 }, String) });
+  const m = await loadOnnxModel(bytes, {
+    name: 'torch-mlp',
+    inputShape: [28, 28, 1],
+    classNames: Array.from({ length: 10 }, String),
+  });
   assert.equal(m.info.name, 'torch-mlp');
   assert.deepEqual(m.info.inputShape, [28, 28, 1]);
   assert.equal(m.graphOutput, 'probs');

@@ -9,7 +9,15 @@ import { basename } from 'node:path';
 import { type OnnxSession, loadOnnxSession } from './onnx.js';
 import { HEIST_META } from './onnx-writer.js';
 import { HeistError } from '../core/errors.js';
-import { type InputDomain, type ModelInfo, type OutputKind, type Predictor, type Prediction, labelPrediction, probsPrediction } from '../core/prediction.js';
+import {
+  type InputDomain,
+  type ModelInfo,
+  type OutputKind,
+  type Predictor,
+  type Prediction,
+  labelPrediction,
+  probsPrediction,
+} from '../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount, rowSize, softmaxRows } from '../core/tensor.js';
 
 /** What the graph output holds: probabilities, raw logits, or log-probabilities. */
@@ -59,7 +67,8 @@ function metaJson(metadata: Readonly<Record<string, string>>, key: string): unkn
   }
 }
 
-const isShape = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0);
+const isShape = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((d) => Number.isInteger(d) && d > 0);
 const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const squeeze = (s: readonly number[]): string => s.filter((d) => d !== 1).join(',');
 
@@ -67,7 +76,13 @@ function resolveDomain(overrides: OnnxModelOverrides, metadata: Readonly<Record<
   if (overrides.domain) return overrides.domain;
   const d = metaJson(metadata, HEIST_META.domain) as { min?: unknown; max?: unknown } | undefined;
   if (d === undefined) return { min: 0, max: 1 };
-  if (typeof d !== 'object' || d === null || typeof d.min !== 'number' || typeof d.max !== 'number' || !(d.min < d.max)) {
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.min !== 'number' ||
+    typeof d.max !== 'number' ||
+    !(d.min < d.max)
+  ) {
     throw badModel(`metadata ${HEIST_META.domain} must be {"min": number, "max": number}`);
   }
   return { min: d.min, max: d.max };
@@ -81,7 +96,10 @@ function postprocess(out: Tensor, kind: GraphOutputKind, want: OutputKind): Tens
 }
 
 /** Loads an ONNX classifier (path or bytes). Throws HEIST_ERR_BAD_MODEL when it is unreadable or not a classifier. */
-export async function loadOnnxModel(pathOrBytes: string | Uint8Array, overrides: OnnxModelOverrides = {}): Promise<OnnxPredictor> {
+export async function loadOnnxModel(
+  pathOrBytes: string | Uint8Array,
+  overrides: OnnxModelOverrides = {},
+): Promise<OnnxPredictor> {
   const want = overrides.output ?? 'probs';
   if (want === 'topk') throw new HeistError('HEIST_ERR_BAD_CONFIG', "an ONNX model cannot answer 'topk'");
   const session = await loadOnnxSession(pathOrBytes);
@@ -93,25 +111,36 @@ export async function loadOnnxModel(pathOrBytes: string | Uint8Array, overrides:
   }
 }
 
-async function wrap(session: OnnxSession, source: string | Uint8Array, overrides: OnnxModelOverrides, want: OutputKind): Promise<OnnxPredictor> {
+async function wrap(
+  session: OnnxSession,
+  source: string | Uint8Array,
+  overrides: OnnxModelOverrides,
+  want: OutputKind,
+): Promise<OnnxPredictor> {
   const { metadata, summary } = session;
   if (session.inputs.length !== 1 || session.outputs.length !== 1) {
-    throw badModel(`expected one input and one output, the model has ${session.inputs.length} and ${session.outputs.length}`);
+    throw badModel(
+      `expected one input and one output, the model has ${session.inputs.length} and ${session.outputs.length}`,
+    );
   }
   const [input] = session.inputs;
   const [output] = session.outputs;
   if (input.type !== 'float32') throw badModel(`the model input is ${input.type}, expected float32`);
-  if (output.type !== 'float32' && output.type !== 'float64') throw badModel(`the model output is ${output.type}, expected float`);
-  if (output.shape.length !== 0 && output.shape.length !== 2) throw badModel(`the model output has rank ${output.shape.length}, expected [batch, classes]`);
+  if (output.type !== 'float32' && output.type !== 'float64')
+    throw badModel(`the model output is ${output.type}, expected float`);
+  if (output.shape.length !== 0 && output.shape.length !== 2)
+    throw badModel(`the model output has rank ${output.shape.length}, expected [batch, classes]`);
 
   // Row shape: what the graph needs (feedShape) and what callers see (inputShape).
   const dims = input.shape;
   if (dims.length === 1) throw badModel('the model input has no batch dimension');
   const fixedBatch = typeof dims[0] === 'number' ? dims[0] : undefined;
   const graphRow = dims.slice(1);
-  const graphShape = graphRow.length > 0 && graphRow.every((d) => typeof d === 'number') ? (graphRow as number[]) : undefined;
+  const graphShape =
+    graphRow.length > 0 && graphRow.every((d) => typeof d === 'number') ? (graphRow as number[]) : undefined;
   const metaShape = metaJson(metadata, HEIST_META.inputShape);
-  if (metaShape !== undefined && !isShape(metaShape)) throw badModel(`metadata ${HEIST_META.inputShape} is not a shape`);
+  if (metaShape !== undefined && !isShape(metaShape))
+    throw badModel(`metadata ${HEIST_META.inputShape} is not a shape`);
   const inputShape = overrides.inputShape ? [...overrides.inputShape] : (metaShape ?? graphShape);
   if (!inputShape || !isShape(inputShape)) {
     throw badModel('cannot tell the input row shape from the graph; pass overrides.inputShape');
@@ -129,7 +158,8 @@ async function wrap(session: OnnxSession, source: string | Uint8Array, overrides
     const feed = b === rows ? data : new Float32Array(b * size);
     if (feed !== data) feed.set(data);
     const out = await session.run(feed, [b, ...feedShape]);
-    if (out.dims.length !== 2 || out.dims[0] !== b) throw badModel(`the model answered [${out.dims}] for a batch of ${b}`);
+    if (out.dims.length !== 2 || out.dims[0] !== b)
+      throw badModel(`the model answered [${out.dims}] for a batch of ${b}`);
     const k = out.dims[1];
     return { data: b === rows ? out.data : out.data.slice(0, rows * k), shape: [rows, k] };
   };
@@ -139,18 +169,29 @@ async function wrap(session: OnnxSession, source: string | Uint8Array, overrides
   try {
     classes = (await runChunk(new Float32Array(size), 1)).shape[1];
   } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_MODEL', `the model does not run on a [1, ${feedShape}] input: ${(e as Error).message}`, { cause: e });
+    throw new HeistError(
+      'HEIST_ERR_BAD_MODEL',
+      `the model does not run on a [1, ${feedShape}] input: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (classes < 2) throw badModel(`the model has ${classes} output column(s); a classifier needs at least 2`);
   const metaClasses = metaJson(metadata, HEIST_META.classes);
-  if (metaClasses !== undefined && metaClasses !== classes) throw badModel(`metadata says ${String(metaClasses)} classes, the graph has ${classes}`);
+  if (metaClasses !== undefined && metaClasses !== classes)
+    throw badModel(`metadata says ${String(metaClasses)} classes, the graph has ${classes}`);
   const classNames = overrides.classNames ?? (metaJson(metadata, HEIST_META.classNames) as string[] | undefined);
-  if (classNames !== undefined && (!Array.isArray(classNames) || classNames.length !== classes || classNames.some((c) => typeof c !== 'string'))) {
+  if (
+    classNames !== undefined &&
+    (!Array.isArray(classNames) || classNames.length !== classes || classNames.some((c) => typeof c !== 'string'))
+  ) {
     throw badModel(`class names must be ${classes} strings`);
   }
 
   const graphOutput = overrides.graphOutput ?? graphOutputKind(metadata, summary.outputOps[output.name] ?? '');
-  const name = overrides.name ?? metadata[HEIST_META.name] ?? (typeof source === 'string' ? basename(source).replace(/\.onnx$/i, '') : 'onnx-model');
+  const name =
+    overrides.name ??
+    metadata[HEIST_META.name] ??
+    (typeof source === 'string' ? basename(source).replace(/\.onnx$/i, '') : 'onnx-model');
   const info: ModelInfo = {
     name,
     inputShape,
@@ -163,8 +204,15 @@ async function wrap(session: OnnxSession, source: string | Uint8Array, overrides
 
   const predict = async (x: Tensor): Promise<Prediction> => {
     const tail = x.shape.slice(1);
-    if (x.shape.length < 2 || rowSize(x) !== size || (!accepted.has(tail.join(',')) && squeeze(tail) !== squeeze(inputShape))) {
-      throw new HeistError('HEIST_ERR_SHAPE', `expected rows of shape [${inputShape}] or [${size}], got [${x.shape.join(', ')}]`);
+    if (
+      x.shape.length < 2 ||
+      rowSize(x) !== size ||
+      (!accepted.has(tail.join(',')) && squeeze(tail) !== squeeze(inputShape))
+    ) {
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `expected rows of shape [${inputShape}] or [${size}], got [${x.shape.join(', ')}]`,
+      );
     }
     const n = rowCount(x);
     const scores = new Float32Array(n * classes);

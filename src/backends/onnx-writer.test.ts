@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cnnSpec, mlpSpec, randomConv, randomDense, randomRows, softmaxRegressionSpec } from '../../test/fixtures/random-network-specs.js';
+import {
+  cnnSpec,
+  mlpSpec,
+  randomConv,
+  randomDense,
+  randomRows,
+  softmaxRegressionSpec,
+} from '../../test/fixtures/random-network-specs.js';
 import { isHeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { forwardRow } from '../models/network.js';
@@ -63,7 +70,14 @@ test('multi-channel, non-square, odd sizes, even and valid kernels keep NHWC sem
   const spec: NetworkSpec = {
     inputShape: [9, 7, 3],
     classes: 6,
-    layers: [conv(3, 4, 2, 'same'), { type: 'relu' }, { type: 'maxpool2d', size: 2 }, conv(4, 5, 3, 'valid'), { type: 'flatten' }, randomDense(rng, 10, 6)],
+    layers: [
+      conv(3, 4, 2, 'same'),
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
+      conv(4, 5, 3, 'valid'),
+      { type: 'flatten' },
+      randomDense(rng, 10, 6),
+    ],
   };
   assert.ok((await maxDiff(spec, 4, 8)) <= 1e-5);
   // A dense net on an image-shaped row (implicit row-major flatten) and a spec without softmax.
@@ -73,7 +87,12 @@ test('multi-channel, non-square, odd sizes, even and valid kernels keep NHWC sem
 
 test('graph I/O and metadata round trip', async () => {
   const spec = cnnSpec(createRng(15), [12, 12, 1], 3, [2, 3, 4]);
-  const bytes = networkToOnnx(spec, { name: 'digits', classNames: ['a', 'b', 'c'], domain: { min: -1, max: 1 }, producer: 'heist-test' });
+  const bytes = networkToOnnx(spec, {
+    name: 'digits',
+    classNames: ['a', 'b', 'c'],
+    domain: { min: -1, max: 1 },
+    producer: 'heist-test',
+  });
   const s = readOnnxSummary(bytes);
   assert.equal(s.opset, 13);
   assert.equal(s.irVersion, 8);
@@ -101,7 +120,14 @@ test('writer rejects inconsistent specs and class names with HEIST_ERR_BAD_MODEL
     { inputShape: [4, 4, 2], classes: 2, layers: [randomConv(rng, 1, 2, 3)] },
     { inputShape: [4], classes: 3, layers: [] },
   ];
-  for (const spec of bad) assert.throws(() => networkToOnnx(spec, meta), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'));
+  for (const spec of bad)
+    assert.throws(
+      () => networkToOnnx(spec, meta),
+      (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+    );
   const ok = softmaxRegressionSpec(rng, 4, 2);
-  assert.throws(() => networkToOnnx(ok, { ...meta, classNames: ['x'] }), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'));
+  assert.throws(
+    () => networkToOnnx(ok, { ...meta, classNames: ['x'] }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+  );
 });

@@ -46,12 +46,19 @@ function bad(index: number, message: string): never {
 }
 
 /** Permutes a [kh, kw, cin, cout] kernel to ONNX [cout, cin, kh, kw]. */
-export function convKernelToOihw(kernel: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
+export function convKernelToOihw(
+  kernel: Float32Array,
+  kh: number,
+  kw: number,
+  cin: number,
+  cout: number,
+): Float32Array {
   const out = new Float32Array(kernel.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + y) * kw + x] = kernel[((y * kw + x) * cin + i) * cout + o];
+        for (let o = 0; o < cout; o++)
+          out[((o * cin + i) * kh + y) * kw + x] = kernel[((y * kw + x) * cin + i) * cout + o];
   return out;
 }
 
@@ -65,7 +72,9 @@ export function samePads(kh: number, kw: number): number[] {
 function toLayout(g: OnnxGraphBuilder, cur: Cursor, want: 'nhwc' | 'nchw'): void {
   if (cur.layout === want) return;
   const perm = want === 'nchw' ? [0, 3, 1, 2] : [0, 2, 3, 1];
-  cur.value = g.node('Transpose', [cur.value], [g.fresh(want === 'nchw' ? 'to_nchw' : 'to_nhwc')], { perm: { ints: perm } });
+  cur.value = g.node('Transpose', [cur.value], [g.fresh(want === 'nchw' ? 'to_nchw' : 'to_nhwc')], {
+    perm: { ints: perm },
+  });
   cur.layout = want;
 }
 
@@ -82,7 +91,8 @@ function emitLayer(g: OnnxGraphBuilder, cur: Cursor, layer: LayerSpec, index: nu
     case 'dense': {
       flatten(g, cur);
       if (cur.shape[0] !== layer.inputs) bad(index, `dense expects ${layer.inputs} inputs, gets ${cur.shape[0]}`);
-      if (layer.kernel.length !== layer.inputs * layer.units || layer.bias.length !== layer.units) bad(index, 'dense weights have the wrong size');
+      if (layer.kernel.length !== layer.inputs * layer.units || layer.bias.length !== layer.units)
+        bad(index, 'dense weights have the wrong size');
       const w = g.initializer(`dense${index}_kernel`, [layer.inputs, layer.units], layer.kernel);
       const b = g.initializer(`dense${index}_bias`, [layer.units], layer.bias);
       cur.value = g.node('Gemm', [cur.value, w, b], [g.fresh('dense')]);
@@ -94,9 +104,14 @@ function emitLayer(g: OnnxGraphBuilder, cur: Cursor, layer: LayerSpec, index: nu
       const [kh, kw] = layer.kernelSize;
       const [h, w, c] = cur.shape;
       if (c !== layer.inChannels) bad(index, `conv2d expects ${layer.inChannels} channels, gets ${c}`);
-      if (layer.kernel.length !== kh * kw * c * layer.filters || layer.bias.length !== layer.filters) bad(index, 'conv2d weights have the wrong size');
+      if (layer.kernel.length !== kh * kw * c * layer.filters || layer.bias.length !== layer.filters)
+        bad(index, 'conv2d weights have the wrong size');
       toLayout(g, cur, 'nchw');
-      const k = g.initializer(`conv${index}_kernel`, [layer.filters, c, kh, kw], convKernelToOihw(layer.kernel, kh, kw, c, layer.filters));
+      const k = g.initializer(
+        `conv${index}_kernel`,
+        [layer.filters, c, kh, kw],
+        convKernelToOihw(layer.kernel, kh, kw, c, layer.filters),
+      );
       const b = g.initializer(`conv${index}_bias`, [layer.filters], layer.bias);
       const same = layer.padding === 'same';
       cur.value = g.node('Conv', [cur.value, k, b], [g.fresh('conv')], {
@@ -112,7 +127,10 @@ function emitLayer(g: OnnxGraphBuilder, cur: Cursor, layer: LayerSpec, index: nu
       if (cur.shape.length !== 3) bad(index, 'maxpool2d needs an [h, w, c] input');
       const s = layer.size;
       toLayout(g, cur, 'nchw');
-      cur.value = g.node('MaxPool', [cur.value], [g.fresh('pool')], { kernel_shape: { ints: [s, s] }, strides: { ints: [s, s] } });
+      cur.value = g.node('MaxPool', [cur.value], [g.fresh('pool')], {
+        kernel_shape: { ints: [s, s] },
+        strides: { ints: [s, s] },
+      });
       cur.shape = [Math.floor(cur.shape[0] / s), Math.floor(cur.shape[1] / s), cur.shape[2]];
       if (cur.shape[0] < 1 || cur.shape[1] < 1) bad(index, 'maxpool2d window is larger than its input');
       return;
@@ -143,10 +161,16 @@ export function networkToOnnx(spec: NetworkSpec, meta: OnnxWriteMeta): Uint8Arra
   const g = new OnnxGraphBuilder(meta.name);
   const input = g.input(ONNX_INPUT_NAME, ['batch', ...spec.inputShape]);
   // Rank > 1 rows count as channels-last images; flatten (row-major) handles any rank.
-  const cur: Cursor = { value: input, layout: spec.inputShape.length === 1 ? 'flat' : 'nhwc', shape: [...spec.inputShape] };
+  const cur: Cursor = {
+    value: input,
+    layout: spec.inputShape.length === 1 ? 'flat' : 'nhwc',
+    shape: [...spec.inputShape],
+  };
   const layers = spec.layers;
   const endsInSoftmax = layers.length > 0 && layers[layers.length - 1].type === 'softmax';
-  layers.forEach((layer, i) => emitLayer(g, cur, layer, i, endsInSoftmax && i === layers.length - 1));
+  layers.forEach((layer, i) => {
+    emitLayer(g, cur, layer, i, endsInSoftmax && i === layers.length - 1);
+  });
   if (!endsInSoftmax) emitLayer(g, cur, { type: 'softmax' }, layers.length, true);
   if (cur.shape.length !== 1 || cur.shape[0] !== spec.classes) {
     throw new HeistError('HEIST_ERR_BAD_MODEL', `network ends with shape [${cur.shape}], expected [${spec.classes}]`);

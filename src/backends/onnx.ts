@@ -49,12 +49,16 @@ async function readBytes(pathOrBytes: string | Uint8Array): Promise<Uint8Array> 
   try {
     return new Uint8Array(await readFile(pathOrBytes));
   } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_MODEL', `cannot read model file ${pathOrBytes}: ${(e as Error).message}`, { cause: e });
+    throw new HeistError('HEIST_ERR_BAD_MODEL', `cannot read model file ${pathOrBytes}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
 function describe(meta: readonly InferenceSession.ValueMetadata[]): OnnxValueInfo[] {
-  return meta.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] }));
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] },
+  );
 }
 
 function toFloat32(data: unknown): Float32Array {
@@ -64,7 +68,10 @@ function toFloat32(data: unknown): Float32Array {
 }
 
 /** Loads an ONNX model file (path or bytes). Throws HEIST_ERR_BAD_MODEL when unreadable. */
-export async function loadOnnxSession(pathOrBytes: string | Uint8Array, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
+export async function loadOnnxSession(
+  pathOrBytes: string | Uint8Array,
+  options: OnnxSessionOptions = {},
+): Promise<OnnxSession> {
   const bytes = await readBytes(pathOrBytes);
   const summary = readOnnxSummary(bytes);
   let session: InferenceSession;
@@ -77,7 +84,9 @@ export async function loadOnnxSession(pathOrBytes: string | Uint8Array, options:
       extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     });
   } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_MODEL', `onnxruntime cannot load the model: ${(e as Error).message}`, { cause: e });
+    throw new HeistError('HEIST_ERR_BAD_MODEL', `onnxruntime cannot load the model: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const inputs = describe(session.inputMetadata);
   const outputs = describe(session.outputMetadata);
@@ -86,23 +95,31 @@ export async function loadOnnxSession(pathOrBytes: string | Uint8Array, options:
   let release: Promise<void> | undefined;
   let drained: (() => void) | undefined;
 
-  const run = async (data: Float32Array, dims: readonly number[], names: { input?: string; output?: string } = {}): Promise<OnnxRunResult> => {
+  const run = async (
+    data: Float32Array,
+    dims: readonly number[],
+    names: { input?: string; output?: string } = {},
+  ): Promise<OnnxRunResult> => {
     if (closed) throw new HeistError('HEIST_ERR_INTERNAL', 'the ONNX session is closed');
     const inputName = names.input ?? inputs[0]?.name;
     const outputName = names.output ?? outputs[0]?.name;
-    if (inputName === undefined || outputName === undefined) throw new HeistError('HEIST_ERR_BAD_MODEL', 'the model has no inputs or no outputs');
+    if (inputName === undefined || outputName === undefined)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', 'the model has no inputs or no outputs');
     inFlight += 1;
     try {
       const feed = new OrtTensor('float32', data, [...dims]);
       const result = await session.run({ [inputName]: feed }, [outputName]);
       const out = result[outputName];
-      if (!out || !('dims' in out)) throw new HeistError('HEIST_ERR_BAD_MODEL', `the model did not produce output ${outputName}`);
+      if (!out || !('dims' in out))
+        throw new HeistError('HEIST_ERR_BAD_MODEL', `the model did not produce output ${outputName}`);
       const res = { data: toFloat32(out.data), dims: [...out.dims] };
       out.dispose();
       return res;
     } catch (e) {
       if (e instanceof HeistError) throw e;
-      throw new HeistError('HEIST_ERR_SHAPE', `onnxruntime rejected the input [${dims}]: ${(e as Error).message}`, { cause: e });
+      throw new HeistError('HEIST_ERR_SHAPE', `onnxruntime rejected the input [${dims}]: ${(e as Error).message}`, {
+        cause: e,
+      });
     } finally {
       inFlight -= 1;
       if (inFlight === 0) drained?.();

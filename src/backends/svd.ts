@@ -24,7 +24,10 @@ export function thinSvd(a: DenseMatrix): ThinSvd {
   const m = Matrix.from1DArray(a.rows, a.cols, Array.from(a.data));
   const svd = new SingularValueDecomposition(m, { autoTranspose: true });
   const r = Math.min(a.rows, a.cols);
-  const order = svd.diagonal.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0]).slice(0, r);
+  const order = svd.diagonal
+    .map((v, i) => [v, i] as const)
+    .sort((x, y) => y[0] - x[0])
+    .slice(0, r);
   const u = svd.leftSingularVectors;
   const v = svd.rightSingularVectors;
   const pick = (src: Matrix): Matrix => {

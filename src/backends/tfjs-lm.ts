@@ -39,7 +39,9 @@ function initParams(s: TinyLmShape, rng: Rng): Float32Array[] {
     b2: 0,
     unembed: Math.sqrt(1 / s.hidden),
   };
-  return ORDER.map((k) => Float32Array.from({ length: shapes[k].reduce((a, b) => a * b, 1) }, () => scale[k] * rng.normal()));
+  return ORDER.map((k) =>
+    Float32Array.from({ length: shapes[k].reduce((a, b) => a * b, 1) }, () => scale[k] * rng.normal()),
+  );
 }
 
 /** Mean next-byte cross-entropy of a batch, as a function of the parameters (for tf.valueAndGrads). */
@@ -74,7 +76,10 @@ export async function trainTinyLm(corpus: Uint8Array, shape: TinyLmShape, o: LmT
   const shapes = paramShapes(shape);
   const host = initParams(shape, o.rng.fork('init'));
   const batchRng = o.rng.fork('batches');
-  const opt = new JsAdam(host.map((h) => h.length), { learningRate: o.learningRate });
+  const opt = new JsAdam(
+    host.map((h) => h.length),
+    { learningRate: o.learningRate },
+  );
   const every = o.every ?? 100;
   let weights = host.map((h, k) => tf.tensor(h, shapes[ORDER[k]]));
   let window = 0;
@@ -87,8 +92,12 @@ export async function trainTinyLm(corpus: Uint8Array, shape: TinyLmShape, o: LmT
       opt.beginStep();
       tf.tidy(() => {
         const f = lossFn(shape, tf.tensor1d(ctx, 'int32'), tf.tensor1d(next, 'int32'), o.batchSize);
-        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => f(ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]))(weights);
-        grads.forEach((g, k) => opt.update(k, host[k], g.dataSync() as Float32Array));
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => f(ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]))(
+          weights,
+        );
+        grads.forEach((g, k) => {
+          opt.update(k, host[k], g.dataSync() as Float32Array);
+        });
         const l = value.dataSync()[0];
         window += l;
         windowN++;

@@ -63,7 +63,11 @@ function compile(layers: readonly LayerSpec[]): { units: Unit[]; params: Float32
       }
       const poolAfterRelu = l.type === 'conv2d' && next === 'relu' && body[i + 2]?.type === 'maxpool2d';
       const relu = next === 'relu' && !poolAfterRelu;
-      units.push(l.type === 'dense' ? { kind: 'dense', p, relu } : { kind: 'conv', p, relu, pad: l.padding, kh: l.kernelSize[0], kw: l.kernelSize[1] });
+      units.push(
+        l.type === 'dense'
+          ? { kind: 'dense', p, relu }
+          : { kind: 'conv', p, relu, pad: l.padding, kh: l.kernelSize[0], kw: l.kernelSize[1] },
+      );
       if (relu) i++;
       if (poolAfterRelu) {
         const pool = body[i + 2] as { type: 'maxpool2d'; size: number };
@@ -77,7 +81,8 @@ function compile(layers: readonly LayerSpec[]): { units: Unit[]; params: Float32
   }
   for (let k = 0; k < params.length; k++) {
     const need = shapes[k].reduce((a, b) => a * b, 1);
-    if (params[k].length !== need) throw new HeistError('HEIST_ERR_BAD_MODEL', `parameter ${k} has ${params[k].length} values, expected ${need}`);
+    if (params[k].length !== need)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', `parameter ${k} has ${params[k].length} values, expected ${need}`);
   }
   return { units, params, shapes };
 }
@@ -109,7 +114,9 @@ export class TfNet {
 
   /** Replaces every weight (same shapes as the spec). */
   writeWeights(values: readonly Float32Array[]): void {
-    values.forEach((v, k) => this.host[k].set(v));
+    values.forEach((v, k) => {
+      this.host[k].set(v);
+    });
     this.upload();
   }
 
@@ -128,8 +135,21 @@ export class TfNet {
     let h = tf.reshape(x, [-1, ...this.inputShape]);
     for (const u of this.units) {
       const x0 = h;
-      if (u.kind === 'dense') h = ops.denseForward(h as tf.Tensor2D, this.weights[u.p] as tf.Tensor2D, this.weights[u.p + 1] as tf.Tensor1D, u.relu);
-      else if (u.kind === 'conv') h = ops.conv2dForward(h as tf.Tensor4D, this.weights[u.p] as tf.Tensor4D, this.weights[u.p + 1] as tf.Tensor1D, u.pad, u.relu);
+      if (u.kind === 'dense')
+        h = ops.denseForward(
+          h as tf.Tensor2D,
+          this.weights[u.p] as tf.Tensor2D,
+          this.weights[u.p + 1] as tf.Tensor1D,
+          u.relu,
+        );
+      else if (u.kind === 'conv')
+        h = ops.conv2dForward(
+          h as tf.Tensor4D,
+          this.weights[u.p] as tf.Tensor4D,
+          this.weights[u.p + 1] as tf.Tensor1D,
+          u.pad,
+          u.relu,
+        );
       else if (u.kind === 'pool') h = ops.maxPoolForward(h as tf.Tensor4D, u.size);
       else if (u.kind === 'relu') h = tf.relu(h);
       else h = tf.reshape(h, [h.shape[0], -1]);
@@ -156,7 +176,8 @@ export class TfNet {
         grads[u.p] = ops.conv2dBackpropFilter(x as tf.Tensor4D, g as tf.Tensor4D, u.kh, u.kw, u.pad);
         grads[u.p + 1] = ops.conv2dBiasGrad(g as tf.Tensor4D);
         if (needDx) g = ops.conv2dBackpropInput(g as tf.Tensor4D, this.weights[u.p] as tf.Tensor4D, u.pad);
-      } else if (u.kind === 'pool') g = ops.maxPoolBackward(x as tf.Tensor4D, y as tf.Tensor4D, g as tf.Tensor4D, u.size);
+      } else if (u.kind === 'pool')
+        g = ops.maxPoolBackward(x as tf.Tensor4D, y as tf.Tensor4D, g as tf.Tensor4D, u.size);
       else if (u.kind === 'relu') g = ops.reluBackward(y, g);
       else g = tf.reshape(g, x.shape);
     }
@@ -192,7 +213,10 @@ export class TfNet {
     const d = x.length / n;
     const xAll = tf.tensor2d(x, [n, d]);
     const tAll = tf.tensor2d(targets, [n, this.classes]);
-    const opt = new JsAdam(this.host.map((w) => w.length), { learningRate: o.learningRate });
+    const opt = new JsAdam(
+      this.host.map((w) => w.length),
+      { learningRate: o.learningRate },
+    );
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const batch = Math.max(1, Math.min(o.batchSize, n));
     let finalLoss = NaN;
@@ -208,13 +232,19 @@ export class TfNet {
           tf.tidy(() => {
             const idx = tf.tensor1d(order.subarray(s, e), 'int32');
             const caches: Cache[] = [];
-            const logits = this.forward(o.augment ? this.augmentedBatch(x, d, order.subarray(s, e), o.augment) : tf.gather(xAll, idx), caches);
+            const logits = this.forward(
+              o.augment ? this.augmentedBatch(x, d, order.subarray(s, e), o.augment) : tf.gather(xAll, idx),
+              caches,
+            );
             const ce = ops.softmaxCrossEntropy(logits, tf.gather(tAll, idx) as tf.Tensor2D);
             const grads = this.backward(ce.dlogits, caches);
-            if (o.schedule === 'cosine') opt.setLearningRate(o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
+            if (o.schedule === 'cosine')
+              opt.setLearningRate(o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
             step++;
             opt.beginStep();
-            grads.forEach((g, k) => opt.update(k, this.host[k], g.dataSync() as Float32Array));
+            grads.forEach((g, k) => {
+              opt.update(k, this.host[k], g.dataSync() as Float32Array);
+            });
             lossSum += ce.loss.dataSync()[0] * (e - s);
           });
           this.upload();
@@ -232,9 +262,16 @@ export class TfNet {
   }
 
   /** Copies the batch rows on the host, lets `augment` transform them, uploads the result. */
-  private augmentedBatch(x: Float32Array, d: number, rows: Int32Array, augment: (b: Float32Array, n: number) => void): tf.Tensor {
+  private augmentedBatch(
+    x: Float32Array,
+    d: number,
+    rows: Int32Array,
+    augment: (b: Float32Array, n: number) => void,
+  ): tf.Tensor {
     const batch = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => batch.set(x.subarray(r * d, (r + 1) * d), i * d));
+    rows.forEach((r, i) => {
+      batch.set(x.subarray(r * d, (r + 1) * d), i * d);
+    });
     augment(batch, rows.length);
     return tf.tensor2d(batch, [rows.length, d]);
   }

@@ -10,10 +10,17 @@ export type Pad = 'same' | 'valid';
 
 /** Explicit [top,bottom],[left,right] padding of a stride-1 conv ('same' assumes odd kernels). */
 function padAmounts(kh: number, kw: number, pad: Pad): [[number, number], [number, number]] {
-  if (pad === 'valid') return [[0, 0], [0, 0]];
+  if (pad === 'valid')
+    return [
+      [0, 0],
+      [0, 0],
+    ];
   const t = Math.floor((kh - 1) / 2);
   const l = Math.floor((kw - 1) / 2);
-  return [[t, kh - 1 - t], [l, kw - 1 - l]];
+  return [
+    [t, kh - 1 - t],
+    [l, kw - 1 - l],
+  ];
 }
 
 /** y = act(x @ w + b) with the fused wasm kernel. */
@@ -48,15 +55,25 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number
   const [, oh, ow, cout] = dy.shape;
   const [[pt, pb], [pl, pr]] = padAmounts(kh, kw, pad);
   if (cin === 1) {
-    const xp = tf.pad(tf.reshape(x, [n, h, w]), [[0, 0], [pt, pb], [pl, pr]]);
+    const xp = tf.pad(tf.reshape(x, [n, h, w]), [
+      [0, 0],
+      [pt, pb],
+      [pl, pr],
+    ]);
     const cols: tf.Tensor3D[] = [];
-    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) cols.push(tf.slice(xp, [0, i, j], [n, oh, ow]) as tf.Tensor3D);
+    for (let i = 0; i < kh; i++)
+      for (let j = 0; j < kw; j++) cols.push(tf.slice(xp, [0, i, j], [n, oh, ow]) as tf.Tensor3D);
     const patches = tf.reshape(tf.stack(cols, 0), [kh * kw, n * oh * ow]);
     return tf.reshape(tf.matMul(patches, tf.reshape(dy, [n * oh * ow, cout])), [kh, kw, 1, cout]);
   }
   const xt = tf.transpose(x, [3, 1, 2, 0]);
   const filt = tf.transpose(dy, [1, 2, 0, 3]);
-  const out = tf.conv2d(xt, filt, 1, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  const out = tf.conv2d(xt, filt, 1, [
+    [0, 0],
+    [pt, pb],
+    [pl, pr],
+    [0, 0],
+  ]);
   return tf.transpose(out, [1, 2, 0, 3]);
 }
 
@@ -65,7 +82,12 @@ export function conv2dBackpropInput(dy: tf.Tensor4D, w: tf.Tensor4D, pad: Pad): 
   const [kh, kw] = w.shape;
   const [[pt, pb], [pl, pr]] = padAmounts(kh, kw, pad);
   const wr = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
-  return tf.conv2d(dy, wr, 1, [[0, 0], [kh - 1 - pt, kh - 1 - pb], [kw - 1 - pl, kw - 1 - pr], [0, 0]]);
+  return tf.conv2d(dy, wr, 1, [
+    [0, 0],
+    [kh - 1 - pt, kh - 1 - pb],
+    [kw - 1 - pl, kw - 1 - pr],
+    [0, 0],
+  ]);
 }
 
 /** Bias gradient of a conv: sum over batch, rows and columns. */
@@ -93,7 +115,14 @@ export function maxPoolBackward(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D,
   const gUp = tf.image.resizeNearestNeighbor(dy, [uh, uw]);
   // mask = 1 where x equals its window max: step(yUp - x) is 0 exactly there, 1 elsewhere.
   const dx = tf.sub(gUp, tf.mul(gUp, tf.step(tf.sub(yUp, xc)))) as tf.Tensor4D;
-  return uh === h && uw === w ? dx : tf.pad(dx, [[0, 0], [0, h - uh], [0, w - uw], [0, 0]]);
+  return uh === h && uw === w
+    ? dx
+    : tf.pad(dx, [
+        [0, 0],
+        [0, h - uh],
+        [0, w - uw],
+        [0, 0],
+      ]);
 }
 
 /** dX of y = relu(x), from the output y. */
@@ -105,7 +134,10 @@ export function reluBackward<T extends tf.Tensor>(y: T, dy: T): T {
  * Mean cross-entropy between softmax(logits) and target distributions (rows summing to 1),
  * computed through log-softmax; returns the loss and d loss / d logits = (softmax - t) / n.
  */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): { loss: tf.Scalar; dlogits: tf.Tensor2D } {
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor2D,
+): { loss: tf.Scalar; dlogits: tf.Tensor2D } {
   const n = logits.shape[0];
   const logp = tf.logSoftmax(logits);
   const loss = tf.div(tf.neg(tf.sum(tf.mul(targets, logp))), n) as tf.Scalar;

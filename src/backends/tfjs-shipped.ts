@@ -12,7 +12,9 @@ function build(arch: 'mlp' | 'cnn'): tf.Sequential {
     m.add(tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }));
     m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
   } else {
-    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }),
+    );
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -28,7 +30,12 @@ function build(arch: 'mlp' | 'cnn'): tf.Sequential {
  * Training samples/s of the tf.layers model at the given batch size on random data, after one
  * warm-up batch, on `backend`; the wasm backend is restored afterwards.
  */
-export async function shippedSamplesPerSecond(arch: 'mlp' | 'cnn', backend: 'wasm' | 'cpu', batch: number, batches: number): Promise<number> {
+export async function shippedSamplesPerSecond(
+  arch: 'mlp' | 'cnn',
+  backend: 'wasm' | 'cpu',
+  batch: number,
+  batches: number,
+): Promise<number> {
   await initTfjs();
   const before = tf.getBackend();
   await tf.setBackend(backend);
@@ -36,7 +43,19 @@ export async function shippedSamplesPerSecond(arch: 'mlp' | 'cnn', backend: 'was
     const model = build(arch);
     const shape = arch === 'mlp' ? [batch, 784] : [batch, 28, 28, 1];
     // Deterministic pseudo-random inputs (no Math.random): a fixed sine pattern.
-    const x = tf.tidy(() => tf.sin(tf.mul(tf.range(0, shape.reduce((a, b) => a * b, 1)), 12.9898)).reshape(shape));
+    const x = tf.tidy(() =>
+      tf
+        .sin(
+          tf.mul(
+            tf.range(
+              0,
+              shape.reduce((a, b) => a * b, 1),
+            ),
+            12.9898,
+          ),
+        )
+        .reshape(shape),
+    );
     const y = tf.tidy(() => tf.oneHot(tf.cast(tf.mul(tf.abs(tf.sin(tf.range(0, batch))), 9.99), 'int32'), 10));
     await model.trainOnBatch(x, y);
     const t0 = performance.now();

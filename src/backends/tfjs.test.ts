@@ -22,11 +22,17 @@ type Arr = { d: Float32Array; s: Shape };
 const arr = (...s: Shape): Arr => ({ d: randn(s.reduce((a, b) => a * b, 1)), s });
 
 /** Runs f on a backend with fresh tensors of the given arrays; returns the outputs as arrays. */
-async function on(backend: 'wasm' | 'cpu', inputs: Arr[], f: (...t: tf.Tensor[]) => tf.Tensor[]): Promise<Float32Array[]> {
+async function on(
+  backend: 'wasm' | 'cpu',
+  inputs: Arr[],
+  f: (...t: tf.Tensor[]) => tf.Tensor[],
+): Promise<Float32Array[]> {
   await initTfjs();
   await tf.setBackend(backend);
   try {
-    return tf.tidy(() => f(...inputs.map((a) => tf.tensor(a.d, a.s))).map((t) => Float32Array.from(t.dataSync() as Float32Array)));
+    return tf.tidy(() =>
+      f(...inputs.map((a) => tf.tensor(a.d, a.s))).map((t) => Float32Array.from(t.dataSync() as Float32Array)),
+    );
   } finally {
     await tf.setBackend('wasm');
   }
@@ -73,7 +79,9 @@ for (const [name, xs, ws, pad] of [
     ]);
     const want = await on('cpu', [x, w, dy], (xt, wt, dyt) => {
       const b = tf.zeros([ws[3]]);
-      const g = tf.grads((a, k, c) => tf.sum(tf.mul(tf.add(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, 1, pad), c), dyt)));
+      const g = tf.grads((a, k, c) =>
+        tf.sum(tf.mul(tf.add(tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, 1, pad), c), dyt)),
+      );
       const [dx, dw, db] = g([xt, wt, b]);
       return [dw, dx, db];
     });
@@ -81,14 +89,19 @@ for (const [name, xs, ws, pad] of [
   });
 }
 
-for (const xs of [[2, 6, 8, 3], [2, 7, 5, 2]]) {
+for (const xs of [
+  [2, 6, 8, 3],
+  [2, 7, 5, 2],
+]) {
   test(`maxPoolBackward matches cpu MaxPoolGrad on [${xs}]`, async () => {
     const x = arr(...xs);
     const dy = arr(xs[0], Math.floor(xs[1] / 2), Math.floor(xs[2] / 2), xs[3]);
     const got = await on('wasm', [x, dy], (xt, dyt) => [
       ops.maxPoolBackward(xt as tf.Tensor4D, ops.maxPoolForward(xt as tf.Tensor4D, 2), dyt as tf.Tensor4D, 2),
     ]);
-    const want = await on('cpu', [x, dy], (xt, dyt) => [tf.grad((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), dyt)))(xt)]);
+    const want = await on('cpu', [x, dy], (xt, dyt) => [
+      tf.grad((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), dyt)))(xt),
+    ]);
     close(got, want);
     assert.ok(Array.from(want[0]).some((v) => v === 0) && Array.from(want[0]).some((v) => v !== 0));
   });
@@ -103,7 +116,9 @@ test('denseBackward, reluBackward and softmaxCrossEntropy match cpu autograd', a
   for (let r = 0; r < 5; r++) {
     const row = t.d.subarray(r * 4, r * 4 + 4);
     const s = row.reduce((a, v) => a + v, 0);
-    row.forEach((v, i) => (row[i] = v / s));
+    row.forEach((v, i) => {
+      row[i] = v / s;
+    });
   }
   const got = await on('wasm', [x, w, b, dy, t], (xt, wt, bt, dyt, tt) => {
     const y = ops.denseForward(xt as tf.Tensor2D, wt as tf.Tensor2D, bt as tf.Tensor1D, true);
@@ -112,7 +127,8 @@ test('denseBackward, reluBackward and softmaxCrossEntropy match cpu autograd', a
     return [y, g.dx!, g.dw, g.db, ce.loss, ce.dlogits];
   });
   const want = await on('cpu', [x, w, b, dy, t], (xt, wt, bt, dyt, tt) => {
-    const f = (a: tf.Tensor, k: tf.Tensor, c: tf.Tensor): tf.Tensor => tf.relu(tf.add(tf.matMul(a as tf.Tensor2D, k as tf.Tensor2D), c));
+    const f = (a: tf.Tensor, k: tf.Tensor, c: tf.Tensor): tf.Tensor =>
+      tf.relu(tf.add(tf.matMul(a as tf.Tensor2D, k as tf.Tensor2D), c));
     const [dx, dw, db] = tf.grads((a, k, c) => tf.sum(tf.mul(f(a, k, c), dyt)))([xt, wt, bt]);
     const loss = (z: tf.Tensor): tf.Scalar => tf.div(tf.neg(tf.sum(tf.mul(tt, tf.logSoftmax(z)))), 5) as tf.Scalar;
     return [f(xt, wt, bt), dx, dw, db, loss(dyt), tf.grad(loss)(dyt)];
@@ -126,7 +142,8 @@ function reference(spec: NetworkSpec, x: tf.Tensor, params: tf.Tensor[]): tf.Ten
   let k = 0;
   for (const l of spec.layers as LayerSpec[]) {
     if (l.type === 'dense') h = tf.add(tf.matMul(h as tf.Tensor2D, params[k++] as tf.Tensor2D), params[k++]);
-    else if (l.type === 'conv2d') h = tf.add(tf.conv2d(h as tf.Tensor4D, params[k++] as tf.Tensor4D, 1, l.padding), params[k++]);
+    else if (l.type === 'conv2d')
+      h = tf.add(tf.conv2d(h as tf.Tensor4D, params[k++] as tf.Tensor4D, 1, l.padding), params[k++]);
     else if (l.type === 'relu') h = tf.relu(h);
     else if (l.type === 'maxpool2d') h = tf.maxPool(h as tf.Tensor4D, l.size, l.size, 'valid');
     else if (l.type === 'flatten') h = tf.reshape(h, [h.shape[0], -1]);
@@ -149,13 +166,24 @@ for (const [name, spec] of [
     const got = net.gradients(x, t, n);
     net.dispose();
     const params = spec.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l] : []));
-    const shapes = params.flatMap((l) => (l.type === 'dense' ? [[l.inputs, l.units], [l.units]] : l.type === 'conv2d' ? [[...l.kernelSize, l.inChannels, l.filters], [l.filters]] : []));
+    const shapes = params.flatMap((l) =>
+      l.type === 'dense'
+        ? [[l.inputs, l.units], [l.units]]
+        : l.type === 'conv2d'
+          ? [[...l.kernelSize, l.inChannels, l.filters], [l.filters]]
+          : [],
+    );
     const values = params.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : []));
-    const want = await on('cpu', [{ d: x, s: [n, d] }, { d: t, s: [n, spec.classes] }, ...values.map((v, i) => ({ d: v, s: shapes[i] }))], (xt, tt, ...ps) => {
-      const loss = (...qs: tf.Tensor[]): tf.Scalar => tf.div(tf.neg(tf.sum(tf.mul(tt, tf.logSoftmax(reference(spec, xt, qs))))), n) as tf.Scalar;
-      const { value, grads } = tf.valueAndGrads(loss)(ps);
-      return [value, ...grads];
-    });
+    const want = await on(
+      'cpu',
+      [{ d: x, s: [n, d] }, { d: t, s: [n, spec.classes] }, ...values.map((v, i) => ({ d: v, s: shapes[i] }))],
+      (xt, tt, ...ps) => {
+        const loss = (...qs: tf.Tensor[]): tf.Scalar =>
+          tf.div(tf.neg(tf.sum(tf.mul(tt, tf.logSoftmax(reference(spec, xt, qs))))), n) as tf.Scalar;
+        const { value, grads } = tf.valueAndGrads(loss)(ps);
+        return [value, ...grads];
+      },
+    );
     assert.ok(Math.abs(got.loss - want[0][0]) < 1e-4, `loss ${got.loss} vs ${want[0][0]}`);
     close(got.grads, want.slice(1));
   });
@@ -188,13 +216,19 @@ test('JsAdam.setLearningRate scales the next step and keeps the moments (cosine 
   const b = Float32Array.from([1, -2]);
   const full = new JsAdam([2], { learningRate: 0.1 });
   const halved = new JsAdam([2], { learningRate: 0.1 });
-  for (const [opt, w] of [[full, a], [halved, b]] as const) {
+  for (const [opt, w] of [
+    [full, a],
+    [halved, b],
+  ] as const) {
     opt.beginStep();
     opt.update(0, w, g);
   }
   const before = Float32Array.from(b);
   halved.setLearningRate(0.05);
-  for (const [opt, w] of [[full, a], [halved, b]] as const) {
+  for (const [opt, w] of [
+    [full, a],
+    [halved, b],
+  ] as const) {
     opt.beginStep();
     opt.update(0, w, g);
   }

@@ -3,19 +3,22 @@ import { InvalidArgumentError } from 'commander';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
 }
 
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   return n;
 }
 
 export function fraction(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 1)
+    throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
   return n;
 }
 
@@ -37,7 +40,8 @@ export function port(value: string): number {
 
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value) => {
-    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
+    if (!(choices as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, got "${value}"`);
     return value as T;
   };
 }
@@ -61,7 +65,9 @@ export interface NamedRegistry {
 export function registryChoice(registry: NamedRegistry, extra: readonly string[] = []): (value: string) => string {
   return (value) => {
     if (!registry.has(value) && !extra.includes(value)) {
-      throw new InvalidArgumentError(`unknown ${registry.role} "${value}"; expected one of ${[...registry.names(), ...extra].join(', ')}`);
+      throw new InvalidArgumentError(
+        `unknown ${registry.role} "${value}"; expected one of ${[...registry.names(), ...extra].join(', ')}`,
+      );
     }
     return value;
   };

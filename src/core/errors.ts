@@ -34,7 +34,11 @@ export class HeistError extends Error {
   readonly status: number | undefined;
   readonly details: unknown;
 
-  constructor(code: HeistErrorCode, message: string, options: { details?: unknown; cause?: unknown; status?: number } = {}) {
+  constructor(
+    code: HeistErrorCode,
+    message: string,
+    options: { details?: unknown; cause?: unknown; status?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HeistError';
     this.code = code;

@@ -60,8 +60,13 @@ export class Registry<D, P, E extends AnyEntry<D, P> = AnyEntry<D, P>> {
 
   /** Adds an entry; a bad or duplicate name is HEIST_ERR_BAD_CONFIG. */
   register(entry: E): this {
-    if (!NAME.test(entry.name)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${this.role} name "${entry.name}" must be lower-case words joined by '-'`);
-    if (this.table.has(entry.name)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `a ${this.role} named "${entry.name}" is already registered`);
+    if (!NAME.test(entry.name))
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `${this.role} name "${entry.name}" must be lower-case words joined by '-'`,
+      );
+    if (this.table.has(entry.name))
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', `a ${this.role} named "${entry.name}" is already registered`);
     this.table.set(entry.name, entry);
     return this;
   }
@@ -86,7 +91,11 @@ export class Registry<D, P, E extends AnyEntry<D, P> = AnyEntry<D, P>> {
   /** The entry, or HEIST_ERR_BAD_CONFIG naming the known ones. */
   get(name: string): E {
     const e = this.table.get(name);
-    if (!e) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown ${this.role} "${name}" (known: ${this.names().join(', ')})`);
+    if (!e)
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `unknown ${this.role} "${name}" (known: ${this.names().join(', ')})`,
+      );
     return e;
   }
 
@@ -94,9 +103,13 @@ export class Registry<D, P, E extends AnyEntry<D, P> = AnyEntry<D, P>> {
   parseOptions<O>(entry: RegistryEntry<O, D, P>, options: unknown): O {
     const r = entry.options.safeParse(options ?? {});
     if (!r.success) {
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `${this.role} "${entry.name}": bad option ${describeIssue(r.error.issues[0])}`, {
-        details: r.error.issues,
-      });
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `${this.role} "${entry.name}": bad option ${describeIssue(r.error.issues[0])}`,
+        {
+          details: r.error.issues,
+        },
+      );
     }
     return r.data;
   }

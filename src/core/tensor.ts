@@ -13,7 +13,10 @@ export function tensor(data: Float32Array | number[], shape: readonly number[]):
   const d = data instanceof Float32Array ? data : Float32Array.from(data);
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== d.length) {
-    throw new HeistError('HEIST_ERR_SHAPE', `tensor data has ${d.length} values but shape [${shape.join(', ')}] needs ${size}`);
+    throw new HeistError(
+      'HEIST_ERR_SHAPE',
+      `tensor data has ${d.length} values but shape [${shape.join(', ')}] needs ${size}`,
+    );
   }
   return { data: d, shape: [...shape] };
 }

@@ -19,7 +19,12 @@ export interface NumericTable {
 export function parseCsv(text: string, options: { header: boolean; source?: string }): NumericTable {
   const source = options.source ?? 'csv';
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
-  const header = options.header ? lines.shift()!.split(',').map((s) => s.trim()) : undefined;
+  const header = options.header
+    ? lines
+        .shift()!
+        .split(',')
+        .map((s) => s.trim())
+    : undefined;
   if (lines.length === 0) throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: no data rows`);
   const width = lines[0].split(',').length;
   const features = width - 1;
@@ -27,12 +32,18 @@ export function parseCsv(text: string, options: { header: boolean; source?: stri
   const y = new Int32Array(lines.length);
   lines.forEach((line, i) => {
     const cells = line.split(',');
-    if (cells.length !== width) throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: line ${i + 1} has ${cells.length} cells, expected ${width}`);
+    if (cells.length !== width)
+      throw new HeistError(
+        'HEIST_ERR_BAD_DATA',
+        `${source}: line ${i + 1} has ${cells.length} cells, expected ${width}`,
+      );
     for (let j = 0; j < width; j++) {
       const v = Number(cells[j]);
-      if (!Number.isFinite(v)) throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: line ${i + 1}, column ${j + 1} is not a number`);
+      if (!Number.isFinite(v))
+        throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: line ${i + 1}, column ${j + 1} is not a number`);
       if (j < features) x[i * features + j] = v;
-      else if (!Number.isInteger(v) || v < 0) throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: line ${i + 1} has label ${cells[j]}`);
+      else if (!Number.isInteger(v) || v < 0)
+        throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: line ${i + 1} has label ${cells[j]}`);
       else y[i] = v;
     }
   });

@@ -32,10 +32,22 @@ test('digits and breast-cancer load with the documented shapes', () => {
 });
 
 test('IDX and CSV readers reject malformed input with HEIST_ERR_BAD_DATA', () => {
-  assert.throws(() => parseIdx(new Uint8Array([1, 2, 3, 4])), (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'));
-  assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 5, 1, 2])), (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'));
-  assert.throws(() => parseCsv('1,2,0\n1,x,1\n', { header: false }), (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'));
-  assert.throws(() => loadDataset('imagenet'), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  assert.throws(
+    () => parseIdx(new Uint8Array([1, 2, 3, 4])),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'),
+  );
+  assert.throws(
+    () => parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 5, 1, 2])),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'),
+  );
+  assert.throws(
+    () => parseCsv('1,2,0\n1,x,1\n', { header: false }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_DATA'),
+  );
+  assert.throws(
+    () => loadDataset('imagenet'),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
   const ok = parseIdx(new Uint8Array([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 1, 7, 9]));
   assert.deepEqual(ok.shape, [2, 1]);
   assert.deepEqual([...ok.data], [7, 9]);

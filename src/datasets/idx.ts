@@ -17,7 +17,11 @@ export function parseIdx(bytes: Uint8Array, source = 'buffer'): IdxArray {
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) {
     throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: not an IDX file (bad magic)`);
   }
-  if (buf[2] !== 0x08) throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: only unsigned-byte IDX data is supported (type 0x${buf[2].toString(16)})`);
+  if (buf[2] !== 0x08)
+    throw new HeistError(
+      'HEIST_ERR_BAD_DATA',
+      `${source}: only unsigned-byte IDX data is supported (type 0x${buf[2].toString(16)})`,
+    );
   const ndim = buf[3];
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const shape: number[] = [];
@@ -25,7 +29,10 @@ export function parseIdx(bytes: Uint8Array, source = 'buffer'): IdxArray {
   const offset = 4 + 4 * ndim;
   const size = shape.reduce((a, b) => a * b, 1);
   if (buf.length - offset !== size) {
-    throw new HeistError('HEIST_ERR_BAD_DATA', `${source}: header says ${size} values but the file holds ${buf.length - offset}`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_DATA',
+      `${source}: header says ${size} values but the file holds ${buf.length - offset}`,
+    );
   }
   return { shape, data: buf.subarray(offset) };
 }

@@ -13,7 +13,8 @@ function loadMnist(): Dataset {
   const images = readIdx(join(dataDir, 'mnist/t10k-images-idx3-ubyte.gz'));
   const labels = readIdx(join(dataDir, 'mnist/t10k-labels-idx1-ubyte.gz'));
   const [n, h, w] = images.shape;
-  if (labels.shape[0] !== n) throw new HeistError('HEIST_ERR_BAD_DATA', `mnist: ${n} images but ${labels.shape[0]} labels`);
+  if (labels.shape[0] !== n)
+    throw new HeistError('HEIST_ERR_BAD_DATA', `mnist: ${n} images but ${labels.shape[0]} labels`);
   const x = new Float32Array(images.data.length);
   for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
   return { name: 'mnist', x: { data: x, shape: [n, h, w, 1] }, y: Int32Array.from(labels.data), classes: 10 };
@@ -39,7 +40,13 @@ function loadBreastCancer(): Dataset {
     const span = hi > lo ? hi - lo : 1;
     for (let i = 0; i < t.rows; i++) x[i * t.features + j] = (t.x[i * t.features + j] - lo) / span;
   }
-  return { name: 'breast-cancer', x: { data: x, shape: [t.rows, t.features] }, y: t.y, classes: 2, classNames: t.header?.slice(2) };
+  return {
+    name: 'breast-cancer',
+    x: { data: x, shape: [t.rows, t.features] },
+    y: t.y,
+    classes: 2,
+    classNames: t.header?.slice(2),
+  };
 }
 
 export const datasets = { mnist: loadMnist, digits: loadDigits, 'breast-cancer': loadBreastCancer } as const;

@@ -55,7 +55,11 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
 
 export function getScenario(name: string): Scenario {
   const s = scenarios[name];
-  if (!s) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
+  if (!s)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `unknown scenario "${name}"; known: ${Object.keys(scenarios).join(', ')}`,
+    );
   return s;
 }
 
@@ -71,10 +75,17 @@ export function splitPath(name: string): string {
 /** The committed split file (data/splits/<scenario>.json). */
 export function readSplit(name: string): Split {
   try {
-    const parsed = JSON.parse(readFileSync(splitPath(name), 'utf8')) as { victim: number[]; pool: number[]; eval: number[] };
+    const parsed = JSON.parse(readFileSync(splitPath(name), 'utf8')) as {
+      victim: number[];
+      pool: number[];
+      eval: number[];
+    };
     return { victim: parsed.victim, pool: parsed.pool, eval: parsed.eval };
   } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_DATA', `cannot read split ${splitPath(name)}: ${(e as Error).message}; run npm run make-splits`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_DATA',
+      `cannot read split ${splitPath(name)}: ${(e as Error).message}; run npm run make-splits`,
+    );
   }
 }
 

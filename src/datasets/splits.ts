@@ -33,7 +33,9 @@ export function stratifiedSplit(labels: Int32Array, sizes: SplitSizes, seed = 0)
   const keyed: { index: number; key: number; cls: number }[] = [];
   for (const cls of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = rng.shuffle(byClass.get(cls)!);
-    members.forEach((index, rank) => keyed.push({ index, key: (rank + 0.5) / members.length, cls }));
+    members.forEach((index, rank) => {
+      keyed.push({ index, key: (rank + 0.5) / members.length, cls });
+    });
   }
   keyed.sort((a, b) => a.key - b.key || a.cls - b.cls);
   const order = keyed.map((k) => k.index);

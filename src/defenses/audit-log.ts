@@ -46,8 +46,14 @@ export function auditLog(options: AuditLogOptions, deps: DefenseDeps): Defense {
       try {
         options.store.append(entries);
       } catch (err) {
-        deps.log.error('audit store failed; spilling entries to file', { err: String(err), spill: options.spillPath, rows: n });
-        const lines = entries.map((e) => JSON.stringify({ ...e, input: Array.from(e.input), scores: e.scores ? Array.from(e.scores) : undefined }));
+        deps.log.error('audit store failed; spilling entries to file', {
+          err: String(err),
+          spill: options.spillPath,
+          rows: n,
+        });
+        const lines = entries.map((e) =>
+          JSON.stringify({ ...e, input: Array.from(e.input), scores: e.scores ? Array.from(e.scores) : undefined }),
+        );
         appendFileSync(options.spillPath, `${lines.join('\n')}\n`);
       }
     },
@@ -56,13 +62,18 @@ export function auditLog(options: AuditLogOptions, deps: DefenseDeps): Defense {
 
 export const auditLogEntry: DefenseEntry<Record<string, never>> = {
   name: 'audit-log',
-  summary: 'record every row answered or refused, with what was served, before the reply (spills to a file if the store fails)',
+  summary:
+    'record every row answered or refused, with what was served, before the reply (spills to a file if the store fails)',
   paper: 'M. Juuti et al., "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&P 2019, arXiv:1805.02628',
   options: z.object({}).strict(),
   phases: ['record'],
   changesLabels: false,
   create: (_options, deps) => {
-    if (!deps.audit) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'the audit-log stage needs an audit store: pass --audit sqlite://path/to/audit.db');
+    if (!deps.audit)
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        'the audit-log stage needs an audit store: pass --audit sqlite://path/to/audit.db',
+      );
     return auditLog(deps.audit, deps);
   },
 };

@@ -22,7 +22,11 @@ export interface DefendedPredictor extends Predictor {
   close(): Promise<void>;
 }
 
-export function defendPredictor(predictor: Predictor, stages: readonly Defense[], options: DefendedPredictorOptions = {}): DefendedPredictor {
+export function defendPredictor(
+  predictor: Predictor,
+  stages: readonly Defense[],
+  options: DefendedPredictorOptions = {},
+): DefendedPredictor {
   const pipeline = createPipeline(stages, { log: silentLogger });
   const info: ModelInfo = pipeline.dropsScores ? { ...predictor.info, output: 'label' } : predictor.info;
   let requests = 0;

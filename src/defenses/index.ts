@@ -18,12 +18,22 @@ export interface DefenseSpec {
 }
 
 /** Builds the stages in order, validating each one's options (default deps: the system clock, no logging). */
-export function createDefenses(specs: readonly DefenseSpec[], deps: DefenseDeps = { clock: systemClock, log: silentLogger }): Defense[] {
+export function createDefenses(
+  specs: readonly DefenseSpec[],
+  deps: DefenseDeps = { clock: systemClock, log: silentLogger },
+): Defense[] {
   return specs.map((s) => defenses.create(s.name, s.options ?? {}, deps));
 }
 
 export { auditLog } from './audit-log.js';
 export { type DefendedPredictor, type DefendedPredictorOptions, defendPredictor } from './defended-predictor.js';
-export { checkOrder, createContext, createPipeline, emptyPipeline, provisionalClient, type Pipeline } from './pipeline.js';
+export {
+  checkOrder,
+  createContext,
+  createPipeline,
+  emptyPipeline,
+  provisionalClient,
+  type Pipeline,
+} from './pipeline.js';
 export { round, roundScores } from './round.js';
 export * from './types.js';

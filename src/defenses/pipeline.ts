@@ -43,7 +43,10 @@ export function checkOrder(stages: readonly Defense[]): void {
   let dropper: string | undefined;
   for (const s of stages) {
     if (s.requires?.scores && dropper !== undefined) {
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `defense "${s.name}" needs scores but comes after "${dropper}", which drops them`);
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `defense "${s.name}" needs scores but comes after "${dropper}", which drops them`,
+      );
     }
     if (s.dropsScores) dropper ??= s.name;
   }
@@ -131,7 +134,11 @@ export interface ContextInit {
 /** The unauthenticated identity a request starts with: a hashed API key if any, else the IP. */
 export function provisionalClient(credentials: QueryCredentials): ClientIdentity {
   return credentials.apiKey !== undefined
-    ? { id: `key:${createHash('sha256').update(credentials.apiKey).digest('hex').slice(0, 16)}`, source: 'api-key', authenticated: false }
+    ? {
+        id: `key:${createHash('sha256').update(credentials.apiKey).digest('hex').slice(0, 16)}`,
+        source: 'api-key',
+        authenticated: false,
+      }
     : { id: `ip:${credentials.ip}`, source: 'ip', authenticated: false };
 }
 

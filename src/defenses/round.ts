@@ -34,15 +34,20 @@ export function round(options: RoundOptions): Defense {
     requires: { scores: true },
     transform(_ctx, out): Prediction {
       if (!out.scores || out.kind === 'label') return out;
-      return { kind: out.kind, labels: out.labels, scores: { data: roundScores(out.scores.data, decimals), shape: [...out.scores.shape] } };
+      return {
+        kind: out.kind,
+        labels: out.labels,
+        scores: { data: roundScores(out.scores.data, decimals), shape: [...out.scores.shape] },
+      };
     },
   };
 }
 
 export const roundEntry: DefenseEntry<RoundOptions> = {
   name: 'round',
-  summary: 'serve every probability rounded to `decimals` places (the label stays the model\'s own)',
-  paper: 'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §8',
+  summary: "serve every probability rounded to `decimals` places (the label stays the model's own)",
+  paper:
+    'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §8',
   options: z.object({ decimals: z.number().int().min(0).max(15) }).strict(),
   example: { decimals: 2 },
   phases: ['transform'],

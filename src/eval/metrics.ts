@@ -8,7 +8,10 @@ import { HeistError } from '../core/errors.js';
 
 export function agreement(a: Int32Array, b: Int32Array): number {
   if (a.length !== b.length || a.length === 0) {
-    throw new HeistError('HEIST_ERR_SHAPE', `agreement needs two non-empty label lists of equal length (${a.length} vs ${b.length})`);
+    throw new HeistError(
+      'HEIST_ERR_SHAPE',
+      `agreement needs two non-empty label lists of equal length (${a.length} vs ${b.length})`,
+    );
   }
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
@@ -16,7 +19,9 @@ export function agreement(a: Int32Array, b: Int32Array): number {
 }
 
 /** Agreement of the substitute's labels with the target's labels on held-out inputs. */
-export const fidelity = (targetLabels: Int32Array, substituteLabels: Int32Array): number => agreement(targetLabels, substituteLabels);
+export const fidelity = (targetLabels: Int32Array, substituteLabels: Int32Array): number =>
+  agreement(targetLabels, substituteLabels);
 
 /** Agreement of predicted labels with the true labels. */
-export const accuracy = (trueLabels: Int32Array, predictedLabels: Int32Array): number => agreement(trueLabels, predictedLabels);
+export const accuracy = (trueLabels: Int32Array, predictedLabels: Int32Array): number =>
+  agreement(trueLabels, predictedLabels);

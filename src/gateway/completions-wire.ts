@@ -27,10 +27,23 @@ const tokenKey = /^(0|[1-9][0-9]{0,5})$/;
 
 const requestSchema = z.strictObject({
   model: z.string().min(1).max(100),
-  prompt: z.union([z.string(), z.array(z.number().int().min(0).max(BYTE_VOCAB - 1)).max(MAX_PROMPT_TOKENS)]),
+  prompt: z.union([
+    z.string(),
+    z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(BYTE_VOCAB - 1),
+      )
+      .max(MAX_PROMPT_TOKENS),
+  ]),
   max_tokens: z.number().int().min(1).max(MAX_COMPLETION_TOKENS).default(16),
   logprobs: z.union([z.number().int().min(0).max(MAX_TOP_LOGPROBS), z.literal('full'), z.null()]).optional(),
-  logit_bias: z.record(z.string().regex(tokenKey, 'logit_bias keys must be token ids'), z.number().min(-MAX_BIAS).max(MAX_BIAS)).optional(),
+  logit_bias: z
+    .record(z.string().regex(tokenKey, 'logit_bias keys must be token ids'), z.number().min(-MAX_BIAS).max(MAX_BIAS))
+    .optional(),
   temperature: z.number().min(0).max(2).default(1),
   seed: z.number().int().min(0).max(0xffffffff).optional(),
   n: z.literal(1).optional(),
@@ -78,30 +91,55 @@ export function decodeCompletionRequest(body: unknown): CompletionRequest {
   if (typeof rawBias === 'object' && rawBias !== null) {
     // Own keys as JSON.parse made them ("__proto__" included, which a record parse would skip).
     const badKey = Object.keys(rawBias).find((k) => !tokenKey.test(k));
-    if (badKey !== undefined) throw new HeistError('HEIST_ERR_BAD_BODY', `invalid completion request at logit_bias: key ${JSON.stringify(badKey.slice(0, 20))} is not a token id`);
+    if (badKey !== undefined)
+      throw new HeistError(
+        'HEIST_ERR_BAD_BODY',
+        `invalid completion request at logit_bias: key ${JSON.stringify(badKey.slice(0, 20))} is not a token id`,
+      );
   }
   const r = requestSchema.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(body)';
-    throw new HeistError('HEIST_ERR_BAD_BODY', `invalid completion request at ${where}: ${issue?.message ?? 'bad value'}`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_BODY',
+      `invalid completion request at ${where}: ${issue?.message ?? 'bad value'}`,
+    );
   }
   const q = r.data;
   const promptTokens = typeof q.prompt === 'string' ? encodeText(q.prompt) : q.prompt;
   if (promptTokens.length > MAX_PROMPT_TOKENS) {
-    throw new HeistError('HEIST_ERR_BAD_BODY', `the prompt has ${promptTokens.length} tokens; at most ${MAX_PROMPT_TOKENS} are allowed`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_BODY',
+      `the prompt has ${promptTokens.length} tokens; at most ${MAX_PROMPT_TOKENS} are allowed`,
+    );
   }
   const bias = new Float64Array(BYTE_VOCAB);
   const entries = Object.entries(q.logit_bias ?? {});
-  if (entries.length > MAX_BIAS_ENTRIES) throw new HeistError('HEIST_ERR_BAD_BODY', `logit_bias has ${entries.length} entries; at most ${MAX_BIAS_ENTRIES}`);
+  if (entries.length > MAX_BIAS_ENTRIES)
+    throw new HeistError('HEIST_ERR_BAD_BODY', `logit_bias has ${entries.length} entries; at most ${MAX_BIAS_ENTRIES}`);
   for (const [k, v] of entries) {
     const id = Number(k);
-    if (id >= BYTE_VOCAB) throw new HeistError('HEIST_ERR_BAD_BODY', `logit_bias names token ${id}; the vocabulary has ${BYTE_VOCAB} tokens`);
+    if (id >= BYTE_VOCAB)
+      throw new HeistError(
+        'HEIST_ERR_BAD_BODY',
+        `logit_bias names token ${id}; the vocabulary has ${BYTE_VOCAB} tokens`,
+      );
     bias[id] = v;
   }
   const full = q.logprobs === 'full';
-  const topK = q.logprobs === 'full' ? MAX_TOP_LOGPROBS : q.logprobs === null || q.logprobs === undefined ? undefined : q.logprobs;
-  return { model: q.model, promptTokens, maxTokens: q.max_tokens, topK, full, bias, temperature: q.temperature, seed: q.seed ?? 0 };
+  const topK =
+    q.logprobs === 'full' ? MAX_TOP_LOGPROBS : q.logprobs === null || q.logprobs === undefined ? undefined : q.logprobs;
+  return {
+    model: q.model,
+    promptTokens,
+    maxTokens: q.max_tokens,
+    topK,
+    full,
+    bias,
+    temperature: q.temperature,
+    seed: q.seed ?? 0,
+  };
 }
 
 export interface CompletionLogprobs {

@@ -40,11 +40,18 @@ const predictorSchema = z.custom<Predictor>(
       (info.classNames === undefined || info.classNames.length === info.classes)
     );
   },
-  { message: 'predictor must be a Predictor with valid info (inputShape of positive integers, classes >= 2, output, domain with min < max)' },
+  {
+    message:
+      'predictor must be a Predictor with valid info (inputShape of positive integers, classes >= 2, output, domain with min < max)',
+  },
 );
 
 const pipelineSchema = z.custom<Pipeline>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as Pipeline).run === 'function' && Array.isArray((v as Pipeline).stages),
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Pipeline).run === 'function' &&
+    Array.isArray((v as Pipeline).stages),
   { message: 'pipeline must come from createPipeline()' },
 );
 
@@ -65,7 +72,12 @@ export const gatewayConfigSchema = z
     /** Most rows one request may carry. */
     maxBatch: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_BATCH),
     /** Largest request body in bytes; larger ones get 413 HEIST_ERR_BODY_TOO_LARGE. */
-    bodyLimitBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(DEFAULT_BODY_LIMIT_BYTES),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(DEFAULT_BODY_LIMIT_BYTES),
     /** fastify's pino logger on or off (default off). */
     logger: z.boolean().default(false),
     /** Take the client IP from X-Forwarded-For (only behind a trusted proxy). */
@@ -76,10 +88,15 @@ export const gatewayConfigSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.models.forEach((m, i) => {
-      if (seen.has(m.name)) ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
+      if (seen.has(m.name))
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'name'], message: `duplicate model name "${m.name}"` });
       seen.add(m.name);
       if (m.pipeline?.requiresScores && m.predictor.info.output === 'label') {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'pipeline'], message: `model "${m.name}" serves labels only but a defense needs scores` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'pipeline'],
+          message: `model "${m.name}" serves labels only but a defense needs scores`,
+        });
       }
     });
   });
@@ -94,7 +111,9 @@ export type ServedModelConfig = z.input<typeof servedModelSchema>;
 export function parseGatewayConfig(config: unknown): ResolvedGatewayConfig {
   const r = gatewayConfigSchema.safeParse(config);
   if (!r.success) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid gateway config: ${z.prettifyError(r.error)}`, { details: r.error.issues });
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid gateway config: ${z.prettifyError(r.error)}`, {
+      details: r.error.issues,
+    });
   }
   return r.data;
 }

@@ -27,8 +27,20 @@ export function buildModelTable(
     const info: ModelInfo = { ...src, name: m.name, inputShape: [...src.inputShape] };
     const pipeline = m.pipeline ?? emptyPipeline();
     const servedOutput: OutputKind = pipeline.dropsScores ? 'label' : info.output;
-    const target: DecodeTarget = { info, inputSize: inputSize(info), servedOutput, maxBatch, ...(m.predictor.acceptsMissing ? { acceptsMissing: true } : {}) };
-    table.set(m.name, { ...target, name: m.name, predictor: m.predictor, pipeline, description: describeModel(m.name, target) });
+    const target: DecodeTarget = {
+      info,
+      inputSize: inputSize(info),
+      servedOutput,
+      maxBatch,
+      ...(m.predictor.acceptsMissing ? { acceptsMissing: true } : {}),
+    };
+    table.set(m.name, {
+      ...target,
+      name: m.name,
+      predictor: m.predictor,
+      pipeline,
+      description: describeModel(m.name, target),
+    });
   }
   return table;
 }

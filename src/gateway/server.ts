@@ -32,9 +32,18 @@ function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const route = ROUTES.find((r) => r.path.test(path));
   if (route && !route.allow.includes(request.method)) {
     reply.header('allow', route.allow.join(', '));
-    return sendError(reply, { status: 405, code: 'HEIST_ERR_METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; use ${route.allow.join(' or ')}` });
+    return sendError(reply, {
+      status: 405,
+      code: 'HEIST_ERR_METHOD_NOT_ALLOWED',
+      message: `${request.method} is not allowed here; use ${route.allow.join(' or ')}`,
+    });
   }
-  if (route?.model) return sendError(reply, { status: 404, code: 'HEIST_ERR_UNKNOWN_MODEL', message: 'no model of that name is served' });
+  if (route?.model)
+    return sendError(reply, {
+      status: 404,
+      code: 'HEIST_ERR_UNKNOWN_MODEL',
+      message: 'no model of that name is served',
+    });
   return sendError(reply, { status: 404, code: 'HEIST_ERR_NOT_FOUND', message: 'no such route' });
 }
 
@@ -92,6 +101,7 @@ export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}):
   registerHealthRoute(app);
   registerModelRoutes(app, table);
   registerPredictRoute(app, table, { clock });
-  if (extras.languageModels && extras.languageModels.length > 0) registerCompletionsRoute(app, extras.languageModels, { clock });
+  if (extras.languageModels && extras.languageModels.length > 0)
+    registerCompletionsRoute(app, extras.languageModels, { clock });
   return app;
 }

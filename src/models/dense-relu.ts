@@ -45,10 +45,16 @@ export interface DenseReluOptions {
 }
 
 export function validateDenseRelu(net: DenseReluNet): void {
-  if (net.layers.length === 0) throw new HeistError('HEIST_ERR_BAD_MODEL', 'a dense ReLU network needs at least one layer');
+  if (net.layers.length === 0)
+    throw new HeistError('HEIST_ERR_BAD_MODEL', 'a dense ReLU network needs at least one layer');
   net.layers.forEach((l, i) => {
-    if (l.kernel.length !== l.inputs * l.units || l.bias.length !== l.units) throw new HeistError('HEIST_ERR_BAD_MODEL', `dense layer ${i} has weights of the wrong size`);
-    if (i > 0 && net.layers[i - 1].units !== l.inputs) throw new HeistError('HEIST_ERR_BAD_MODEL', `dense layer ${i} expects ${l.inputs} inputs, gets ${net.layers[i - 1].units}`);
+    if (l.kernel.length !== l.inputs * l.units || l.bias.length !== l.units)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', `dense layer ${i} has weights of the wrong size`);
+    if (i > 0 && net.layers[i - 1].units !== l.inputs)
+      throw new HeistError(
+        'HEIST_ERR_BAD_MODEL',
+        `dense layer ${i} expects ${l.inputs} inputs, gets ${net.layers[i - 1].units}`,
+      );
   });
 }
 
@@ -87,7 +93,8 @@ export function denseReluPredictor(net: DenseReluNet, opts: DenseReluOptions = {
   const d = net.layers[0].inputs;
   const k = net.layers[net.layers.length - 1].units;
   const inputShape = opts.inputShape ?? [d];
-  if (inputShape.reduce((a, b) => a * b, 1) !== d) throw new HeistError('HEIST_ERR_BAD_MODEL', `input shape [${inputShape}] does not hold ${d} values`);
+  if (inputShape.reduce((a, b) => a * b, 1) !== d)
+    throw new HeistError('HEIST_ERR_BAD_MODEL', `input shape [${inputShape}] does not hold ${d} values`);
   const info: ModelInfo = {
     name: opts.name ?? `relu-${[d, ...net.layers.map((l) => l.units)].join('-')}`,
     inputShape: [...inputShape],
@@ -102,13 +109,16 @@ export function denseReluPredictor(net: DenseReluNet, opts: DenseReluOptions = {
     net,
     toSpec: () => denseReluToSpec(net, inputShape),
     predict(x: Tensor): LogitsPrediction {
-      if (rowSize(x) !== d || x.shape.length < 2) throw new HeistError('HEIST_ERR_SHAPE', `expected rows of ${d} values, got shape [${x.shape.join(', ')}]`);
+      if (rowSize(x) !== d || x.shape.length < 2)
+        throw new HeistError('HEIST_ERR_SHAPE', `expected rows of ${d} values, got shape [${x.shape.join(', ')}]`);
       const n = rowCount(x);
       const z = new Float64Array(n * k);
       for (let i = 0; i < n; i++) z.set(forwardLogits(net, x.data.subarray(i * d, (i + 1) * d)), i * k);
       const scores: Tensor = { data: Float32Array.from(z), shape: [n, k] };
       // Labels from the answer the caller sees (float64 logits can break a float32 tie).
-      return exact ? { kind: 'logits', labels: argmax64(z, n, k), scores, logits64: z } : { kind: 'logits', labels: argmaxRows(scores), scores };
+      return exact
+        ? { kind: 'logits', labels: argmax64(z, n, k), scores, logits64: z }
+        : { kind: 'logits', labels: argmaxRows(scores), scores };
     },
   };
 }
@@ -119,7 +129,13 @@ export function denseReluToSpec(net: DenseReluNet, inputShape?: readonly number[
   const shape = inputShape ?? [net.layers[0].inputs];
   const layers: LayerSpec[] = shape.length > 1 ? [{ type: 'flatten' }] : [];
   net.layers.forEach((l, i) => {
-    layers.push({ type: 'dense', inputs: l.inputs, units: l.units, kernel: Float32Array.from(l.kernel), bias: Float32Array.from(l.bias) });
+    layers.push({
+      type: 'dense',
+      inputs: l.inputs,
+      units: l.units,
+      kernel: Float32Array.from(l.kernel),
+      bias: Float32Array.from(l.bias),
+    });
     if (i < net.layers.length - 1) layers.push({ type: 'relu' });
   });
   layers.push({ type: 'softmax' });
@@ -133,10 +149,18 @@ export function denseReluFromSpec(spec: NetworkSpec): DenseReluNet {
     if (l.type === 'dense') {
       const next = spec.layers[i + 1];
       const last = !spec.layers.slice(i + 1).some((m) => m.type === 'dense');
-      if (!last && next?.type !== 'relu') throw new HeistError('HEIST_ERR_BAD_MODEL', `dense layer ${i} is not followed by relu`);
-      layers.push({ inputs: l.inputs, units: l.units, kernel: Float64Array.from(l.kernel), bias: Float64Array.from(l.bias) });
-    } else if (l.type === 'conv2d' || l.type === 'maxpool2d') throw new HeistError('HEIST_ERR_BAD_MODEL', `layer ${i} (${l.type}) is not part of a dense ReLU network`);
-    else if (l.type === 'softmax' && i !== spec.layers.length - 1) throw new HeistError('HEIST_ERR_BAD_MODEL', 'softmax before the last layer');
+      if (!last && next?.type !== 'relu')
+        throw new HeistError('HEIST_ERR_BAD_MODEL', `dense layer ${i} is not followed by relu`);
+      layers.push({
+        inputs: l.inputs,
+        units: l.units,
+        kernel: Float64Array.from(l.kernel),
+        bias: Float64Array.from(l.bias),
+      });
+    } else if (l.type === 'conv2d' || l.type === 'maxpool2d')
+      throw new HeistError('HEIST_ERR_BAD_MODEL', `layer ${i} (${l.type}) is not part of a dense ReLU network`);
+    else if (l.type === 'softmax' && i !== spec.layers.length - 1)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', 'softmax before the last layer');
   });
   const net = { layers };
   validateDenseRelu(net);
@@ -145,7 +169,8 @@ export function denseReluFromSpec(spec: NetworkSpec): DenseReluNet {
 
 /** Random weights (Gaussian, He scale; biases Gaussian times biasScale), e.g. the 10-10-10-1 networks of Carlini et al. */
 export function randomDenseRelu(rng: Rng, sizes: readonly number[], biasScale = 0.5): DenseReluNet {
-  if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `bad layer sizes [${sizes}]`);
+  if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `bad layer sizes [${sizes}]`);
   const layers = sizes.slice(1).map((units, i): DenseLayer64 => {
     const inputs = sizes[i];
     const std = Math.sqrt(2 / inputs);

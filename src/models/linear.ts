@@ -39,12 +39,14 @@ export interface LinearModel extends Predictor {
 
 function flatten(w: LinearModelOptions['weights'], k: number): { data: Float32Array; d: number } {
   if (w instanceof Float32Array) {
-    if (k === 0 || w.length % k !== 0) throw new HeistError('HEIST_ERR_BAD_MODEL', `weights have ${w.length} values, not a multiple of ${k} classes`);
+    if (k === 0 || w.length % k !== 0)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', `weights have ${w.length} values, not a multiple of ${k} classes`);
     return { data: w.slice(), d: w.length / k };
   }
   const data = new Float32Array(w.length * k);
   w.forEach((r, i) => {
-    if (r.length !== k) throw new HeistError('HEIST_ERR_BAD_MODEL', `weight row ${i} has ${r.length} values, expected ${k}`);
+    if (r.length !== k)
+      throw new HeistError('HEIST_ERR_BAD_MODEL', `weight row ${i} has ${r.length} values, expected ${k}`);
     data.set(r, i * k);
   });
   return { data, d: w.length };
@@ -75,7 +77,10 @@ export function linearModel(options: LinearModelOptions): LinearModel {
 
   function check(x: Tensor): number {
     if (rowSize(x) !== d || x.data.length !== rowCount(x) * d) {
-      throw new HeistError('HEIST_ERR_SHAPE', `linear model "${info.name}" needs rows of ${d} values, got shape [${x.shape.join(', ')}]`);
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `linear model "${info.name}" needs rows of ${d} values, got shape [${x.shape.join(', ')}]`,
+      );
     }
     return rowCount(x);
   }

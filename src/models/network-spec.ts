@@ -5,7 +5,13 @@
  * [h, w, c].
  */
 export type LayerSpec =
-  | { readonly type: 'dense'; readonly inputs: number; readonly units: number; readonly kernel: Float32Array; readonly bias: Float32Array }
+  | {
+      readonly type: 'dense';
+      readonly inputs: number;
+      readonly units: number;
+      readonly kernel: Float32Array;
+      readonly bias: Float32Array;
+    }
   | {
       readonly type: 'conv2d';
       readonly kernelSize: readonly [number, number];

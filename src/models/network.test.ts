@@ -7,7 +7,13 @@ import { tensor } from '../core/tensor.js';
 import { forwardRow, networkPredictor, validateNetworkSpec } from './network.js';
 import type { NetworkSpec } from './network-spec.js';
 
-const info = (spec: NetworkSpec): ModelInfo => ({ name: 't', inputShape: spec.inputShape, classes: spec.classes, output: 'probs', domain: { min: 0, max: 1 } });
+const info = (spec: NetworkSpec): ModelInfo => ({
+  name: 't',
+  inputShape: spec.inputShape,
+  classes: spec.classes,
+  output: 'probs',
+  domain: { min: 0, max: 1 },
+});
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, eps = 1e-9): void => {
   assert.equal(a.length, b.length);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= eps, `index ${i}: ${a[i]} vs ${b[i]}`);
@@ -18,7 +24,16 @@ test('dense + softmax matches a hand computation', () => {
   const spec: NetworkSpec = {
     inputShape: [2],
     classes: 2,
-    layers: [{ type: 'dense', inputs: 2, units: 2, kernel: Float32Array.from([1, 2, 3, 4]), bias: Float32Array.from([0.5, -0.5]) }, { type: 'softmax' }],
+    layers: [
+      {
+        type: 'dense',
+        inputs: 2,
+        units: 2,
+        kernel: Float32Array.from([1, 2, 3, 4]),
+        bias: Float32Array.from([0.5, -0.5]),
+      },
+      { type: 'softmax' },
+    ],
   };
   const z = [1 * 1 + 2 * 3 + 0.5, 1 * 2 + 2 * 4 - 0.5];
   const e = z.map((v) => Math.exp(v - Math.max(...z)));
@@ -38,7 +53,17 @@ test('conv2d same padding (3x3 and 2x2), relu and maxpool on NHWC data', () => {
   const conv = (k: number): NetworkSpec => ({
     inputShape: [3, 3, 1],
     classes: 9,
-    layers: [{ type: 'conv2d', kernelSize: [k, k], inChannels: 1, filters: 1, padding: 'same', kernel: new Float32Array(k * k).fill(1), bias: new Float32Array(1) }],
+    layers: [
+      {
+        type: 'conv2d',
+        kernelSize: [k, k],
+        inChannels: 1,
+        filters: 1,
+        padding: 'same',
+        kernel: new Float32Array(k * k).fill(1),
+        bias: new Float32Array(1),
+      },
+    ],
   });
   // Undo the softmax the predictor adds: log p - log p[0] recovers logits up to a constant.
   const logits = (spec: NetworkSpec): number[] => {
@@ -46,12 +71,24 @@ test('conv2d same padding (3x3 and 2x2), relu and maxpool on NHWC data', () => {
     return Array.from(p, (v) => Math.log(v) - Math.log(p[0]));
   };
   const s3 = [12, 21, 16, 27, 45, 33, 24, 39, 28];
-  close(logits(conv(3)), s3.map((v) => v - s3[0]), 1e-9);
+  close(
+    logits(conv(3)),
+    s3.map((v) => v - s3[0]),
+    1e-9,
+  );
   // 2x2 'same' pads at the bottom/right (TF convention): out[y][x] = sum img[y..y+1][x..x+1].
   const s2 = [12, 16, 9, 24, 28, 15, 15, 17, 9];
-  close(logits(conv(2)), s2.map((v) => v - s2[0]), 1e-9);
+  close(
+    logits(conv(2)),
+    s2.map((v) => v - s2[0]),
+    1e-9,
+  );
 
-  const pool: NetworkSpec = { inputShape: [4, 4, 1], classes: 4, layers: [{ type: 'maxpool2d', size: 2 }, { type: 'flatten' }] };
+  const pool: NetworkSpec = {
+    inputShape: [4, 4, 1],
+    classes: 4,
+    layers: [{ type: 'maxpool2d', size: 2 }, { type: 'flatten' }],
+  };
   const q = forwardRow(pool, [1, 2, 0, 0, 3, 4, 0, 9, -1, -2, 5, 5, -3, -4, 5, 6]);
   const ql = Array.from(q, (v) => Math.log(v) - Math.log(q[0]));
   close(ql, [0, 5, -5, 2], 1e-9);
@@ -59,13 +96,25 @@ test('conv2d same padding (3x3 and 2x2), relu and maxpool on NHWC data', () => {
 
 test('validateNetworkSpec rejects inconsistent specs with HEIST_ERR_BAD_MODEL', () => {
   const bad: NetworkSpec[] = [
-    { inputShape: [3], classes: 2, layers: [{ type: 'dense', inputs: 4, units: 2, kernel: new Float32Array(8), bias: new Float32Array(2) }] },
-    { inputShape: [2], classes: 2, layers: [{ type: 'dense', inputs: 2, units: 2, kernel: new Float32Array(3), bias: new Float32Array(2) }] },
+    {
+      inputShape: [3],
+      classes: 2,
+      layers: [{ type: 'dense', inputs: 4, units: 2, kernel: new Float32Array(8), bias: new Float32Array(2) }],
+    },
+    {
+      inputShape: [2],
+      classes: 2,
+      layers: [{ type: 'dense', inputs: 2, units: 2, kernel: new Float32Array(3), bias: new Float32Array(2) }],
+    },
     { inputShape: [4], classes: 2, layers: [{ type: 'maxpool2d', size: 2 }] },
     { inputShape: [2], classes: 3, layers: [] },
     { inputShape: [0], classes: 0, layers: [] },
   ];
-  for (const spec of bad) assert.throws(() => validateNetworkSpec(spec), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'));
+  for (const spec of bad)
+    assert.throws(
+      () => validateNetworkSpec(spec),
+      (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+    );
 });
 
 test('networkPredictor: batches, flat or shaped rows, HEIST_ERR_SHAPE on wrong row length', async () => {
@@ -76,6 +125,12 @@ test('networkPredictor: batches, flat or shaped rows, HEIST_ERR_SHAPE on wrong r
   assert.deepEqual(Array.from(flat.labels), [3, 0]);
   assert.deepEqual(flat.scores?.data, shaped.scores?.data);
   assert.equal(flat.kind, 'probs');
-  assert.throws(() => p.predict(tensor([1, 2, 3], [1, 3])), (e) => isHeistError(e, 'HEIST_ERR_SHAPE'));
-  assert.throws(() => networkPredictor(spec, { ...info(spec), classes: 3 }), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'));
+  assert.throws(
+    () => p.predict(tensor([1, 2, 3], [1, 3])),
+    (e) => isHeistError(e, 'HEIST_ERR_SHAPE'),
+  );
+  assert.throws(
+    () => networkPredictor(spec, { ...info(spec), classes: 3 }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+  );
 });

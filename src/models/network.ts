@@ -113,12 +113,14 @@ function apply(a: Activation, l: LayerSpec): Activation {
 /** Checks every layer's weights against the shapes flowing through the net; throws HEIST_ERR_BAD_MODEL. */
 export function validateNetworkSpec(spec: NetworkSpec): void {
   let shape = [...spec.inputShape];
-  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) bad(-1, `bad input shape [${spec.inputShape}]`);
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1))
+    bad(-1, `bad input shape [${spec.inputShape}]`);
   spec.layers.forEach((l, i) => {
     const size = shape.reduce((a, b) => a * b, 1);
     if (l.type === 'dense') {
       if (size !== l.inputs) bad(i, `dense expects ${l.inputs} inputs, gets ${size}`);
-      if (l.kernel.length !== l.inputs * l.units || l.bias.length !== l.units) bad(i, 'dense weights have the wrong size');
+      if (l.kernel.length !== l.inputs * l.units || l.bias.length !== l.units)
+        bad(i, 'dense weights have the wrong size');
       shape = [l.units];
     } else if (l.type === 'conv2d' || l.type === 'maxpool2d') {
       if (shape.length !== 3) bad(i, `${l.type} needs an [h, w, c] input`);
@@ -127,14 +129,16 @@ export function validateNetworkSpec(spec: NetworkSpec): void {
       else {
         const [kh, kw] = l.kernelSize;
         if (c !== l.inChannels) bad(i, `conv2d expects ${l.inChannels} channels, gets ${c}`);
-        if (l.kernel.length !== kh * kw * c * l.filters || l.bias.length !== l.filters) bad(i, 'conv2d weights have the wrong size');
+        if (l.kernel.length !== kh * kw * c * l.filters || l.bias.length !== l.filters)
+          bad(i, 'conv2d weights have the wrong size');
         shape = l.padding === 'same' ? [h, w, l.filters] : [h - kh + 1, w - kw + 1, l.filters];
       }
       if (shape[0] < 1 || shape[1] < 1) bad(i, `${l.type} window is larger than its input`);
     } else if (l.type === 'flatten' || l.type === 'softmax') shape = [size];
   });
   const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== spec.classes) bad(spec.layers.length, `network ends with ${size} values, expected ${spec.classes} classes`);
+  if (size !== spec.classes)
+    bad(spec.layers.length, `network ends with ${size} values, expected ${spec.classes} classes`);
 }
 
 /** Forward pass of one row (already laid out NHWC, length = product of inputShape); returns probabilities. */

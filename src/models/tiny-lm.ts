@@ -79,7 +79,8 @@ export function tinyLmToJson(lm: TinyLm): string {
   return `${JSON.stringify({ format: TINY_LM_FORMAT, name: lm.name, vocab, context, embed, mlp, hidden, finalBias: false, meta: lm.meta ?? {}, params }, null, 1)}\n`;
 }
 
-const posInt = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+const posInt = (v: unknown, max: number): v is number =>
+  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
 export function parseTinyLm(text: string): TinyLm {
   let doc: Record<string, unknown>;
@@ -92,7 +93,8 @@ export function parseTinyLm(text: string): TinyLm {
   if (typeof doc.name !== 'string' || doc.name === '') bad('no name');
   if (doc.vocab !== BYTE_VOCAB) bad(`vocab must be ${BYTE_VOCAB} (byte-level)`);
   const { context, embed, mlp, hidden } = doc;
-  if (!posInt(context, 64) || !posInt(embed, 1024) || !posInt(mlp, 4096) || !posInt(hidden, 4096)) bad('bad shape fields');
+  if (!posInt(context, 64) || !posInt(embed, 1024) || !posInt(mlp, 4096) || !posInt(hidden, 4096))
+    bad('bad shape fields');
   const shape: TinyLmShape = { vocab: BYTE_VOCAB, context, embed, mlp, hidden };
   const shapes = paramShapes(shape);
   const raw = (doc.params ?? {}) as Record<string, { f32?: unknown } | undefined>;
@@ -100,7 +102,14 @@ export function parseTinyLm(text: string): TinyLm {
     PARAM_NAMES.map((k) => {
       const p = raw[k];
       if (typeof p?.f32 !== 'string') bad(`parameter ${k} is missing`);
-      return [k, base64ToF32(p.f32, shapes[k].reduce((a, b) => a * b, 1), k)];
+      return [
+        k,
+        base64ToF32(
+          p.f32,
+          shapes[k].reduce((a, b) => a * b, 1),
+          k,
+        ),
+      ];
     }),
   ) as unknown as TinyLmParams;
   return { ...shape, name: doc.name, params, meta: (doc.meta ?? {}) as Record<string, unknown> };

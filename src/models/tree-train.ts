@@ -97,7 +97,10 @@ export function trainCart(ds: Dataset, opts: CartOptions): TreeModel {
     nodes[at] = { ...nodes[at], feature: split.feature, threshold: split.threshold, left, right };
     return at;
   };
-  grow(Array.from({ length: n }, (_, i) => i), 0);
+  grow(
+    Array.from({ length: n }, (_, i) => i),
+    0,
+  );
 
   const doc: TreeJson = {
     format: TREE_FORMAT,

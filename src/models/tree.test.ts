@@ -42,9 +42,21 @@ test('heist.tree/v1: save and load round-trip; malformed trees are HEIST_ERR_BAD
   saveTreeModel(file, treeModel(doc));
   assert.deepEqual(loadTreeModel(file).toJSON(), doc);
   const broken = (nodes: TreeJson['nodes']) => () => treeModel({ ...doc, nodes });
-  assert.throws(broken([{ ...doc.nodes[0], left: 0 }, ...doc.nodes.slice(1)]), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'), 'a cycle');
-  assert.throws(broken([{ ...doc.nodes[0], feature: 2 }, ...doc.nodes.slice(1)]), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'), 'feature out of range');
-  assert.throws(broken([doc.nodes[0], { ...doc.nodes[1], id: 'root' }, ...doc.nodes.slice(2)]), (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'), 'duplicate id');
+  assert.throws(
+    broken([{ ...doc.nodes[0], left: 0 }, ...doc.nodes.slice(1)]),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+    'a cycle',
+  );
+  assert.throws(
+    broken([{ ...doc.nodes[0], feature: 2 }, ...doc.nodes.slice(1)]),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+    'feature out of range',
+  );
+  assert.throws(
+    broken([doc.nodes[0], { ...doc.nodes[1], id: 'root' }, ...doc.nodes.slice(2)]),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_MODEL'),
+    'duplicate id',
+  );
 });
 
 test('CART: same seed, same tree; fits its training data; respects maxDepth and minSamplesLeaf', () => {

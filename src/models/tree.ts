@@ -99,10 +99,12 @@ function validate(doc: TreeJson): void {
   doc.nodes.forEach((n, i) => {
     if (ids.has(n.id)) throw bad(`duplicate node id "${n.id}"`);
     ids.add(n.id);
-    if (n.counts.length !== doc.classes) throw bad(`node ${i} has ${n.counts.length} counts for ${doc.classes} classes`);
+    if (n.counts.length !== doc.classes)
+      throw bad(`node ${i} has ${n.counts.length} counts for ${doc.classes} classes`);
     if (n.label !== undefined && n.label >= doc.classes) throw bad(`node ${i} label ${n.label} >= classes`);
     const internal = [n.feature, n.threshold, n.left, n.right].filter((v) => v !== undefined).length;
-    if (internal !== 0 && internal !== 4) throw bad(`node ${i} must have all or none of feature, threshold, left, right`);
+    if (internal !== 0 && internal !== 4)
+      throw bad(`node ${i} must have all or none of feature, threshold, left, right`);
     if (internal === 4) {
       if (n.feature! >= d) throw bad(`node ${i} tests feature ${n.feature} of ${d}`);
       if (!Number.isFinite(n.threshold)) throw bad(`node ${i} threshold is not finite`);
@@ -145,7 +147,8 @@ export function treeModel(doc: TreeJson): TreeModel {
       i = v <= n.threshold! ? n.left! : n.right!;
     }
   };
-  const depthOf = (i: number): number => (nodes[i].feature === undefined ? 0 : 1 + Math.max(depthOf(nodes[i].left!), depthOf(nodes[i].right!)));
+  const depthOf = (i: number): number =>
+    nodes[i].feature === undefined ? 0 : 1 + Math.max(depthOf(nodes[i].left!), depthOf(nodes[i].right!));
   return {
     info,
     acceptsMissing: true,
@@ -157,7 +160,10 @@ export function treeModel(doc: TreeJson): TreeModel {
     predict(x: Tensor): Prediction {
       const n = rowCount(x);
       if (rowSize(x) !== d || x.data.length !== n * d) {
-        throw new HeistError('HEIST_ERR_SHAPE', `tree "${info.name}" needs rows of ${d} values, got shape [${x.shape.join(', ')}]`);
+        throw new HeistError(
+          'HEIST_ERR_SHAPE',
+          `tree "${info.name}" needs rows of ${d} values, got shape [${x.shape.join(', ')}]`,
+        );
       }
       const out = new Int32Array(n);
       const leafIds = new Array<string>(n);
@@ -168,7 +174,9 @@ export function treeModel(doc: TreeJson): TreeModel {
         leafIds[r] = nodes[i].id;
         scores?.set(probs[i], r * k);
       }
-      return scores ? { kind: 'probs', labels: out, scores: { data: scores, shape: [n, k] }, leafIds } : { kind: 'label', labels: out, leafIds };
+      return scores
+        ? { kind: 'probs', labels: out, scores: { data: scores, shape: [n, k] }, leafIds }
+        : { kind: 'label', labels: out, leafIds };
     },
     toJSON: () => doc,
     close: async () => {},
@@ -178,7 +186,11 @@ export function treeModel(doc: TreeJson): TreeModel {
 export function parseTreeJson(input: unknown, source = 'tree'): TreeJson {
   const r = treeJsonSchema.safeParse(input);
   if (!r.success) {
-    throw new HeistError('HEIST_ERR_BAD_MODEL', `${source} is not a ${TREE_FORMAT} document: ${z.prettifyError(r.error)}`, { details: r.error.issues });
+    throw new HeistError(
+      'HEIST_ERR_BAD_MODEL',
+      `${source} is not a ${TREE_FORMAT} document: ${z.prettifyError(r.error)}`,
+      { details: r.error.issues },
+    );
   }
   return r.data as TreeJson;
 }

@@ -23,17 +23,26 @@ test('reads info first, answers like the model, splits calls over maxBatch', asy
 
 test('a base URL picks the only model; several models need a name', async (t) => {
   const one = await startServer();
-  const two = await startServer({ models: { a: { predictor: linearModel() }, b: { predictor: linearModel({ name: 'b' }) } } });
+  const two = await startServer({
+    models: { a: { predictor: linearModel() }, b: { predictor: linearModel({ name: 'b' }) } },
+  });
   t.after(() => Promise.all([one.close(), two.close()]));
   assert.equal((await httpOracle(one.base)).info.name, 'lin');
   await assert.rejects(httpOracle(two.base), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
   assert.equal((await httpOracle(two.base, { model: 'b' })).info.name, 'b');
-  await assert.rejects(httpOracle(`${one.base}/v1/models/nope`), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && (e.details as { status: number }).status === 404);
+  await assert.rejects(
+    httpOracle(`${one.base}/v1/models/nope`),
+    (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && (e.details as { status: number }).status === 404,
+  );
 });
 
 test('maps 429 with Retry-After, 5xx, 4xx and malformed bodies to codes', async (t) => {
   const replies = [
-    { status: 429, headers: { 'retry-after': '2' }, body: '{"error":{"code":"HEIST_ERR_RATE_LIMITED","message":"slow"}}' },
+    {
+      status: 429,
+      headers: { 'retry-after': '2' },
+      body: '{"error":{"code":"HEIST_ERR_RATE_LIMITED","message":"slow"}}',
+    },
     { status: 503, body: '{"error":{"code":"HEIST_ERR_INTERNAL","message":"down"}}' },
     { status: 400, body: '{"error":{"code":"HEIST_ERR_SHAPE","message":"bad"}}' },
     { status: 200, body: '{"predictions":[{"label":0}]}' },
@@ -44,9 +53,21 @@ test('maps 429 with Retry-After, 5xx, 4xx and malformed bodies to codes', async 
   const o = await httpOracle(`${s.base}/v1/models/lin`);
   const x = { data: new Float32Array(8), shape: [2, 4] };
   const details = (e: unknown): Record<string, unknown> => (e as { details: Record<string, unknown> }).details;
-  await assert.rejects(o.query(x), (e) => isHeistError(e, 'HEIST_ERR_RATE_LIMITED') && details(e).retryAfterMs === 2000);
-  await assert.rejects(o.query(x), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && details(e).status === 503 && details(e).retryable === true);
-  await assert.rejects(o.query(x), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && details(e).upstreamCode === 'HEIST_ERR_SHAPE' && details(e).retryable === false);
+  await assert.rejects(
+    o.query(x),
+    (e) => isHeistError(e, 'HEIST_ERR_RATE_LIMITED') && details(e).retryAfterMs === 2000,
+  );
+  await assert.rejects(
+    o.query(x),
+    (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && details(e).status === 503 && details(e).retryable === true,
+  );
+  await assert.rejects(
+    o.query(x),
+    (e) =>
+      isHeistError(e, 'HEIST_ERR_UPSTREAM') &&
+      details(e).upstreamCode === 'HEIST_ERR_SHAPE' &&
+      details(e).retryable === false,
+  );
   await assert.rejects(o.query(x), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && details(e).retryable === undefined);
   await assert.rejects(o.query(x), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && details(e).retryable === false);
   assert.equal(s.stats.predictRequests, 5);
@@ -55,10 +76,15 @@ test('maps 429 with Retry-After, 5xx, 4xx and malformed bodies to codes', async 
 test('a dead server is a retryable network failure; wrong row size fails before sending', async () => {
   const s = await startServer();
   const o = await httpOracle(`${s.base}/v1/models/lin`);
-  await assert.rejects(o.query({ data: new Float32Array(3), shape: [1, 3] }), (e) => isHeistError(e, 'HEIST_ERR_SHAPE'));
+  await assert.rejects(o.query({ data: new Float32Array(3), shape: [1, 3] }), (e) =>
+    isHeistError(e, 'HEIST_ERR_SHAPE'),
+  );
   assert.equal(s.stats.predictRequests, 0);
   await s.close();
-  await assert.rejects(o.query({ data: new Float32Array(4), shape: [1, 4] }), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && (e.details as { network: boolean }).network);
+  await assert.rejects(
+    o.query({ data: new Float32Array(4), shape: [1, 4] }),
+    (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM') && (e.details as { network: boolean }).network,
+  );
 });
 
 test('label-only targets answer labels; headers are sent', async (t) => {

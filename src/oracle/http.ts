@@ -58,7 +58,11 @@ async function call(ctx: Ctx, url: string, init: RequestInit, signal?: AbortSign
   let res: Response;
   let text: string;
   try {
-    res = await ctx.fetch(url, { ...init, headers: { accept: 'application/json', ...ctx.headers, ...(init.headers as Record<string, string>) }, signal: sig });
+    res = await ctx.fetch(url, {
+      ...init,
+      headers: { accept: 'application/json', ...ctx.headers, ...(init.headers as Record<string, string>) },
+      signal: sig,
+    });
     text = await res.text();
   } catch (cause) {
     if (signal?.aborted) throw cause;
@@ -76,16 +80,29 @@ async function call(ctx: Ctx, url: string, init: RequestInit, signal?: AbortSign
   }
   if (!res.ok) {
     const err = parsed ? ctx.format.decodeError(body) : undefined;
-    const details = { url, status: res.status, upstreamCode: err?.code, upstreamMessage: err?.message ?? text.slice(0, 200) };
+    const details = {
+      url,
+      status: res.status,
+      upstreamCode: err?.code,
+      upstreamMessage: err?.message ?? text.slice(0, 200),
+    };
     if (res.status === 429) {
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), ctx.now());
-      throw new HeistError('HEIST_ERR_RATE_LIMITED', `the target is rate limiting (429)${retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`}`, {
-        details: { ...details, retryAfterMs, retryable: true },
-      });
+      throw new HeistError(
+        'HEIST_ERR_RATE_LIMITED',
+        `the target is rate limiting (429)${retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`}`,
+        {
+          details: { ...details, retryAfterMs, retryable: true },
+        },
+      );
     }
-    throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${details.upstreamMessage}`, {
-      details: { ...details, retryable: res.status >= 500 },
-    });
+    throw new HeistError(
+      'HEIST_ERR_UPSTREAM',
+      `the target answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${details.upstreamMessage}`,
+      {
+        details: { ...details, retryable: res.status >= 500 },
+      },
+    );
   }
   if (!parsed) {
     throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered ${res.status} with a body that is not JSON`, {
@@ -98,13 +115,20 @@ async function call(ctx: Ctx, url: string, init: RequestInit, signal?: AbortSign
 async function resolveModel(ctx: Ctx, target: Target): Promise<Required<Target>> {
   if (target.model !== undefined) return { base: target.base, model: target.model };
   if (!ctx.format.listUrl || !ctx.format.decodeList) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the URL names no model and ${ctx.format.name} cannot list models; pass a model name`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `the URL names no model and ${ctx.format.name} cannot list models; pass a model name`,
+    );
   }
   const names = ctx.format.decodeList(await call(ctx, ctx.format.listUrl(target.base), { method: 'GET' }));
   if (names.length !== 1) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `the URL names no model and the server serves ${names.length}: ${names.join(', ')}; pass one`, {
-      details: { models: names },
-    });
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `the URL names no model and the server serves ${names.length}: ${names.join(', ')}; pass one`,
+      {
+        details: { models: names },
+      },
+    );
   }
   return { base: target.base, model: names[0] };
 }
@@ -123,13 +147,19 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
   const target = await resolveModel(ctx, options.model !== undefined ? { ...parsed, model: options.model } : parsed);
   const info = format.decodeInfo(await call(ctx, format.infoUrl(target), { method: 'GET' }));
   const maxBatch = Math.min(options.maxBatch ?? Infinity, info.maxBatch ?? Infinity);
-  if (!(maxBatch >= 1)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxBatch must be at least 1, got ${options.maxBatch}`);
+  if (!(maxBatch >= 1))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxBatch must be at least 1, got ${options.maxBatch}`);
   const size = inputSize(info);
   const predictUrl = format.predictUrl(target);
 
   const send = async (x: Tensor, signal?: AbortSignal): Promise<Prediction> => {
     const body = format.encodePredict(x, info);
-    const answer = await call(ctx, predictUrl, { method: 'POST', body, headers: { 'content-type': 'application/json' } }, signal);
+    const answer = await call(
+      ctx,
+      predictUrl,
+      { method: 'POST', body, headers: { 'content-type': 'application/json' } },
+      signal,
+    );
     return format.decodePredict(answer, rowCount(x), info);
   };
 
@@ -152,6 +182,9 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
 
 function checkRows(x: Tensor, size: number, info: ModelInfo): void {
   if (x.shape.length < 1 || (rowCount(x) > 0 && rowSize(x) !== size)) {
-    throw new HeistError('HEIST_ERR_SHAPE', `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`);
+    throw new HeistError(
+      'HEIST_ERR_SHAPE',
+      `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`,
+    );
   }
 }

@@ -16,7 +16,9 @@ test('localOracle answers what the predictor predicts, for flat or shaped rows',
   assert.deepEqual(Array.from(a.labels), Array.from(direct.labels));
   assert.deepEqual(Array.from(b.scores!.data), Array.from(direct.scores!.data));
   assert.deepEqual(Array.from(a.labels), [0, 1]);
-  await assert.rejects(o.query({ data: new Float32Array(3), shape: [1, 3] }), (e) => isHeistError(e, 'HEIST_ERR_SHAPE'));
+  await assert.rejects(o.query({ data: new Float32Array(3), shape: [1, 3] }), (e) =>
+    isHeistError(e, 'HEIST_ERR_SHAPE'),
+  );
   const empty = await o.query({ data: new Float32Array(0), shape: [0, 4] });
   assert.equal(empty.labels.length, 0);
 });

@@ -18,7 +18,10 @@ export function localOracle(predictor: Predictor): Oracle {
       opts.signal?.throwIfAborted();
       const n = rowCount(x);
       if (x.shape.length < 1 || (n > 0 && rowSize(x) !== size)) {
-        throw new HeistError('HEIST_ERR_SHAPE', `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`);
+        throw new HeistError(
+          'HEIST_ERR_SHAPE',
+          `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`,
+        );
       }
       if (n === 0) return emptyPrediction(info);
       // NaN is a missing feature for models that accept one (trees); otherwise refused like Infinity.

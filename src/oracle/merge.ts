@@ -31,10 +31,15 @@ export function rowAnswers(p: Prediction): RowAnswer[] {
 }
 
 /** Builds a Prediction from per-row answers (probabilities kept only if every row has them). */
-export function fromRowAnswers(rows: readonly RowAnswer[], classes: number, kind: Prediction['kind'] = 'probs'): Prediction {
+export function fromRowAnswers(
+  rows: readonly RowAnswer[],
+  classes: number,
+  kind: Prediction['kind'] = 'probs',
+): Prediction {
   const labels = Int32Array.from(rows, (r) => r.label);
   // Leaf identifiers are kept only when every row has one (like probabilities).
-  const leaves = rows.length > 0 && rows.every((r) => r.leaf !== undefined) ? { leafIds: rows.map((r) => r.leaf!) } : {};
+  const leaves =
+    rows.length > 0 && rows.every((r) => r.leaf !== undefined) ? { leafIds: rows.map((r) => r.leaf!) } : {};
   const allProbs = kind !== 'label' && rows.every((r) => r.probs !== undefined);
   if (!allProbs) return { kind: 'label', labels, ...leaves };
   const data = new Float32Array(rows.length * classes);
@@ -57,5 +62,9 @@ export function concatPredictions(parts: readonly Prediction[], classes: number)
 /** The answer to zero rows, in the model's declared output kind. */
 export function emptyPrediction(info: Pick<ModelInfo, 'classes' | 'output'>): Prediction {
   if (info.output === 'label') return { kind: 'label', labels: new Int32Array(0) };
-  return { kind: info.output, labels: new Int32Array(0), scores: { data: new Float32Array(0), shape: [0, info.classes] } };
+  return {
+    kind: info.output,
+    labels: new Int32Array(0),
+    scores: { data: new Float32Array(0), shape: [0, info.classes] },
+  };
 }

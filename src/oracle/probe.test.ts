@@ -25,5 +25,8 @@ test('a target that declares probs but answers labels is caught', async () => {
   assert.equal(r.observed, 'label');
   assert.equal(r.info.output, 'label');
   assert.equal(r.mismatches.length, 1);
-  assert.throws(() => requireOutput(r, ['probs']), (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'));
+  assert.throws(
+    () => requireOutput(r, ['probs']),
+    (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
+  );
 });

@@ -27,7 +27,8 @@ export interface ProbeReport {
 export async function probeInfo(oracle: Oracle, opts: ProbeOptions): Promise<ProbeReport> {
   const info = oracle.info;
   const n = opts.rows ?? 2;
-  if (!Number.isInteger(n) || n < 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `probe rows must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `probe rows must be a positive integer, got ${n}`);
   const size = inputSize(info);
   const data = new Float32Array(n * size);
   for (let i = 0; i < data.length; i++) data[i] = opts.rng.uniform(info.domain.min, info.domain.max);
@@ -54,8 +55,12 @@ export async function probeInfo(oracle: Oracle, opts: ProbeOptions): Promise<Pro
 /** Throws HEIST_ERR_REQUIREMENTS unless the target answers one of the needed output kinds. */
 export function requireOutput(report: ProbeReport, needed: readonly OutputKind[]): void {
   if (!needed.includes(report.observed)) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `this needs output ${needed.join(' or ')}, the target answers '${report.observed}'`, {
-      details: { needed, observed: report.observed, mismatches: report.mismatches },
-    });
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `this needs output ${needed.join(' or ')}, the target answers '${report.observed}'`,
+      {
+        details: { needed, observed: report.observed, mismatches: report.mismatches },
+      },
+    );
   }
 }

@@ -27,7 +27,11 @@ function checkLimit(name: string, v: number | undefined): void {
 }
 
 /** @param initialSpent rows already paid (a resumed transcript). */
-export function withBudget(inner: Oracle, budget: Budget, initialSpent: Partial<Record<QueryPurpose, number>> = {}): BudgetOracle {
+export function withBudget(
+  inner: Oracle,
+  budget: Budget,
+  initialSpent: Partial<Record<QueryPurpose, number>> = {},
+): BudgetOracle {
   const b = typeof budget === 'number' ? { attack: budget } : budget;
   checkLimit('attack', b.attack);
   checkLimit('eval', b.eval);
@@ -59,9 +63,13 @@ export function withBudget(inner: Oracle, budget: Budget, initialSpent: Partial<
       const n = rowCount(x);
       const left = remaining(purpose);
       if (n > left) {
-        throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `${n} ${purpose} rows asked, ${left} left in the ${pool} budget (${limits[pool]})`, {
-          details: { purpose, pool, requested: n, remaining: left, limit: limits[pool] },
-        });
+        throw new HeistError(
+          'HEIST_ERR_BUDGET_EXHAUSTED',
+          `${n} ${purpose} rows asked, ${left} left in the ${pool} budget (${limits[pool]})`,
+          {
+            details: { purpose, pool, requested: n, remaining: left, limit: limits[pool] },
+          },
+        );
       }
       reserved[pool] += n;
       let outstanding = n;

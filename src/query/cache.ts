@@ -32,7 +32,8 @@ export function withCache(inner: Oracle, prefill: Iterable<CachedRow> = []): Cac
   const size = inputSize(info);
   const store = new Map<string, RowAnswer>();
   const pending = new Map<string, Promise<void>>();
-  for (const r of prefill) store.set(`${r.purpose}:${r.hash}`, r.probs ? { label: r.label, probs: r.probs } : { label: r.label });
+  for (const r of prefill)
+    store.set(`${r.purpose}:${r.hash}`, r.probs ? { label: r.label, probs: r.probs } : { label: r.label });
   let hits = 0;
 
   return {
@@ -46,7 +47,10 @@ export function withCache(inner: Oracle, prefill: Iterable<CachedRow> = []): Cac
     async query(x: Tensor, opts: LayerQueryOptions = {}): Promise<Prediction> {
       const n = rowCount(x);
       if (x.shape.length < 1 || (n > 0 && rowSize(x) !== size)) {
-        throw new HeistError('HEIST_ERR_SHAPE', `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`);
+        throw new HeistError(
+          'HEIST_ERR_SHAPE',
+          `rows of shape [${x.shape.slice(1)}] do not fit ${info.name}'s input [${info.inputShape}]`,
+        );
       }
       const purpose = opts.purpose ?? 'attack';
       const keys: string[] = [];
@@ -82,7 +86,11 @@ export function withCache(inner: Oracle, prefill: Iterable<CachedRow> = []): Cac
         }
       }
       hits += n - missing.length;
-      return fromRowAnswers(keys.map((k) => store.get(k)!), info.classes, info.output);
+      return fromRowAnswers(
+        keys.map((k) => store.get(k)!),
+        info.classes,
+        info.output,
+      );
     },
   };
 }

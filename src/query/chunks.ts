@@ -8,7 +8,12 @@ import type { Tensor } from '../core/tensor.js';
 import type { Oracle } from '../oracle/types.js';
 import type { LayerQueryOptions, RowsSink } from './types.js';
 
-export async function queryReporting(inner: Oracle, x: Tensor, opts: LayerQueryOptions, sink: RowsSink): Promise<Prediction> {
+export async function queryReporting(
+  inner: Oracle,
+  x: Tensor,
+  opts: LayerQueryOptions,
+  sink: RowsSink,
+): Promise<Prediction> {
   let reported = false;
   const parent = opts.onRows;
   const onRows: RowsSink = (offset, xs, answer) => {

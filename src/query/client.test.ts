@@ -52,7 +52,11 @@ test('cached rows cost nothing, within a call and across calls, and answers stay
 test('concurrency never exceeds the limit at the server, over concurrent callers', async (t) => {
   const s = await startServer({ delayMs: 15 });
   t.after(() => s.close());
-  const c = createQueryClient(await httpOracle(`${s.base}/v1/models/lin`), { budget: 200, concurrency: 3, maxCallRows: 4 });
+  const c = createQueryClient(await httpOracle(`${s.base}/v1/models/lin`), {
+    budget: 200,
+    concurrency: 3,
+    maxCallRows: 4,
+  });
   const rng = createRng(3);
   const xs = [rowsFrom(rng.next, 40), rowsFrom(rng.next, 30)];
   const shared = rowsFrom(rng.next, 8); // bought by one caller, awaited by the other
@@ -91,11 +95,17 @@ test('429 Retry-After is honoured, 503 is retried, the paid call counts once', a
 test('4xx is never retried; exhausted retries release the reservation', async (t) => {
   const s = await startServer({
     intercept: (i) =>
-      i === 0 ? { status: 400, body: '{"error":{"code":"HEIST_ERR_SHAPE"}}' } : { status: 502, body: '{"error":{"code":"HEIST_ERR_INTERNAL"}}' },
+      i === 0
+        ? { status: 400, body: '{"error":{"code":"HEIST_ERR_SHAPE"}}' }
+        : { status: 502, body: '{"error":{"code":"HEIST_ERR_INTERNAL"}}' },
   });
   t.after(() => s.close());
   const clock = fakeClock();
-  const c = createQueryClient(await httpOracle(`${s.base}/v1/models/lin`), { budget: 10, clock, retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 50 } });
+  const c = createQueryClient(await httpOracle(`${s.base}/v1/models/lin`), {
+    budget: 10,
+    clock,
+    retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 50 },
+  });
   const x = rowsFrom(createRng(6).next, 4);
   await assert.rejects(c.query(x), (e) => isHeistError(e, 'HEIST_ERR_UPSTREAM'));
   assert.equal(s.stats.predictRequests, 1);
@@ -115,7 +125,9 @@ test('eval rows have their own budget and never consume the attack budget', asyn
   assert.equal(c.remaining, 5);
   assert.equal(c.remainingFor('eval'), 0);
   await c.query(ev, { purpose: 'eval' }); // cached, free
-  await assert.rejects(c.query(rowsFrom(rng.next, 1), { purpose: 'eval' }), (e) => isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'));
+  await assert.rejects(c.query(rowsFrom(rng.next, 1), { purpose: 'eval' }), (e) =>
+    isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'),
+  );
   await c.query(ev, { purpose: 'attack' }); // eval answers do not feed the attack for free
   assert.deepEqual(c.spentByPurpose, { attack: 3, eval: 3, probe: 0 });
   await c.query(rowsFrom(rng.next, 1), { purpose: 'probe' }); // probe shares the attack budget
@@ -127,7 +139,16 @@ test('eval rows have their own budget and never consume the attack budget', asyn
 
 test('bad options are refused', () => {
   const o = localOracle(linearModel());
-  assert.throws(() => createQueryClient(o, { budget: -1 }), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  assert.throws(() => createQueryClient(o, { budget: 1, concurrency: 0 }), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  assert.throws(() => createQueryClient(o, { budget: 1, resume: true }), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  assert.throws(
+    () => createQueryClient(o, { budget: -1 }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  assert.throws(
+    () => createQueryClient(o, { budget: 1, concurrency: 0 }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  assert.throws(
+    () => createQueryClient(o, { budget: 1, resume: true }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
 });

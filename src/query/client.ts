@@ -27,14 +27,23 @@ export function createQueryClient(oracle: Oracle, options: QueryClientOptions): 
   }
 
   const retry = withRetry(oracle, options.retry ?? {}, { clock, rng: rng.fork('query-retry'), log: options.log });
-  const split = withConcurrency(retry, { concurrency: options.concurrency ?? 4, maxCallRows: options.maxCallRows ?? 256 });
+  const split = withConcurrency(retry, {
+    concurrency: options.concurrency ?? 4,
+    maxCallRows: options.maxCallRows ?? 256,
+  });
   const transcript: Transcript | undefined = options.transcriptPath
-    ? openTranscript(options.transcriptPath, { info: oracle.info, resume: options.resume, overwrite: options.overwrite, fsync: options.fsync, clock })
+    ? openTranscript(options.transcriptPath, {
+        info: oracle.info,
+        resume: options.resume,
+        overwrite: options.overwrite,
+        fsync: options.fsync,
+        clock,
+      })
     : undefined;
   const loaded = transcript?.loaded ?? [];
   const initialSpent: Record<QueryPurpose, number> = { attack: 0, eval: 0, probe: 0 };
   for (const r of loaded) initialSpent[r.purpose]++;
-  let budget;
+  let budget: ReturnType<typeof withBudget>;
   try {
     budget = withBudget(transcript ? withTranscript(split, transcript) : split, options.budget, initialSpent);
   } catch (e) {

@@ -31,7 +31,11 @@ export interface CompletionAnswer {
       readonly x_heist_logits?: readonly (readonly number[])[];
     } | null;
   }[];
-  readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number; readonly total_tokens: number };
+  readonly usage?: {
+    readonly prompt_tokens: number;
+    readonly completion_tokens: number;
+    readonly total_tokens: number;
+  };
 }
 
 export interface CompletionsClientOptions {
@@ -56,13 +60,15 @@ export interface CompletionsClient {
 
 /** baseUrl: the API root that holds /completions, e.g. http://127.0.0.1:8080/v1. */
 export function createCompletionsClient(baseUrl: string, o: CompletionsClientOptions): CompletionsClient {
-  if (!(Number.isInteger(o.maxQueries) && o.maxQueries >= 0)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxQueries must be a non-negative integer, got ${o.maxQueries}`);
+  if (!(Number.isInteger(o.maxQueries) && o.maxQueries >= 0))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxQueries must be a non-negative integer, got ${o.maxQueries}`);
   const url = `${baseUrl.replace(/\/+$/, '')}/completions`;
   const doFetch = o.fetch ?? fetch;
   const clock = o.clock ?? systemClock;
   let fd: number | undefined;
   if (o.transcriptPath) {
-    if (existsSync(o.transcriptPath)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${o.transcriptPath} exists: paid answers are never overwritten`);
+    if (existsSync(o.transcriptPath))
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', `${o.transcriptPath} exists: paid answers are never overwritten`);
     mkdirSync(dirname(o.transcriptPath), { recursive: true });
     fd = openSync(o.transcriptPath, 'wx');
     writeSync(fd, `${JSON.stringify({ heist: 'completions-transcript', v: 1, url, at: clock.now() })}\n`);
@@ -86,12 +92,18 @@ export function createCompletionsClient(baseUrl: string, o: CompletionsClientOpt
     },
     async complete(q) {
       if (queries + inFlight >= o.maxQueries) {
-        throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `the query budget (${o.maxQueries} requests) is spent`, { details: { limit: o.maxQueries } });
+        throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `the query budget (${o.maxQueries} requests) is spent`, {
+          details: { limit: o.maxQueries },
+        });
       }
       inFlight++;
       let answer: CompletionAnswer;
       try {
-        const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: JSON.stringify(q) });
+        const res = await doFetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...o.headers },
+          body: JSON.stringify(q),
+        });
         const text = await res.text();
         let body: unknown;
         try {
@@ -101,13 +113,19 @@ export function createCompletionsClient(baseUrl: string, o: CompletionsClientOpt
         }
         if (!res.ok) {
           const err = (body as { error?: { code?: string; message?: string } }).error;
-          throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered ${res.status} ${err?.code ?? ''}: ${err?.message ?? ''}`, { details: { status: res.status, error: err } });
+          throw new HeistError(
+            'HEIST_ERR_UPSTREAM',
+            `${url} answered ${res.status} ${err?.code ?? ''}: ${err?.message ?? ''}`,
+            { details: { status: res.status, error: err } },
+          );
         }
         answer = body as CompletionAnswer;
-        if (!Array.isArray(answer.choices) || answer.choices.length === 0) throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered without choices`);
+        if (!Array.isArray(answer.choices) || answer.choices.length === 0)
+          throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered without choices`);
         // Paid from here on: count and record before the caller sees it.
         queries++;
-        const pt = answer.usage?.prompt_tokens ?? (typeof q.prompt === 'string' ? encodeText(q.prompt).length : q.prompt.length);
+        const pt =
+          answer.usage?.prompt_tokens ?? (typeof q.prompt === 'string' ? encodeText(q.prompt).length : q.prompt.length);
         const ct = answer.usage?.completion_tokens ?? q.max_tokens;
         promptTokens += pt;
         completionTokens += ct;

@@ -26,7 +26,8 @@ export interface ConcurrencyOracle extends Oracle {
 export function withConcurrency(inner: Oracle, opts: ConcurrencyOptions): ConcurrencyOracle {
   const { concurrency, maxCallRows } = opts;
   for (const [k, v] of Object.entries(opts)) {
-    if (!Number.isInteger(v) || v < 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${k} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', `${k} must be a positive integer, got ${v}`);
   }
   let inFlight = 0;
   let peak = 0;
@@ -41,7 +42,8 @@ export function withConcurrency(inner: Oracle, opts: ConcurrencyOptions): Concur
   };
   const release = (): void => {
     const next = queue.shift();
-    if (next) next(); // the slot passes straight to the next waiter
+    if (next)
+      next(); // the slot passes straight to the next waiter
     else inFlight--;
   };
 

@@ -11,7 +11,12 @@ import type { Clock, Logger } from '../core/types.js';
 import type { Oracle, QueryOptions } from '../oracle/types.js';
 import type { RetryOptions } from './types.js';
 
-export const defaultRetry: Required<RetryOptions> = { retries: 4, baseDelayMs: 250, maxDelayMs: 10_000, maxRetryAfterMs: 300_000 };
+export const defaultRetry: Required<RetryOptions> = {
+  retries: 4,
+  baseDelayMs: 250,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 300_000,
+};
 
 function detail(e: HeistError, key: string): unknown {
   return typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>)[key] : undefined;
@@ -40,7 +45,11 @@ export interface RetryOracle extends Oracle {
   readonly retries: number;
 }
 
-export function withRetry(inner: Oracle, options: Partial<RetryOptions>, deps: { clock: Clock; rng: Rng; log?: Logger }): RetryOracle {
+export function withRetry(
+  inner: Oracle,
+  options: Partial<RetryOptions>,
+  deps: { clock: Clock; rng: Rng; log?: Logger },
+): RetryOracle {
   const o: Required<RetryOptions> = { ...defaultRetry, ...options };
   if (!Number.isInteger(o.retries) || o.retries < 0 || !(o.baseDelayMs >= 0) || !(o.maxDelayMs >= 0)) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `bad retry options ${JSON.stringify(options)}`);
@@ -60,7 +69,11 @@ export function withRetry(inner: Oracle, options: Partial<RetryOptions>, deps: {
           const after = retryAfterMs(e);
           if (after !== undefined && after > o.maxRetryAfterMs) throw e;
           const wait = Math.max(after ?? 0, backoffMs(attempt, o, deps.rng));
-          deps.log?.warn('retrying upstream call', { attempt: attempt + 1, waitMs: wait, code: (e as HeistError).code });
+          deps.log?.warn('retrying upstream call', {
+            attempt: attempt + 1,
+            waitMs: wait,
+            code: (e as HeistError).code,
+          });
           retries++;
           await deps.clock.sleep(wait);
         }

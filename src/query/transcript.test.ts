@@ -25,7 +25,11 @@ async function attack(c: QueryClient, seed: number, budget: number, rounds = Inf
 test('every paid row is recorded with its input and answer, exactly', async () => {
   const path = join(tmp(), 'run', 'transcript.jsonl');
   const clock = fakeClock();
-  const c = createQueryClient(localOracle(linearModel()), { budget: { attack: 10, eval: 2 }, transcriptPath: path, clock });
+  const c = createQueryClient(localOracle(linearModel()), {
+    budget: { attack: 10, eval: 2 },
+    transcriptPath: path,
+    clock,
+  });
   const x = { data: Float32Array.from([0.1, 1 / 3, -0, 1e-8, 0.5, 0.25, 0.7, 0.9]), shape: [2, 4] };
   const p = await c.query(x);
   await c.query(x); // cached: not recorded again
@@ -34,7 +38,10 @@ test('every paid row is recorded with its input and answer, exactly', async () =
   const t = readTranscript(path);
   assert.equal(t.header?.model, 'lin');
   assert.equal(t.rows.length, 4);
-  assert.deepEqual(t.rows.map((r) => r.purpose), ['attack', 'attack', 'eval', 'eval']);
+  assert.deepEqual(
+    t.rows.map((r) => r.purpose),
+    ['attack', 'attack', 'eval', 'eval'],
+  );
   assert.deepEqual(Array.from(t.rows[0].x), Array.from(x.data.subarray(0, 4)));
   assert.ok(Object.is(t.rows[0].x[2], -0));
   assert.deepEqual(Array.from(t.rows[1].probs!), Array.from(p.scores!.data.subarray(3, 6)));
@@ -48,12 +55,21 @@ test('an existing transcript is refused without resume, replaced with overwrite,
   const a = createQueryClient(o, { budget: 4, transcriptPath: path });
   await a.query(rowsFrom(createRng(1).next, 2));
   await a.close();
-  assert.throws(() => createQueryClient(o, { budget: 4, transcriptPath: path }), (e) => isHeistError(e, 'HEIST_ERR_RESUME'));
+  assert.throws(
+    () => createQueryClient(o, { budget: 4, transcriptPath: path }),
+    (e) => isHeistError(e, 'HEIST_ERR_RESUME'),
+  );
   const other = localOracle(linearModel({ name: 'other' }));
-  assert.throws(() => createQueryClient(other, { budget: 4, transcriptPath: path, resume: true }), (e) => isHeistError(e, 'HEIST_ERR_RESUME'));
+  assert.throws(
+    () => createQueryClient(other, { budget: 4, transcriptPath: path, resume: true }),
+    (e) => isHeistError(e, 'HEIST_ERR_RESUME'),
+  );
   const lines = readFileSync(path, 'utf8').split('\n');
   writeFileSync(path, [lines[0], '{"hash":"x"', lines[2], ''].join('\n')); // corrupt middle line
-  assert.throws(() => createQueryClient(o, { budget: 4, transcriptPath: path, resume: true }), (e) => isHeistError(e, 'HEIST_ERR_RESUME'));
+  assert.throws(
+    () => createQueryClient(o, { budget: 4, transcriptPath: path, resume: true }),
+    (e) => isHeistError(e, 'HEIST_ERR_RESUME'),
+  );
   const b = createQueryClient(o, { budget: 4, transcriptPath: path, overwrite: true });
   assert.equal(b.used, 0);
   await b.close();
@@ -72,7 +88,12 @@ test('resume after a drop with a torn last line: total paid == budget, only the 
   assert.equal(readTranscript(path).rows.length, 11);
   assert.equal(readTranscript(path).tornBytes > 0, true);
 
-  const second = createQueryClient(await httpOracle(url), { budget: 20, transcriptPath: path, resume: true, maxCallRows: 2 });
+  const second = createQueryClient(await httpOracle(url), {
+    budget: 20,
+    transcriptPath: path,
+    resume: true,
+    maxCallRows: 2,
+  });
   assert.equal(second.used, 11);
   assert.equal(second.remaining, 9);
   await attack(second, 42, 20);
@@ -98,7 +119,9 @@ test('resume after a clean drop spends exactly the remaining budget', async (t) 
   assert.equal(again.used, 20);
   assert.equal(s.stats.rowsAnswered, 20);
   assert.equal(new Set(s.stats.answeredHashes).size, 20, 'no input bought twice');
-  await assert.rejects(again.query(rowsFrom(createRng(99).next, 1)), (e) => isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'));
+  await assert.rejects(again.query(rowsFrom(createRng(99).next, 1)), (e) =>
+    isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'),
+  );
 });
 
 test('a real SIGKILL mid-run: resume finishes on budget, re-buying at most the calls in flight', async (t) => {
@@ -106,7 +129,9 @@ test('a real SIGKILL mid-run: resume finishes on budget, re-buying at most the c
   t.after(() => s.close());
   const url = `${s.base}/v1/models/lin`;
   const path = join(tmp(), 't.jsonl');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/query/kill-child.ts', url, path, '5', '40', '0'], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/query/kill-child.ts', url, path, '5', '40', '0'], {
+    stdio: 'inherit',
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   while (s.stats.rowsAnswered < 10) await new Promise((r) => setTimeout(r, 2));
   child.kill('SIGKILL');
@@ -114,7 +139,13 @@ test('a real SIGKILL mid-run: resume finishes on budget, re-buying at most the c
   const before = readTranscript(path).rows.length;
   assert.ok(before >= 6 && before < 40, `recorded ${before}`);
 
-  const resumed = createQueryClient(await httpOracle(url), { budget: 40, transcriptPath: path, resume: true, concurrency: 2, maxCallRows: 2 });
+  const resumed = createQueryClient(await httpOracle(url), {
+    budget: 40,
+    transcriptPath: path,
+    resume: true,
+    concurrency: 2,
+    maxCallRows: 2,
+  });
   assert.equal(resumed.used, before);
   await attack(resumed, 5, 40);
   await resumed.close();

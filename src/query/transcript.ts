@@ -68,11 +68,19 @@ function parseRow(line: string, lineNo: number): TranscriptRow {
     throw bad('not JSON');
   }
   if (typeof o.hash !== 'string' || !purposes.includes(o.purpose as QueryPurpose)) throw bad('no hash or purpose');
-  if (!Number.isInteger(o.label) || !Array.isArray(o.x) || (o.probs !== undefined && !Array.isArray(o.probs))) throw bad('bad fields');
+  if (!Number.isInteger(o.label) || !Array.isArray(o.x) || (o.probs !== undefined && !Array.isArray(o.probs)))
+    throw bad('bad fields');
   const x = Float32Array.from(o.x as (number | null)[], (v) => (v === null ? NaN : v));
   if (hashRow(x) !== o.hash) throw bad('input does not match its hash');
   const probs = o.probs === undefined ? undefined : Float32Array.from(o.probs as number[]);
-  return { hash: o.hash, purpose: o.purpose as QueryPurpose, at: Number(o.at), x, label: o.label as number, ...(probs ? { probs } : {}) };
+  return {
+    hash: o.hash,
+    purpose: o.purpose as QueryPurpose,
+    at: Number(o.at),
+    x,
+    label: o.label as number,
+    ...(probs ? { probs } : {}),
+  };
 }
 
 /** Reads a transcript; tolerates only a torn (unterminated) last line. */
@@ -88,7 +96,8 @@ export function readTranscript(path: string): TranscriptContents {
   } catch {
     throw new HeistError('HEIST_ERR_RESUME', `${path} does not start with a transcript header`);
   }
-  if (header?.heist !== 'transcript' || header.v !== 1) throw new HeistError('HEIST_ERR_RESUME', `${path} is not a v1 Heist transcript`);
+  if (header?.heist !== 'transcript' || header.v !== 1)
+    throw new HeistError('HEIST_ERR_RESUME', `${path} is not a v1 Heist transcript`);
   const rows = lines.slice(1).map((l, i) => parseRow(l, i + 2));
   return { header, rows, validBytes: Buffer.byteLength(text.slice(0, end)), tornBytes };
 }
@@ -122,21 +131,35 @@ export function openTranscript(path: string, opts: TranscriptOptions): Transcrip
   mkdirSync(dirname(path), { recursive: true });
   const exists = existsSync(path);
   if (exists && !opts.resume && !opts.overwrite) {
-    throw new HeistError('HEIST_ERR_RESUME', `${path} already exists: resume the run or overwrite it explicitly`, { details: { path } });
+    throw new HeistError('HEIST_ERR_RESUME', `${path} already exists: resume the run or overwrite it explicitly`, {
+      details: { path },
+    });
   }
   const contents = exists && opts.resume ? readTranscript(path) : undefined;
   if (contents?.header) {
     if (!sameModel(contents.header, info)) {
-      throw new HeistError('HEIST_ERR_RESUME', `${path} was recorded against ${contents.header.model}, not ${info.name}`, {
-        details: { header: contents.header },
-      });
+      throw new HeistError(
+        'HEIST_ERR_RESUME',
+        `${path} was recorded against ${contents.header.model}, not ${info.name}`,
+        {
+          details: { header: contents.header },
+        },
+      );
     }
     if (contents.tornBytes > 0) truncateSync(path, contents.validBytes);
     loaded = contents.rows;
     fd = openSync(path, 'a');
   } else {
     fd = openSync(path, 'w');
-    const header: TranscriptHeader = { heist: 'transcript', v: 1, model: info.name, inputShape: info.inputShape, classes: info.classes, output: info.output, at: clock.now() };
+    const header: TranscriptHeader = {
+      heist: 'transcript',
+      v: 1,
+      model: info.name,
+      inputShape: info.inputShape,
+      classes: info.classes,
+      output: info.output,
+      at: clock.now(),
+    };
     writeAll(fd, `${JSON.stringify(header)}\n`);
     fsyncSync(fd);
   }
@@ -155,7 +178,9 @@ export function openTranscript(path: string, opts: TranscriptOptions): Transcrip
       let text = '';
       for (let i = 0; i < rowCount(x); i++) {
         const xi = row(x, i);
-        const probs = answer.scores ? `,"probs":[${Array.from(answer.scores.data.subarray(i * k, (i + 1) * k), f32).join(',')}]` : '';
+        const probs = answer.scores
+          ? `,"probs":[${Array.from(answer.scores.data.subarray(i * k, (i + 1) * k), f32).join(',')}]`
+          : '';
         text += `{"hash":"${hashRow(xi)}","purpose":"${purpose}","at":${at},"label":${answer.labels[i]},"x":[${Array.from(xi, f32).join(',')}]${probs}}\n`;
       }
       try {

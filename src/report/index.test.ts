@@ -21,9 +21,18 @@ test('registry names match the reporter names', () => {
   for (const name of reporters.names()) {
     assert.equal(reporters.create(name, {}, { stream: { write: () => true } }).name, name);
   }
-  assert.throws(() => createReporters(['json', 'pdf']), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  assert.throws(() => createReporters(['terminal']), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  assert.throws(() => createReporters(['toString']), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  assert.throws(
+    () => createReporters(['json', 'pdf']),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  assert.throws(
+    () => createReporters(['terminal']),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  assert.throws(
+    () => createReporters(['toString']),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
 });
 
 test('json + html reporters write run.json and report.html at the end of a run', async () => {

@@ -14,10 +14,22 @@ import type { Reporter, ReporterDeps, ReporterEntry } from './types.js';
 
 export * from './run-record.js';
 export type { Reporter, ReporterDeps, ReporterEntry, ReportStream, RunStart } from './types.js';
-export { renderHtmlReport, createHtmlReporter, REPORT_FILE, escapeHtml, type HtmlReportOptions } from './reporters/html.js';
+export {
+  renderHtmlReport,
+  createHtmlReporter,
+  REPORT_FILE,
+  escapeHtml,
+  type HtmlReportOptions,
+} from './reporters/html.js';
 export { createJsonReporter } from './reporters/json.js';
 export { createTerminalReporter, type TerminalReporterOptions } from './reporters/terminal.js';
-export { fidelityCurveSpec, fidelityCurveFromRun, curveRows, type CurvePoint, type FidelityCurveData } from './plots/fidelity-curve.js';
+export {
+  fidelityCurveSpec,
+  fidelityCurveFromRun,
+  curveRows,
+  type CurvePoint,
+  type FidelityCurveData,
+} from './plots/fidelity-curve.js';
 export { renderSvg, type RenderOptions } from './plots/render.js';
 
 /** The reporter registry: name -> entry (the names are the `--report` values and the file names in reporters/). */

@@ -124,16 +124,22 @@ export function parseRunRecord(json: unknown): RunRecord {
     try {
       value = JSON.parse(json);
     } catch (cause) {
-      throw new HeistError('HEIST_ERR_BAD_DATA', `run record is not valid JSON: ${(cause as Error).message}`, { cause });
+      throw new HeistError('HEIST_ERR_BAD_DATA', `run record is not valid JSON: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
   const res = runRecordSchema.safeParse(value);
   if (!res.success) {
     const first = res.error.issues[0];
     const where = first && first.path.length > 0 ? first.path.join('.') : '(root)';
-    throw new HeistError('HEIST_ERR_BAD_DATA', `invalid ${RUN_SCHEMA} record at ${where}: ${first?.message ?? 'unknown issue'}`, {
-      details: res.error.issues,
-    });
+    throw new HeistError(
+      'HEIST_ERR_BAD_DATA',
+      `invalid ${RUN_SCHEMA} record at ${where}: ${first?.message ?? 'unknown issue'}`,
+      {
+        details: res.error.issues,
+      },
+    );
   }
   return res.data;
 }
@@ -155,7 +161,9 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new HeistError('HEIST_ERR_BAD_DATA', `cannot read run record ${path}: ${(cause as Error).message}`, { cause });
+    throw new HeistError('HEIST_ERR_BAD_DATA', `cannot read run record ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return parseRunRecord(text);
 }

@@ -8,7 +8,15 @@ import type { RegistryEntry } from '../core/registry.js';
 import type { Awaitable } from '../core/types.js';
 import type { RoundRecord, RunRecord } from './run-record.js';
 
-export type { ReferenceSeries, RoundRecord, RunConfig, RunKind, RunMetrics, RunRecord, RunTarget } from './run-record.js';
+export type {
+  ReferenceSeries,
+  RoundRecord,
+  RunConfig,
+  RunKind,
+  RunMetrics,
+  RunRecord,
+  RunTarget,
+} from './run-record.js';
 
 /** What a reporter learns when a run starts (before any query is bought). */
 export type RunStart = Pick<RunRecord, 'id' | 'kind' | 'config'>;

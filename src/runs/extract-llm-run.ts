@@ -8,7 +8,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type LlmAttackResult, alignProjection, relativeToReference, textExtractors } from '../attacks/extract/llm/index.js';
+import {
+  type LlmAttackResult,
+  alignProjection,
+  relativeToReference,
+  textExtractors,
+} from '../attacks/extract/llm/index.js';
 import { denseMatrix } from '../backends/linalg.js';
 import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
@@ -46,18 +51,28 @@ export interface LlmExtractHooks {
   readonly clock?: Clock;
 }
 
-export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {}): Promise<{ record: LlmRunRecord; result: LlmAttackResult }> {
+export async function runExtractLlm(
+  input: unknown,
+  hooks: LlmExtractHooks = {},
+): Promise<{ record: LlmRunRecord; result: LlmAttackResult }> {
   const parsed = llmExtractConfigSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid llm-final-layer settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `invalid llm-final-layer settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
   }
   const c = parsed.data;
   const clock = hooks.clock ?? systemClock;
   const truth = c.verify ? loadTinyLm(c.verify) : undefined; // fail before any paid query
   const outDir = resolve(c.out);
   mkdirSync(outDir, { recursive: true });
-  const extractor = textExtractors.create('llm-final-layer', { model: c.model, prompts: c.prompts, source: c.logits, pricePer1kTokens: c.pricePer1k }, undefined);
+  const extractor = textExtractors.create(
+    'llm-final-layer',
+    { model: c.model, prompts: c.prompts, source: c.logits, pricePer1kTokens: c.pricePer1k },
+    undefined,
+  );
   const budget = c.budget ?? extractor.queriesNeeded();
   const client = createCompletionsClient(c.target, {
     maxQueries: budget,
@@ -83,7 +98,8 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
     verification = {
       trueHiddenSize: truth.hidden,
       hiddenSizeCorrect: ok,
-      alignedTo: result.reference === undefined ? 'W' : `W - 1 w_${result.reference}^T (logits relative to the reference token)`,
+      alignedTo:
+        result.reference === undefined ? 'W' : `W - 1 w_${result.reference}^T (logits relative to the reference token)`,
       rms: a?.rms ?? NaN,
       relativeRms: a?.relative ?? NaN,
     };
@@ -110,9 +126,19 @@ export async function runExtractLlm(input: unknown, hooks: LlmExtractHooks = {})
   writeFileSync(join(outDir, 'llm-run.json'), `${JSON.stringify(record, null, 1)}\n`);
   const p = result.projection;
   const rows = Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * p.cols, (i + 1) * p.cols)));
-  writeFileSync(join(outDir, 'projection.json'), `${JSON.stringify({ format: 'heist.projection/v1', note: 'W up to an h x h transform: V_h diag(s_h), rows = tokens', vocab: p.rows, hidden: p.cols, w: rows })}\n`);
+  writeFileSync(
+    join(outDir, 'projection.json'),
+    `${JSON.stringify({ format: 'heist.projection/v1', note: 'W up to an h x h transform: V_h diag(s_h), rows = tokens', vocab: p.rows, hidden: p.cols, w: rows })}\n`,
+  );
   // The common run record and report, like every other extraction.
-  const run = llmRunRecord(record, { target: c.target, model: c.model, seed: c.seed, startedAt: t0, vocab: p.rows, budget });
+  const run = llmRunRecord(record, {
+    target: c.target,
+    model: c.model,
+    seed: c.seed,
+    startedAt: t0,
+    vocab: p.rows,
+    budget,
+  });
   for (const reporter of withFileReporters()) await reporter.onEnd(run, outDir);
   return { record, result };
 }

@@ -8,7 +8,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { type Extractor, checkExtractor, designRows, extractors, getExtractor, type LinearWeights } from '../attacks/extract/index.js';
+import {
+  type Extractor,
+  checkExtractor,
+  designRows,
+  extractors,
+  getExtractor,
+  type LinearWeights,
+} from '../attacks/extract/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
@@ -71,9 +78,13 @@ export function parseExtractConfig(input: unknown): ExtractConfig {
   const res = extractConfigSchema.safeParse(input);
   if (!res.success) {
     const issue = res.error.issues[0];
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid extract settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
-      details: res.error.issues,
-    });
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `invalid extract settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      {
+        details: res.error.issues,
+      },
+    );
   }
   return res.data;
 }
@@ -87,7 +98,13 @@ export function linearSpec(info: ModelInfo, w: LinearWeights): NetworkSpec {
   const s = info.inputShape;
   const shape = s.length === 3 && s[0] === 1 && s[1] > 1 && s[2] > 1 ? [s[1], s[2], 1] : [...s];
   const flatten = shape.length > 1 ? [{ type: 'flatten' as const }] : [];
-  const dense = { type: 'dense' as const, inputs: w.d, units: w.k, kernel: Float32Array.from(w.weights), bias: Float32Array.from(w.bias) };
+  const dense = {
+    type: 'dense' as const,
+    inputs: w.d,
+    units: w.k,
+    kernel: Float32Array.from(w.weights),
+    bias: Float32Array.from(w.bias),
+  };
   return { inputShape: shape, classes: w.k, layers: [...flatten, dense, { type: 'softmax' }] };
 }
 
@@ -116,7 +133,10 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
   const outDir = resolve(config.out);
   mkdirSync(outDir, { recursive: true });
   if (existsSync(join(outDir, TRANSCRIPT_FILE))) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${join(outDir, TRANSCRIPT_FILE)} exists: choose another --out (paid answers are never overwritten)`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${join(outDir, TRANSCRIPT_FILE)} exists: choose another --out (paid answers are never overwritten)`,
+    );
   }
   const target = hooks.oracle
     ? { oracle: hooks.oracle, kind: 'file' as const, location: config.target }
@@ -126,7 +146,10 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
     const budget = checkExtractor(extractor, info, config.budget); // before the first paid query
     const evalData = config.eval ? resolveEval(config.eval) : undefined;
     if (evalData && evalData.x.data.length !== evalData.x.shape[0] * inputSize(info)) {
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `evaluation set "${config.eval}" rows do not fit the target's input [${info.inputShape.join(', ')}]`);
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `evaluation set "${config.eval}" rows do not fit the target's input [${info.inputShape.join(', ')}]`,
+      );
     }
     const evalRows = evalData ? evalData.x.shape[0] : 0;
     const client = createQueryClient(target.oracle, {
@@ -134,7 +157,19 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
       transcriptPath: join(outDir, TRANSCRIPT_FILE),
     });
     try {
-      return await extractAndReport({ config, extractor, budget, info, target, client, evalData, startedAt, clock, outDir, extra: hooks.reporters ?? [] });
+      return await extractAndReport({
+        config,
+        extractor,
+        budget,
+        info,
+        target,
+        client,
+        evalData,
+        startedAt,
+        clock,
+        outDir,
+        extra: hooks.reporters ?? [],
+      });
     } finally {
       await client.close();
     }
@@ -178,20 +213,31 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
     Object.assign(metrics, { fidelity: res.fidelity, evalSplitFidelity: res.fidelity });
     if (res.accuracy !== undefined) metrics.accuracy = res.accuracy;
     if (res.targetAccuracy !== undefined) metrics.targetAccuracy = res.targetAccuracy;
-    notes.push(`agreement on the evaluation split of ${config.eval}: ${evalData.x.shape[0]} rows bought with purpose 'eval'`);
+    notes.push(
+      `agreement on the evaluation split of ${config.eval}: ${evalData.x.shape[0]} rows bought with purpose 'eval'`,
+    );
   }
   if (config.uniformEval > 0) {
     const d = inputSize(info);
-    const u = tensor(designRows(info, config.uniformEval, 'uniform', rng.fork('uniform-eval')), [config.uniformEval, d]);
+    const u = tensor(designRows(info, config.uniformEval, 'uniform', rng.fork('uniform-eval')), [
+      config.uniformEval,
+      d,
+    ]);
     const theirs = await client.query(u, { purpose: 'eval' });
     const ours = await result.model.predict(u);
     metrics.uniformFidelity = agreement(theirs.labels, ours.labels);
     if (metrics.fidelity === undefined) metrics.fidelity = metrics.uniformFidelity;
-    notes.push(`agreement on ${config.uniformEval} uniform random inputs in [${info.domain.min}, ${info.domain.max}]^${d}: bought with purpose 'eval'`);
+    notes.push(
+      `agreement on ${config.uniformEval} uniform random inputs in [${info.domain.min}, ${info.domain.max}]^${d}: bought with purpose 'eval'`,
+    );
   }
 
   const artifacts: RunRecord['artifacts'] = { transcript: TRANSCRIPT_FILE, report: 'report.html' };
-  const meta = { name: `extracted-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined };
+  const meta = {
+    name: `extracted-${info.name}`,
+    domain: info.domain,
+    classNames: info.classNames ? [...info.classNames] : undefined,
+  };
   if (result.weights) {
     writeFileSync(join(outDir, EXTRACTED_ONNX), networkToOnnx(linearSpec(info, result.weights), meta));
     writeFileSync(join(outDir, EXTRACTED_WEIGHTS), weightsJson(info, result.weights));
@@ -222,10 +268,23 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
     finishedAt: finishedAt.toISOString(),
     wallMs: finishedAt.getTime() - startedAt.getTime(),
     seed: config.seed,
-    config: { ...recordConfig, method: extractor.name, paper: extractor.paper, ...(scenario ? { scenario: scenario.name } : {}) },
+    config: {
+      ...recordConfig,
+      method: extractor.name,
+      paper: extractor.paper,
+      ...(scenario ? { scenario: scenario.name } : {}),
+    },
     target: targetRecord(target, info),
     queries: { budget, used: attackUsed, cached: client.cached, eval: evalSpent, total: attackUsed + evalSpent },
-    rounds: [{ round: 1, queriesUsed: attackUsed, labeledRows: result.queriesUsed, metrics: { ...metrics }, wallMs: extractMs }],
+    rounds: [
+      {
+        round: 1,
+        queriesUsed: attackUsed,
+        labeledRows: result.queriesUsed,
+        metrics: { ...metrics },
+        wallMs: extractMs,
+      },
+    ],
     metrics,
     artifacts,
     notes,

@@ -9,7 +9,10 @@ import { runId } from './run-parts.js';
 
 /** Query and token accounting is the attack's own (LlmAttackResult). */
 export interface LlmRunRecord
-  extends Pick<LlmAttackResult, 'queries' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'pricePer1kTokens' | 'costUsd'> {
+  extends Pick<
+    LlmAttackResult,
+    'queries' | 'promptTokens' | 'completionTokens' | 'totalTokens' | 'pricePer1kTokens' | 'costUsd'
+  > {
   readonly schema: 'heist.llm-extract/v1';
   readonly method: 'llm-final-layer';
   readonly paper: string;
@@ -20,10 +23,19 @@ export interface LlmRunRecord
   /** Singular values s_1..s_min(n,V). */
   readonly singularValues: number[];
   readonly wallMs: number;
-  readonly verification?: { readonly trueHiddenSize: number; readonly hiddenSizeCorrect: boolean; readonly alignedTo: string; readonly rms: number; readonly relativeRms: number };
+  readonly verification?: {
+    readonly trueHiddenSize: number;
+    readonly hiddenSizeCorrect: boolean;
+    readonly alignedTo: string;
+    readonly rms: number;
+    readonly relativeRms: number;
+  };
 }
 
-export function llmRunRecord(r: LlmRunRecord, o: { target: string; model: string; seed: number; startedAt: number; vocab: number; budget: number }): RunRecord {
+export function llmRunRecord(
+  r: LlmRunRecord,
+  o: { target: string; model: string; seed: number; startedAt: number; vocab: number; budget: number },
+): RunRecord {
   const finished = o.startedAt + r.wallMs;
   const metrics: Record<string, number> = {
     hiddenSize: r.hiddenSize,
@@ -54,7 +66,11 @@ export function llmRunRecord(r: LlmRunRecord, o: { target: string; model: string
     notes: [
       `Carlini et al. 2024 (${r.paper}): hidden size ${r.hiddenSize} from the rank of ${r.queries > 0 ? 'the logit matrix' : 'no answers'}; W recovered up to an h x h transform (projection.json)`,
       `${r.promptTokens} prompt + ${r.completionTokens} completion tokens; cost $${r.costUsd.toFixed(4)} at $${r.pricePer1kTokens}/1k tokens (an assumed price)`,
-      ...(r.verification ? [`verified against the true model: aligned to ${r.verification.alignedTo}, RMS ${r.verification.rms.toExponential(2)}`] : []),
+      ...(r.verification
+        ? [
+            `verified against the true model: aligned to ${r.verification.alignedTo}, RMS ${r.verification.rms.toExponential(2)}`,
+          ]
+        : []),
       'full details (singular values): llm-run.json',
     ],
   };

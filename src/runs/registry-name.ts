@@ -6,6 +6,10 @@ import { z } from 'zod';
 
 export function registryName(registry: { readonly role: string; has(name: string): boolean; names(): string[] }) {
   return z.string().superRefine((name, ctx) => {
-    if (!registry.has(name)) ctx.addIssue({ code: 'custom', message: `unknown ${registry.role} "${name}" (known: ${registry.names().join(', ')})` });
+    if (!registry.has(name))
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown ${registry.role} "${name}" (known: ${registry.names().join(', ')})`,
+      });
   });
 }

@@ -13,11 +13,16 @@ export function runId(kind: string, startedAt: Date, seed: number): string {
 }
 
 /** Header names survive (so a reader sees an API key was sent); values never reach the disk. */
-export function redactHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+export function redactHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
   return headers ? Object.fromEntries(Object.keys(headers).map((k) => [k, '(redacted)'])) : undefined;
 }
 
-export function targetRecord(target: { readonly kind: 'url' | 'file'; readonly location: string }, info: ModelInfo): RunRecord['target'] {
+export function targetRecord(
+  target: { readonly kind: 'url' | 'file'; readonly location: string },
+  info: ModelInfo,
+): RunRecord['target'] {
   return {
     ...(target.kind === 'url' ? { url: target.location } : { file: target.location }),
     model: info.name,

@@ -45,11 +45,17 @@ export interface RunningGateway {
 
 export async function startGateway(opts: ServeOptions): Promise<RunningGateway> {
   if (opts.models.length === 0 && (opts.lms ?? []).length === 0) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', 'heist serve needs at least one --model <file.onnx> or --lm <file.json>');
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      'heist serve needs at least one --model <file.onnx> or --lm <file.json>',
+    );
   }
   const languageModels = (opts.lms ?? []).map((path) => {
     const lm = loadTinyLm(path);
-    return { name: lm.name || basename(path, extname(path)), nextLogits: (tokens: readonly number[]) => nextLogits(lm, tokens) };
+    return {
+      name: lm.name || basename(path, extname(path)),
+      nextLogits: (tokens: readonly number[]) => nextLogits(lm, tokens),
+    };
   });
   const loaded: { name: string; predictor: Predictor & { close(): Promise<void> } }[] = [];
   for (const path of opts.models) {

@@ -42,9 +42,13 @@ export function parseStealConfig(input: unknown): StealConfig {
   const res = stealConfigSchema.safeParse(input);
   if (!res.success) {
     const issue = res.error.issues[0];
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `invalid steal settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
-      details: res.error.issues,
-    });
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `invalid steal settings at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      {
+        details: res.error.issues,
+      },
+    );
   }
   return res.data;
 }

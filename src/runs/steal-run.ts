@@ -53,13 +53,20 @@ function checkResume(c: StealConfig, outDir: string): void {
   const saved = join(outDir, CONFIG_FILE);
   const transcript = join(outDir, TRANSCRIPT_FILE);
   if (c.resume) {
-    if (!existsSync(saved)) throw new HeistError('HEIST_ERR_RESUME', `--resume: ${saved} does not exist; nothing to resume`);
+    if (!existsSync(saved))
+      throw new HeistError('HEIST_ERR_RESUME', `--resume: ${saved} does not exist; nothing to resume`);
     const before = JSON.parse(readFileSync(saved, 'utf8')) as StealConfig;
     if (resumeKey(before) !== resumeKey(c)) {
-      throw new HeistError('HEIST_ERR_RESUME', `--resume: the settings differ from the interrupted run's (${saved}); resume with the same flags`);
+      throw new HeistError(
+        'HEIST_ERR_RESUME',
+        `--resume: the settings differ from the interrupted run's (${saved}); resume with the same flags`,
+      );
     }
   } else if (existsSync(transcript)) {
-    throw new HeistError('HEIST_ERR_RESUME', `${transcript} exists: pass --resume to continue that run, or choose another --out`);
+    throw new HeistError(
+      'HEIST_ERR_RESUME',
+      `${transcript} exists: pass --resume to continue that run, or choose another --out`,
+    );
   }
 }
 
@@ -90,7 +97,12 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       arch: config.arch,
       hidden: config.hidden,
       labels: config.labels,
-      fit: { epochs: config.epochs, batchSize: config.batchSize, learningRate: config.learningRate, shiftAugment: config.shiftAugment },
+      fit: {
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        shiftAugment: config.shiftAugment,
+      },
       targetFidelity: config.targetFidelity,
       evaluation: evalData !== undefined,
     },
@@ -107,7 +119,15 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   try {
     const reporters = withFileReporters(hooks.reporters);
     const id = runId('steal', startedAt, config.seed);
-    const recordConfig = { ...savedConfig(config), strategy: plan.strategyName, arch: plan.arch, labels: plan.labels, eval: evalName, checkpoints: plan.checkpoints, fit: plan.fit };
+    const recordConfig = {
+      ...savedConfig(config),
+      strategy: plan.strategyName,
+      arch: plan.arch,
+      labels: plan.labels,
+      eval: evalName,
+      checkpoints: plan.checkpoints,
+      fit: plan.fit,
+    };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
     if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
@@ -120,7 +140,15 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         evaluation,
         clock,
         onRound: (r) => {
-          for (const rep of reporters) void rep.onRound?.({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs });
+          for (const rep of reporters)
+            void rep.onRound?.({
+              round: r.round,
+              queriesUsed: r.queriesUsed,
+              labeledRows: r.labeledRows,
+              metrics: r.metrics,
+              fitMs: r.fitMs,
+              wallMs: r.wallMs,
+            });
         },
       },
       rng,
@@ -128,7 +156,11 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const spec = result.substitute.toSpec();
     writeFileSync(
       join(outDir, SUBSTITUTE_FILE),
-      networkToOnnx(spec, { name: `substitute-of-${info.name}`, domain: info.domain, classNames: info.classNames ? [...info.classNames] : undefined }),
+      networkToOnnx(spec, {
+        name: `substitute-of-${info.name}`,
+        domain: info.domain,
+        classNames: info.classNames ? [...info.classNames] : undefined,
+      }),
     );
     result.substitute.dispose();
     const last = result.rounds[result.rounds.length - 1];
@@ -149,11 +181,24 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       config: recordConfig,
       target: targetRecord(target, info),
       queries: { budget: plan.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
-      rounds: result.rounds.map((r) => ({ round: r.round, queriesUsed: r.queriesUsed, labeledRows: r.labeledRows, metrics: r.metrics, fitMs: r.fitMs, wallMs: r.wallMs })),
+      rounds: result.rounds.map((r) => ({
+        round: r.round,
+        queriesUsed: r.queriesUsed,
+        labeledRows: r.labeledRows,
+        metrics: r.metrics,
+        fitMs: r.fitMs,
+        wallMs: r.wallMs,
+      })),
       metrics: { ...last.metrics },
       artifacts: { substitute: SUBSTITUTE_FILE, transcript: TRANSCRIPT_FILE, report: 'report.html' },
       references: reference
-        ? [{ name: `ART 1.20.1 ${plan.reference === 'knockoff-random-probs' ? 'Knockoff random (probabilities)' : 'Copycat CNN (labels)'}`, metric: 'fidelity', points: Object.entries(reference).map(([q, v]) => ({ queries: Number(q), value: v })) }]
+        ? [
+            {
+              name: `ART 1.20.1 ${plan.reference === 'knockoff-random-probs' ? 'Knockoff random (probabilities)' : 'Copycat CNN (labels)'}`,
+              metric: 'fidelity',
+              points: Object.entries(reference).map(([q, v]) => ({ queries: Number(q), value: v })),
+            },
+          ]
         : undefined,
       notes: [`stopped by ${result.stoppedBy}`],
     };

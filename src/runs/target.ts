@@ -28,7 +28,10 @@ export async function resolveTarget(target: string, options: TargetOptions = {})
     return { oracle, kind: 'url', location: target };
   }
   if (!existsSync(target)) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `--target "${target}" is neither an http(s) URL nor an existing model file`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `--target "${target}" is neither an http(s) URL nor an existing model file`,
+    );
   }
   const model = isTreeFile(target) ? loadTreeModel(target) : await loadOnnxModel(target);
   const oracle: Oracle = { ...localOracle(model), close: () => model.close() };

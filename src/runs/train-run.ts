@@ -45,14 +45,34 @@ export interface TrainResult {
   readonly wallMs: number;
 }
 
-function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dataset; arch: Arch | 'tree'; hidden?: readonly number[] } {
+function splitFor(opts: TrainOptions): {
+  name: string;
+  train: Dataset;
+  test: Dataset;
+  arch: Arch | 'tree';
+  hidden?: readonly number[];
+} {
   if (opts.scenario) {
     const s = scenarios[opts.scenario];
-    if (!s) throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown scenario "${opts.scenario}"; known: ${Object.keys(scenarios).join(', ')}`);
+    if (!s)
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `unknown scenario "${opts.scenario}"; known: ${Object.keys(scenarios).join(', ')}`,
+      );
     const d = loadScenarioData(s.name);
-    return { name: s.name, train: d.victimTrain, test: d.evaluation, arch: opts.arch ?? s.victimArch, hidden: opts.hidden ?? s.hidden };
+    return {
+      name: s.name,
+      train: d.victimTrain,
+      test: d.evaluation,
+      arch: opts.arch ?? s.victimArch,
+      hidden: opts.hidden ?? s.hidden,
+    };
   }
-  if (!opts.dataset) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'heist train needs --scenario <name> or --dataset <name> --arch <arch>');
+  if (!opts.dataset)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      'heist train needs --scenario <name> or --dataset <name> --arch <arch>',
+    );
   if (!opts.arch) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--dataset needs --arch logreg|mlp|cnn|tree');
   const ds = loadDataset(opts.dataset);
   const n = ds.x.shape[0];
@@ -60,18 +80,45 @@ function splitFor(opts: TrainOptions): { name: string; train: Dataset; test: Dat
   const victim = Math.floor(n / 2);
   const pool = Math.floor(n / 4);
   const split = stratifiedSplit(ds.y!, { victim, pool, eval: n - victim - pool }, 0);
-  return { name: `${opts.dataset}-${opts.arch}`, train: subset(ds, split.victim), test: subset(ds, split.eval), arch: opts.arch, hidden: opts.hidden };
+  return {
+    name: `${opts.dataset}-${opts.arch}`,
+    train: subset(ds, split.victim),
+    test: subset(ds, split.eval),
+    arch: opts.arch,
+    hidden: opts.hidden,
+  };
 }
 
 export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
   const start = Date.now();
   const { name, train, test, arch, hidden } = splitFor(opts);
   if (arch === 'tree') {
-    const t = trainTreeFile({ name, train, test, out: opts.out, seed: opts.seed, maxDepth: opts.maxDepth, minSamplesLeaf: opts.minSamplesLeaf });
-    return { name, arch, trainRows: train.x.shape[0], testRows: test.x.shape[0], testAccuracy: t.testAccuracy, onnxMaxAbsDiff: 0, out: opts.out, wallMs: Date.now() - start };
+    const t = trainTreeFile({
+      name,
+      train,
+      test,
+      out: opts.out,
+      seed: opts.seed,
+      maxDepth: opts.maxDepth,
+      minSamplesLeaf: opts.minSamplesLeaf,
+    });
+    return {
+      name,
+      arch,
+      trainRows: train.x.shape[0],
+      testRows: test.x.shape[0],
+      testAccuracy: t.testAccuracy,
+      onnxMaxAbsDiff: 0,
+      out: opts.out,
+      wallMs: Date.now() - start,
+    };
   }
   const unsuitable = surrogates.get(arch).unsuitable(train.x.shape.slice(1));
-  if (unsuitable) throw new HeistError('HEIST_ERR_BAD_CONFIG', `--arch ${arch}: ${unsuitable}; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`);
+  if (unsuitable)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `--arch ${arch}: ${unsuitable}; "${train.name}" rows have shape [${train.x.shape.slice(1).join(', ')}]`,
+    );
   const rng = createRng(opts.seed ?? 0);
   const inputShape = train.x.shape.slice(1);
   const model = await createSurrogate(arch, { inputShape, classes: train.classes, hidden }, rng.fork('init'));
@@ -79,11 +126,22 @@ export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
   const epochs = opts.epochs ?? victimEpochs;
   await model.fit(
     { x: train.x, labels: train.y! },
-    { loss: 'hard', epochs, batchSize: fit.batchSize, learningRate: fit.learningRate, rng: rng.fork('fit'), onEpoch: opts.onEpoch ? (e, l) => opts.onEpoch!(e, epochs, l) : undefined },
+    {
+      loss: 'hard',
+      epochs,
+      batchSize: fit.batchSize,
+      learningRate: fit.learningRate,
+      rng: rng.fork('fit'),
+      onEpoch: opts.onEpoch ? (e, l) => opts.onEpoch!(e, epochs, l) : undefined,
+    },
   );
   const tfPred = await model.predict(test.x);
   const testAccuracy = accuracy(test.y!, tfPred.labels);
-  const bytes = networkToOnnx(model.toSpec(), { name, domain: { min: 0, max: 1 }, classNames: train.classNames ? [...train.classNames] : undefined });
+  const bytes = networkToOnnx(model.toSpec(), {
+    name,
+    domain: { min: 0, max: 1 },
+    classNames: train.classNames ? [...train.classNames] : undefined,
+  });
   mkdirSync(dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, bytes);
   model.dispose();
@@ -95,5 +153,14 @@ export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
   const a = tfPred.scores!.data;
   const b = ortPred.scores!.data;
   for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-  return { name, arch, trainRows: train.x.shape[0], testRows: test.x.shape[0], testAccuracy, onnxMaxAbsDiff: maxDiff, out: opts.out, wallMs: Date.now() - start };
+  return {
+    name,
+    arch,
+    trainRows: train.x.shape[0],
+    testRows: test.x.shape[0],
+    testAccuracy,
+    onnxMaxAbsDiff: maxDiff,
+    out: opts.out,
+    wallMs: Date.now() - start,
+  };
 }

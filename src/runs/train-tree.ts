@@ -28,9 +28,18 @@ export interface TreeTrainResult {
 }
 
 export function trainTreeFile(o: TreeTrainOptions): TreeTrainResult {
-  const model = trainCart(o.train, { name: o.name, maxDepth: o.maxDepth, minSamplesLeaf: o.minSamplesLeaf, rng: createRng(o.seed ?? 0).fork('cart') });
+  const model = trainCart(o.train, {
+    name: o.name,
+    maxDepth: o.maxDepth,
+    minSamplesLeaf: o.minSamplesLeaf,
+    rng: createRng(o.seed ?? 0).fork('cart'),
+  });
   mkdirSync(dirname(o.out), { recursive: true });
   saveTreeModel(o.out, model);
   const reloaded = loadTreeModel(o.out); // the file is what gets served: measure it
-  return { testAccuracy: accuracy(o.test.y!, reloaded.predict(o.test.x).labels), leaves: reloaded.leafCount, depth: reloaded.depth };
+  return {
+    testAccuracy: accuracy(o.test.y!, reloaded.predict(o.test.x).labels),
+    leaves: reloaded.leafCount,
+    depth: reloaded.depth,
+  };
 }

@@ -10,6 +10,10 @@ export const auditStores = new Registry<undefined, AuditStore, AuditStoreEntry>(
 
 export function openAuditStore(url: string): AuditStore {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/i.exec(url);
-  if (!m) throw new HeistError('HEIST_ERR_BAD_CONFIG', `audit log URL "${url}" must look like ${auditStores.names()[0]}://path/to/audit.db`);
+  if (!m)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `audit log URL "${url}" must look like ${auditStores.names()[0]}://path/to/audit.db`,
+    );
   return auditStores.create(m[1].toLowerCase(), { location: m[2] }, undefined);
 }

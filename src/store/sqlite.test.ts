@@ -11,9 +11,40 @@ test('sqlite audit store appends durably, filters, and round-trips float32 input
   const store = openAuditStore(`sqlite://${path}`);
   const input = Float32Array.from([0.1, 0.2, 0.3]);
   store.append([
-    { at: 1, requestId: 'r1', clientId: 'a', model: 'm', rowIndex: 0, inputHash: 'h0', input, outcome: 'served', label: 2, scores: Float32Array.from([0.1, 0.2, 0.7]) },
-    { at: 2, requestId: 'r1', clientId: 'a', model: 'm', rowIndex: 1, inputHash: 'h1', input, outcome: 'served', label: 0 },
-    { at: 3, requestId: 'r2', clientId: 'b', model: 'm', rowIndex: 0, inputHash: 'h2', input, outcome: 'HEIST_ERR_RATE_LIMITED', flags: ['x:y'] },
+    {
+      at: 1,
+      requestId: 'r1',
+      clientId: 'a',
+      model: 'm',
+      rowIndex: 0,
+      inputHash: 'h0',
+      input,
+      outcome: 'served',
+      label: 2,
+      scores: Float32Array.from([0.1, 0.2, 0.7]),
+    },
+    {
+      at: 2,
+      requestId: 'r1',
+      clientId: 'a',
+      model: 'm',
+      rowIndex: 1,
+      inputHash: 'h1',
+      input,
+      outcome: 'served',
+      label: 0,
+    },
+    {
+      at: 3,
+      requestId: 'r2',
+      clientId: 'b',
+      model: 'm',
+      rowIndex: 0,
+      inputHash: 'h2',
+      input,
+      outcome: 'HEIST_ERR_RATE_LIMITED',
+      flags: ['x:y'],
+    },
   ]);
   store.close();
   const reopened = openAuditStore(`sqlite://${path}`);
@@ -30,6 +61,12 @@ test('sqlite audit store appends durably, filters, and round-trips float32 input
 });
 
 test('unknown schemes and malformed URLs are configuration errors', () => {
-  assert.throws(() => openAuditStore('mongodb://x'), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  assert.throws(() => openAuditStore('audit.db'), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  assert.throws(
+    () => openAuditStore('mongodb://x'),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  assert.throws(
+    () => openAuditStore('audit.db'),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
 });

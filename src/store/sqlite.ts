@@ -49,9 +49,13 @@ const floats = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.by
 function where(f: AuditFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
-  if (f.clientId !== undefined) (parts.push('client_id = ?'), params.push(f.clientId));
-  if (f.model !== undefined) (parts.push('model = ?'), params.push(f.model));
-  if (f.since !== undefined) (parts.push('at >= ?'), params.push(f.since));
+  const where = (clause: string, value: unknown): void => {
+    parts.push(clause);
+    params.push(value);
+  };
+  if (f.clientId !== undefined) where('client_id = ?', f.clientId);
+  if (f.model !== undefined) where('model = ?', f.model);
+  if (f.since !== undefined) where('at >= ?', f.since);
   return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 

@@ -39,10 +39,15 @@ export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
 export const pool: StrategyEntry<Record<string, never>> = {
   name: 'pool',
   summary: 'natural data drawn without replacement from --pool in a seeded order, as Knockoff random and Copycat',
-  paper: 'T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766',
+  paper:
+    'T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766',
   options: z.object({}).strict(),
   create: (_options, deps) => {
-    if (!deps.pool) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'strategy "pool" needs attacker data: pass --pool <scenario|dataset>');
+    if (!deps.pool)
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        'strategy "pool" needs attacker data: pass --pool <scenario|dataset>',
+      );
     return poolStrategy(deps.pool, deps.rng);
   },
 };

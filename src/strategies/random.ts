@@ -23,7 +23,8 @@ export function randomStrategy(): QueryStrategy {
 export const random: StrategyEntry<Record<string, never>> = {
   name: 'random',
   summary: 'uniform over the input domain the target declares; needs no data',
-  paper: 'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016 (uniform retraining baseline)',
+  paper:
+    'F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016 (uniform retraining baseline)',
   options: z.object({}).strict(),
   create: () => randomStrategy(),
 };

@@ -17,7 +17,11 @@ test('randomShift translates each image by whole pixels with zero fill, determin
   const offsets = new Set<string>();
   for (let r = 0; r < rows; r++) {
     const img = a.subarray(r * 25, (r + 1) * 25);
-    assert.equal(img.reduce((s, v) => s + v, 0), 1, 'a shift by at most 2 keeps the centre pixel inside a 5x5 image');
+    assert.equal(
+      img.reduce((s, v) => s + v, 0),
+      1,
+      'a shift by at most 2 keeps the centre pixel inside a 5x5 image',
+    );
     const at = img.indexOf(1);
     const dy = Math.floor(at / w) - 2;
     const dx = (at % w) - 2;

@@ -8,7 +8,11 @@
 import type { Rng } from '../core/rng.js';
 
 /** In-place random shifts of [rows, h, w, c] images stored row-major. */
-export function randomShift(shape: readonly number[], maxShift: number, rng: Rng): (batch: Float32Array, rows: number) => void {
+export function randomShift(
+  shape: readonly number[],
+  maxShift: number,
+  rng: Rng,
+): (batch: Float32Array, rows: number) => void {
   const [h, w, c] = shape;
   const size = h * w * c;
   const scratch = new Float32Array(size);

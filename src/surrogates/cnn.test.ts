@@ -8,9 +8,10 @@ import { createSurrogate } from './index.js';
 
 test('cnn spec: conv16-relu-pool-conv32-relu-pool-flatten-dense64-relu-dense-softmax, NHWC shapes', () => {
   const spec = cnnSpec({ inputShape: [28, 28, 1], classes: 10 });
-  assert.deepEqual(spec.layers.map((l) => l.type), [
-    'conv2d', 'relu', 'maxpool2d', 'conv2d', 'relu', 'maxpool2d', 'flatten', 'dense', 'relu', 'dense', 'softmax',
-  ]);
+  assert.deepEqual(
+    spec.layers.map((l) => l.type),
+    ['conv2d', 'relu', 'maxpool2d', 'conv2d', 'relu', 'maxpool2d', 'flatten', 'dense', 'relu', 'dense', 'softmax'],
+  );
   const [c1, , , c2, , , , d1, , d2] = spec.layers;
   assert.ok(c1.type === 'conv2d' && c1.kernel.length === 3 * 3 * 1 * 16 && c1.padding === 'same' && c1.filters === 16);
   assert.ok(c2.type === 'conv2d' && c2.kernel.length === 3 * 3 * 16 * 32 && c2.inChannels === 16);
@@ -34,7 +35,10 @@ test('cnn learns where a bright bar is (4 classes) to > 0.95 accuracy', async ()
     }
   }
   const s = await createSurrogate('cnn', { inputShape: [12, 12, 1], classes: 4 }, createRng(1));
-  await s.fit({ x: tensor(x, [n, 12, 12, 1]), labels }, { loss: 'hard', epochs: 15, batchSize: 32, learningRate: 2e-3, rng: createRng(2) });
+  await s.fit(
+    { x: tensor(x, [n, 12, 12, 1]), labels },
+    { loss: 'hard', epochs: 15, batchSize: 32, learningRate: 2e-3, rng: createRng(2) },
+  );
   const p = await s.predict(tensor(x, [n, 144]));
   const acc = p.labels.filter((v, i) => v === labels[i]).length / n;
   assert.ok(acc > 0.95, `accuracy ${acc}`);

@@ -17,11 +17,17 @@ export function cnnSpec(opts: ArchOptions): NetworkSpec {
     inputShape: [h, w, c],
     classes: opts.classes,
     layers: [
-      convTemplate(3, c, 16), { type: 'relu' }, { type: 'maxpool2d', size: 2 },
-      convTemplate(3, 16, 32), { type: 'relu' }, { type: 'maxpool2d', size: 2 },
+      convTemplate(3, c, 16),
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
+      convTemplate(3, 16, 32),
+      { type: 'relu' },
+      { type: 'maxpool2d', size: 2 },
       { type: 'flatten' },
-      denseTemplate(flat, 64), { type: 'relu' },
-      denseTemplate(64, opts.classes), { type: 'softmax' },
+      denseTemplate(flat, 64),
+      { type: 'relu' },
+      denseTemplate(64, opts.classes),
+      { type: 'softmax' },
     ],
   };
 }
@@ -34,9 +40,18 @@ export const cnn: SurrogateEntry<Record<string, never>> = {
   name: 'cnn',
   summary: 'small CNN for [h, w, c] images: 2 x (conv3x3 -> relu -> maxpool2) -> dense(64) -> dense -> softmax',
   options: z.object({}).strict(),
-  fit: { epochs: 20, minSteps: 1000, maxEpochs: 300, batchSize: 32, learningRate: 0.002, schedule: 'cosine', shiftAugment: 2 },
+  fit: {
+    epochs: 20,
+    minSteps: 1000,
+    maxEpochs: 300,
+    batchSize: 32,
+    learningRate: 0.002,
+    schedule: 'cosine',
+    shiftAugment: 2,
+  },
   victimEpochs: 12,
-  unsuitable: (shape) => (shape.length === 3 ? undefined : `cnn needs image inputs [h, w, c], not [${shape.join(', ')}]`),
+  unsuitable: (shape) =>
+    shape.length === 3 ? undefined : `cnn needs image inputs [h, w, c], not [${shape.join(', ')}]`,
   exampleShape: [8, 8, 1],
   create: (_options, deps) => createCnn(deps, deps.rng),
 };

@@ -42,8 +42,13 @@ export function denseTemplate(inputs: number, units: number): LayerSpec {
 /** A 'same'-padded conv layer with zero weights. */
 export function convTemplate(k: number, inChannels: number, filters: number): LayerSpec {
   return {
-    type: 'conv2d', kernelSize: [k, k], inChannels, filters, padding: 'same',
-    kernel: new Float32Array(k * k * inChannels * filters), bias: new Float32Array(filters),
+    type: 'conv2d',
+    kernelSize: [k, k],
+    inChannels,
+    filters,
+    padding: 'same',
+    kernel: new Float32Array(k * k * inChannels * filters),
+    bias: new Float32Array(filters),
   };
 }
 
@@ -58,7 +63,8 @@ function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number
     });
     return t;
   }
-  if (!data.soft) throw new HeistError('HEIST_ERR_REQUIREMENTS', "loss 'soft' needs target probabilities (TrainingSet.soft)");
+  if (!data.soft)
+    throw new HeistError('HEIST_ERR_REQUIREMENTS', "loss 'soft' needs target probabilities (TrainingSet.soft)");
   if (rowCount(data.soft) !== n || rowSize(data.soft) !== classes) {
     throw new HeistError('HEIST_ERR_SHAPE', `soft targets are [${data.soft.shape}], expected [${n}, ${classes}]`);
   }
@@ -86,8 +92,11 @@ class NetSurrogate implements Surrogate {
     this.initRng = initRng;
     this.net = new TfNet(spec);
     this.info = {
-      name: extras.name ?? arch, inputShape: [...spec.inputShape], classes: spec.classes,
-      output: 'probs', domain: extras.domain ?? { min: 0, max: 1 },
+      name: extras.name ?? arch,
+      inputShape: [...spec.inputShape],
+      classes: spec.classes,
+      output: 'probs',
+      domain: extras.domain ?? { min: 0, max: 1 },
     };
   }
 
@@ -99,7 +108,10 @@ class NetSurrogate implements Surrogate {
   private rowsOf(x: Tensor): number {
     const n = rowCount(x);
     if (rowSize(x) !== inputSize(this.info) || x.data.length !== n * inputSize(this.info)) {
-      throw new HeistError('HEIST_ERR_SHAPE', `rows of [${x.shape.slice(1)}] do not fit input shape [${this.info.inputShape}]`);
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `rows of [${x.shape.slice(1)}] do not fit input shape [${this.info.inputShape}]`,
+      );
     }
     return n;
   }
@@ -122,11 +134,20 @@ class NetSurrogate implements Surrogate {
     const net = this.live();
     if (o.reinitialize) {
       const fresh = initWeights(this.template, this.initRng);
-      net.writeWeights(fresh.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : [])));
+      net.writeWeights(
+        fresh.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : [])),
+      );
     }
     const r = await net.fit(data.x.data, targets, n, {
-      epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, schedule: o.schedule, onEpoch: o.onEpoch,
-      augment: o.shiftAugment && this.info.inputShape.length === 3 ? randomShift(this.info.inputShape, o.shiftAugment, o.rng.fork('augment')) : undefined,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      learningRate: o.learningRate,
+      schedule: o.schedule,
+      onEpoch: o.onEpoch,
+      augment:
+        o.shiftAugment && this.info.inputShape.length === 3
+          ? randomShift(this.info.inputShape, o.shiftAugment, o.rng.fork('augment'))
+          : undefined,
       shuffle: (order) => {
         for (let i = order.length - 1; i > 0; i--) {
           const j = o.rng.int(i + 1);
@@ -142,7 +163,9 @@ class NetSurrogate implements Surrogate {
   toSpec(): NetworkSpec {
     const w = this.live().readWeights();
     let k = 0;
-    const layers = this.template.layers.map((l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l));
+    const layers = this.template.layers.map(
+      (l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l),
+    );
     return { inputShape: [...this.template.inputShape], classes: this.template.classes, layers };
   }
 
@@ -153,7 +176,12 @@ class NetSurrogate implements Surrogate {
 }
 
 /** Builds a surrogate whose initial weights are drawn from `rng` (kept for later reinitialisation). */
-export async function buildSurrogate(arch: Arch, template: NetworkSpec, rng: Rng, extras: SurrogateExtras = {}): Promise<Surrogate> {
+export async function buildSurrogate(
+  arch: Arch,
+  template: NetworkSpec,
+  rng: Rng,
+  extras: SurrogateExtras = {},
+): Promise<Surrogate> {
   await initTfjs();
   return new NetSurrogate(arch, initWeights(template, rng), rng, extras);
 }
@@ -165,7 +193,10 @@ export function archOfSpec(spec: NetworkSpec): Arch {
 }
 
 /** Loads a surrogate (or a victim) from a spec's weights; reinitialisation draws from createRng(seed). */
-export async function surrogateFromSpec(spec: NetworkSpec, extras: SurrogateExtras & { seed?: number } = {}): Promise<Surrogate> {
+export async function surrogateFromSpec(
+  spec: NetworkSpec,
+  extras: SurrogateExtras & { seed?: number } = {},
+): Promise<Surrogate> {
   if (spec.layers[spec.layers.length - 1]?.type !== 'softmax') {
     throw new HeistError('HEIST_ERR_BAD_MODEL', 'a classifier spec must end in softmax');
   }

@@ -43,7 +43,8 @@ for (const [arch, opts] of cases) {
       specs.push(s.toSpec());
       s.dispose();
     }
-    const flat = (i: number): number[] => specs[i].layers.flatMap((l) => ('kernel' in l ? [...l.kernel, ...l.bias] : []));
+    const flat = (i: number): number[] =>
+      specs[i].layers.flatMap((l) => ('kernel' in l ? [...l.kernel, ...l.bias] : []));
     assert.deepEqual(flat(0), flat(1));
     assert.notDeepEqual(flat(0), flat(2));
     assert.equal(specs[0].layers[specs[0].layers.length - 1].type, 'softmax');
@@ -61,7 +62,9 @@ for (const [arch, opts] of cases) {
     assert.deepEqual(Array.from(a.scores!.data), Array.from(b.scores!.data));
     assert.deepEqual(a.scores!.shape, [40, opts.classes]);
     assert.equal(a.kind, 'probs');
-    const sums = Array.from({ length: 40 }, (_, i) => a.scores!.data.subarray(i * opts.classes, (i + 1) * opts.classes).reduce((p, q) => p + q, 0));
+    const sums = Array.from({ length: 40 }, (_, i) =>
+      a.scores!.data.subarray(i * opts.classes, (i + 1) * opts.classes).reduce((p, q) => p + q, 0),
+    );
     assert.ok(sums.every((v) => Math.abs(v - 1) < 1e-5));
     s.dispose();
     loaded.dispose();
@@ -74,7 +77,14 @@ test('fit, predict and reinitialize leak no tensors', async () => {
   await s.predict(data.x);
   const before = tfjsTensorCount();
   for (let i = 0; i < 2; i++) {
-    await s.fit(data, { loss: 'soft', epochs: 1, batchSize: 64, learningRate: 1e-3, rng: createRng(i), reinitialize: i === 1 });
+    await s.fit(data, {
+      loss: 'soft',
+      epochs: 1,
+      batchSize: 64,
+      learningRate: 1e-3,
+      rng: createRng(i),
+      reinitialize: i === 1,
+    });
     await s.predict(data.x);
     s.toSpec();
   }
@@ -87,21 +97,45 @@ test('reinitialize restarts from fresh weights; onEpoch sees every epoch', async
   const data = blobs(60, 4, [6], 3);
   const s = await createSurrogate('mlp', { inputShape: [6], classes: 3 }, createRng(9));
   const epochs: number[] = [];
-  const r1 = await s.fit(data, { loss: 'hard', epochs: 3, batchSize: 16, learningRate: 1e-2, rng: createRng(1), onEpoch: (e) => epochs.push(e) });
+  const r1 = await s.fit(data, {
+    loss: 'hard',
+    epochs: 3,
+    batchSize: 16,
+    learningRate: 1e-2,
+    rng: createRng(1),
+    onEpoch: (e) => epochs.push(e),
+  });
   assert.deepEqual(epochs, [0, 1, 2]);
   assert.equal(r1.samplesSeen, 180);
   const r2 = await s.fit(data, { loss: 'hard', epochs: 1, batchSize: 16, learningRate: 1e-2, rng: createRng(1) });
-  const r3 = await s.fit(data, { loss: 'hard', epochs: 1, batchSize: 16, learningRate: 1e-2, rng: createRng(1), reinitialize: true });
+  const r3 = await s.fit(data, {
+    loss: 'hard',
+    epochs: 1,
+    batchSize: 16,
+    learningRate: 1e-2,
+    rng: createRng(1),
+    reinitialize: true,
+  });
   assert.ok(r3.finalLoss > r2.finalLoss, `fresh weights should fit worse (${r3.finalLoss} vs ${r2.finalLoss})`);
   s.dispose();
 });
 
 test('bad shapes and missing soft targets are reported with codes', async () => {
   const s = await createSurrogate('logreg', { inputShape: [6], classes: 3 }, createRng(1));
-  await assert.rejects(async () => s.predict(tensor(new Float32Array(10), [2, 5])), (e: unknown) => isHeistError(e, 'HEIST_ERR_SHAPE'));
+  await assert.rejects(
+    async () => s.predict(tensor(new Float32Array(10), [2, 5])),
+    (e: unknown) => isHeistError(e, 'HEIST_ERR_SHAPE'),
+  );
   const { x, labels } = blobs(10, 1, [6], 3);
-  await assert.rejects(s.fit({ x, labels }, { loss: 'soft', epochs: 1, batchSize: 4, learningRate: 1e-3, rng: createRng(1) }), (e: unknown) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'));
-  await assert.rejects(createSurrogate('cnn', { inputShape: [64], classes: 3 }, createRng(1)), (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
-  await assert.rejects(createSurrogate('nope' as Arch, { inputShape: [64], classes: 3 }, createRng(1)), (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  await assert.rejects(
+    s.fit({ x, labels }, { loss: 'soft', epochs: 1, batchSize: 4, learningRate: 1e-3, rng: createRng(1) }),
+    (e: unknown) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
+  );
+  await assert.rejects(createSurrogate('cnn', { inputShape: [64], classes: 3 }, createRng(1)), (e: unknown) =>
+    isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
+  await assert.rejects(createSurrogate('nope' as Arch, { inputShape: [64], classes: 3 }, createRng(1)), (e: unknown) =>
+    isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
   s.dispose();
 });

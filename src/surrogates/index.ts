@@ -11,7 +11,11 @@ import { logreg } from './logreg.js';
 import { mlp } from './mlp.js';
 import type { Arch, ArchOptions, Surrogate, SurrogateDeps, SurrogateEntry } from './types.js';
 
-export const surrogates = new Registry<SurrogateDeps, Promise<Surrogate>, SurrogateEntry>('surrogate architecture', [logreg, mlp, cnn]);
+export const surrogates = new Registry<SurrogateDeps, Promise<Surrogate>, SurrogateEntry>('surrogate architecture', [
+  logreg,
+  mlp,
+  cnn,
+]);
 
 /** A fresh surrogate of the given arch; initial weights come from `rng`. Options: `hidden` (mlp only). */
 export async function createSurrogate(arch: Arch, opts: ArchOptions & SurrogateExtras, rng: Rng): Promise<Surrogate> {
@@ -23,4 +27,14 @@ export { surrogateFromSpec, archOfSpec, initWeights, type SurrogateExtras } from
 export { cnnSpec } from './cnn.js';
 export { logregSpec } from './logreg.js';
 export { mlpSpec, defaultHidden } from './mlp.js';
-export type { Arch, ArchOptions, FitOptions, FitReport, FitSettings, Surrogate, SurrogateDeps, SurrogateEntry, TrainingSet } from './types.js';
+export type {
+  Arch,
+  ArchOptions,
+  FitOptions,
+  FitReport,
+  FitSettings,
+  Surrogate,
+  SurrogateDeps,
+  SurrogateEntry,
+  TrainingSet,
+} from './types.js';

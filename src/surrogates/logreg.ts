@@ -9,7 +9,11 @@ export function logregSpec(opts: ArchOptions): NetworkSpec {
   const d = opts.inputShape.reduce((a, b) => a * b, 1);
   requireShape(d > 0 && opts.classes >= 2, 'logreg needs a non-empty input and at least 2 classes');
   const layers = opts.inputShape.length > 1 ? [{ type: 'flatten' as const }] : [];
-  return { inputShape: [...opts.inputShape], classes: opts.classes, layers: [...layers, denseTemplate(d, opts.classes), { type: 'softmax' }] };
+  return {
+    inputShape: [...opts.inputShape],
+    classes: opts.classes,
+    layers: [...layers, denseTemplate(d, opts.classes), { type: 'softmax' }],
+  };
 }
 
 export async function createLogreg(opts: ArchOptions & SurrogateExtras, rng: Rng): Promise<Surrogate> {

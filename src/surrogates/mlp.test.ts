@@ -9,10 +9,16 @@ import { defaultHidden, mlpSpec } from './mlp.js';
 test('default hidden widths: [32] up to 100 inputs, [256, 128] above; hidden overrides', () => {
   assert.deepEqual(defaultHidden(100), [32]);
   assert.deepEqual(defaultHidden(784), [256, 128]);
-  const units = (s: ReturnType<typeof mlpSpec>): number[] => s.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []));
+  const units = (s: ReturnType<typeof mlpSpec>): number[] =>
+    s.layers.flatMap((l) => (l.type === 'dense' ? [l.units] : []));
   assert.deepEqual(units(mlpSpec({ inputShape: [28, 28, 1], classes: 10 })), [256, 128, 10]);
   assert.deepEqual(units(mlpSpec({ inputShape: [5], classes: 2, hidden: [7, 3] })), [7, 3, 2]);
-  assert.deepEqual(mlpSpec({ inputShape: [28, 28, 1], classes: 10 }).layers.map((l) => l.type).slice(0, 3), ['flatten', 'dense', 'relu']);
+  assert.deepEqual(
+    mlpSpec({ inputShape: [28, 28, 1], classes: 10 })
+      .layers.map((l) => l.type)
+      .slice(0, 3),
+    ['flatten', 'dense', 'relu'],
+  );
 });
 
 test('mlp learns XOR-like quadrants (soft targets) to > 0.95 accuracy; logreg cannot', async () => {

@@ -14,7 +14,10 @@ export function mlpSpec(opts: ArchOptions): NetworkSpec {
   const d = opts.inputShape.reduce((a, b) => a * b, 1);
   const hidden = opts.hidden ?? defaultHidden(d);
   requireShape(d > 0 && opts.classes >= 2, 'mlp needs a non-empty input and at least 2 classes');
-  requireShape(hidden.every((h) => Number.isInteger(h) && h > 0), 'mlp hidden widths must be positive integers');
+  requireShape(
+    hidden.every((h) => Number.isInteger(h) && h > 0),
+    'mlp hidden widths must be positive integers',
+  );
   const layers: LayerSpec[] = opts.inputShape.length > 1 ? [{ type: 'flatten' }] : [];
   let width = d;
   for (const h of hidden) {
@@ -31,7 +34,8 @@ export async function createMlp(opts: ArchOptions & SurrogateExtras, rng: Rng): 
 
 export const mlp: SurrogateEntry<{ hidden?: number[] }> = {
   name: 'mlp',
-  summary: 'multi-layer perceptron: (dense -> relu)* -> dense -> softmax; option hidden (default [32] for <= 100 inputs, else [256, 128])',
+  summary:
+    'multi-layer perceptron: (dense -> relu)* -> dense -> softmax; option hidden (default [32] for <= 100 inputs, else [256, 128])',
   options: z.object({ hidden: z.array(z.number().int().positive()).min(1).optional() }).strict(),
   example: { hidden: [8] },
   fit: { epochs: 20, minSteps: 400, maxEpochs: 300, batchSize: 32, learningRate: 0.003, schedule: 'cosine' },

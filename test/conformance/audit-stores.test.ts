@@ -27,7 +27,14 @@ function entries(request: string, client: string, n: number, at: number): AuditE
 
 /** The entry as JSON sees it (absent and undefined fields alike). */
 function plain(e: AuditEntry): unknown {
-  return JSON.parse(JSON.stringify({ ...e, input: Array.from(e.input), scores: e.scores ? Array.from(e.scores) : undefined, flags: e.flags ?? [] }));
+  return JSON.parse(
+    JSON.stringify({
+      ...e,
+      input: Array.from(e.input),
+      scores: e.scores ? Array.from(e.scores) : undefined,
+      flags: e.flags ?? [],
+    }),
+  );
 }
 
 for (const entry of auditStores.entries()) {

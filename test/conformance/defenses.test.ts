@@ -24,13 +24,20 @@ after(() => {
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
-const deps = { clock: { now: () => 1_700_000_000_000, sleep: async () => {} }, log: silentLogger, audit: { store, spillPath: join(dir, 'spill.jsonl') } };
+const deps = {
+  clock: { now: () => 1_700_000_000_000, sleep: async () => {} },
+  log: silentLogger,
+  audit: { store, spillPath: join(dir, 'spill.jsonl') },
+};
 const model = randomLinearModel(createRng(3), 5, 4, { scale: 2 });
 const classes = 4;
 
 function rows(seed: number, n: number): Tensor {
   const rng = createRng(seed);
-  return tensor(Float32Array.from({ length: n * 5 }, () => rng.next()), [n, 5]);
+  return tensor(
+    Float32Array.from({ length: n * 5 }, () => rng.next()),
+    [n, 5],
+  );
 }
 
 function copy(p: Prediction): unknown {
@@ -48,7 +55,13 @@ for (const entry of defenses.entries()) {
     const pipeline = createPipeline([stage], { log: silentLogger });
     const raws: unknown[] = [];
     const serve = async (x: Tensor, id: string): Promise<Prediction> => {
-      const ctx = createContext({ requestId: id, model: model.info, inputs: x, at: deps.clock.now(), credentials: { apiKey: 'k', ip: '127.0.0.1' } });
+      const ctx = createContext({
+        requestId: id,
+        model: model.info,
+        inputs: x,
+        at: deps.clock.now(),
+        credentials: { apiKey: 'k', ip: '127.0.0.1' },
+      });
       const before = Array.from(x.data);
       const out = await pipeline.run(ctx, async (t) => {
         const raw = model.predict(t) as Prediction;
@@ -57,8 +70,10 @@ for (const entry of defenses.entries()) {
       });
       assert.deepEqual(Array.from(x.data), before, `${entry.name} altered the inputs`);
       assert.deepEqual(copy(ctx.raw!), raws[raws.length - 1], `${entry.name} altered the model's own answer`);
-      if (!entry.phases.includes('transform')) assert.deepEqual(copy(out), raws[raws.length - 1], `${entry.name} has no transform but changed the answer`);
-      if (!entry.changesLabels) assert.deepEqual(Array.from(out.labels), Array.from(ctx.raw!.labels), `${entry.name} changed a label`);
+      if (!entry.phases.includes('transform'))
+        assert.deepEqual(copy(out), raws[raws.length - 1], `${entry.name} has no transform but changed the answer`);
+      if (!entry.changesLabels)
+        assert.deepEqual(Array.from(out.labels), Array.from(ctx.raw!.labels), `${entry.name} changed a label`);
       return out;
     };
 
@@ -68,7 +83,10 @@ for (const entry of defenses.entries()) {
     if (a.scores) {
       for (let i = 0; i < 32; i++) {
         const v = a.scores.data.subarray(i * classes, (i + 1) * classes);
-        assert.ok(v.every((p) => Number.isFinite(p) && p >= 0 && p <= 1), `${entry.name}: row ${i} has a value outside [0, 1]`);
+        assert.ok(
+          v.every((p) => Number.isFinite(p) && p >= 0 && p <= 1),
+          `${entry.name}: row ${i} has a value outside [0, 1]`,
+        );
         const sum = v.reduce((s, p) => s + p, 0);
         assert.ok(Math.abs(sum - 1) <= tolerance, `${entry.name}: row ${i} sums to ${sum}`);
       }
@@ -78,7 +96,10 @@ for (const entry of defenses.entries()) {
     const mixed = tensor(new Float32Array([...rows(2, 3).data, ...takeRows(x, [7]).data]), [4, 5]);
     const b = await serve(mixed, 'r3');
     assert.equal(b.labels[3], a.labels[7]);
-    assert.deepEqual(b.scores ? Array.from(b.scores.data.subarray(3 * classes, 4 * classes)) : undefined, a.scores ? Array.from(a.scores.data.subarray(7 * classes, 8 * classes)) : undefined);
+    assert.deepEqual(
+      b.scores ? Array.from(b.scores.data.subarray(3 * classes, 4 * classes)) : undefined,
+      a.scores ? Array.from(a.scores.data.subarray(7 * classes, 8 * classes)) : undefined,
+    );
     await pipeline.close();
   });
 }

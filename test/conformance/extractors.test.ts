@@ -11,7 +11,13 @@ import { after, test } from 'node:test';
 import { extractors } from '../../src/attacks/extract/index.js';
 import type { ExtractorEntry, ExtractorFamily } from '../../src/attacks/extract/types.js';
 import { isHeistError } from '../../src/core/errors.js';
-import { type ModelInfo, type OutputKind, type Predictor, type Prediction, probsPrediction } from '../../src/core/prediction.js';
+import {
+  type ModelInfo,
+  type OutputKind,
+  type Predictor,
+  type Prediction,
+  probsPrediction,
+} from '../../src/core/prediction.js';
 import { createRng } from '../../src/core/rng.js';
 import { rowCount, softmaxRows, tensor } from '../../src/core/tensor.js';
 import { denseReluPredictor, randomDenseRelu } from '../../src/models/dense-relu.js';
@@ -28,11 +34,15 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A small target of the family that answers one of the kinds the method accepts. */
 function targetFor(family: ExtractorFamily, accepts: readonly OutputKind[]): Predictor {
   const rng = createRng(7);
-  if (family === 'linear') return randomLinearModel(rng, 4, 3, { scale: 2, output: accepts.includes('probs') ? 'probs' : 'label' });
+  if (family === 'linear')
+    return randomLinearModel(rng, 4, 3, { scale: 2, output: accepts.includes('probs') ? 'probs' : 'label' });
   if (family === 'tree') {
     const x = Float32Array.from({ length: 90 * 3 }, () => rng.next());
     const y = Int32Array.from({ length: 90 }, (_, i) => (x[i * 3] > 0.5 ? 1 : 0) + (x[i * 3 + 1] > 0.6 ? 1 : 0));
-    return trainCart({ name: 'tree', x: tensor(x, [90, 3]), y, classes: 3 }, { maxDepth: 3, rng, output: accepts.includes('label') ? 'label' : 'probs' });
+    return trainCart(
+      { name: 'tree', x: tensor(x, [90, 3]), y, classes: 3 },
+      { maxDepth: 3, rng, output: accepts.includes('label') ? 'label' : 'probs' },
+    );
   }
   const net = denseReluPredictor(randomDenseRelu(createRng(7), [16, 8, 4]));
   if (accepts.includes('logits')) return net;
@@ -64,14 +74,20 @@ function conforms(entry: ExtractorEntry): void {
   test(`extractor ${entry.name} conforms: refusal before paying, budget kept, valid run record`, async () => {
     const accepts = entry.requires.output;
     const target = targetFor(entry.family, accepts);
-    assert.ok(accepts.includes(target.info.output), `${entry.name}: the ${entry.family} target answers ${target.info.output}`);
+    assert.ok(
+      accepts.includes(target.info.output),
+      `${entry.name}: the ${entry.family} target answers ${target.info.output}`,
+    );
 
     // Requirements refused before any paid query.
     const missing = (['probs', 'label', 'logits'] as const).find((k) => !accepts.includes(k));
     assert.ok(missing, `${entry.name} accepts every output kind; the suite has nothing to refuse`);
     const refused = counting(target, missing);
     await assert.rejects(
-      runExtract({ method: entry.name, target: 'conformance', out: join(dir, `${entry.name}-refused`), uniformEval: 0 }, { oracle: refused.oracle }),
+      runExtract(
+        { method: entry.name, target: 'conformance', out: join(dir, `${entry.name}-refused`), uniformEval: 0 },
+        { oracle: refused.oracle },
+      ),
       (e: unknown) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
     );
     assert.equal(refused.rows(), 0, `${entry.name} paid for a query before refusing`);
@@ -80,15 +96,39 @@ function conforms(entry: ExtractorEntry): void {
     const uniformEval = 200;
     const paid = counting(target);
     const out = join(dir, entry.name);
-    const record = await runExtract({ method: entry.name, target: 'conformance', out, uniformEval, seed: 1, methodOptions: entry.example as Record<string, unknown> | undefined }, { oracle: paid.oracle });
-    assert.ok(record.queries.used <= record.queries.budget, `${entry.name}: used ${record.queries.used} of ${record.queries.budget}`);
-    assert.ok(paid.rows() <= record.queries.budget + uniformEval, `${entry.name}: the target answered ${paid.rows()} rows for a budget of ${record.queries.budget} + ${uniformEval} eval`);
-    assert.equal(paid.rows(), record.queries.used + record.queries.eval, `${entry.name}: every row the target answered is accounted for`);
+    const record = await runExtract(
+      {
+        method: entry.name,
+        target: 'conformance',
+        out,
+        uniformEval,
+        seed: 1,
+        methodOptions: entry.example as Record<string, unknown> | undefined,
+      },
+      { oracle: paid.oracle },
+    );
+    assert.ok(
+      record.queries.used <= record.queries.budget,
+      `${entry.name}: used ${record.queries.used} of ${record.queries.budget}`,
+    );
+    assert.ok(
+      paid.rows() <= record.queries.budget + uniformEval,
+      `${entry.name}: the target answered ${paid.rows()} rows for a budget of ${record.queries.budget} + ${uniformEval} eval`,
+    );
+    assert.equal(
+      paid.rows(),
+      record.queries.used + record.queries.eval,
+      `${entry.name}: every row the target answered is accounted for`,
+    );
     const saved = await readRunRecord(join(out, 'run.json'));
     assert.equal(saved.kind, 'extract');
     assert.equal(saved.config.method, entry.name);
     assert.equal(saved.queries.used, record.queries.used);
-    assert.ok(saved.metrics.uniformFidelity !== undefined && saved.metrics.uniformFidelity >= 0 && saved.metrics.uniformFidelity <= 1);
+    assert.ok(
+      saved.metrics.uniformFidelity !== undefined &&
+        saved.metrics.uniformFidelity >= 0 &&
+        saved.metrics.uniformFidelity <= 1,
+    );
   });
 }
 

@@ -11,17 +11,31 @@ import { rowCount, tensor } from '../../src/core/tensor.js';
 import { strategies } from '../../src/strategies/index.js';
 import type { QueryStrategy, StrategyEntry } from '../../src/strategies/types.js';
 
-export const conformanceInfo: ModelInfo = { name: 'conformance', inputShape: [2, 3], classes: 3, output: 'probs', domain: { min: -1, max: 2 } };
+export const conformanceInfo: ModelInfo = {
+  name: 'conformance',
+  inputShape: [2, 3],
+  classes: 3,
+  output: 'probs',
+  domain: { min: -1, max: 2 },
+};
 
 /** 40 natural rows inside the domain (what --pool would hand a strategy). */
 export function conformancePool(): Dataset {
   const rng = createRng(99);
   const x = Float32Array.from({ length: 40 * 6 }, () => rng.uniform(-1, 2));
-  return { name: 'conformance-pool', x: tensor(x, [40, 2, 3]), y: Int32Array.from({ length: 40 }, (_, i) => i % 3), classes: 3 };
+  return {
+    name: 'conformance-pool',
+    x: tensor(x, [40, 2, 3]),
+    y: Int32Array.from({ length: 40 }, (_, i) => i % 3),
+    classes: 3,
+  };
 }
 
 function build(entry: StrategyEntry, seed: number): QueryStrategy {
-  return entry.create(strategies.parseOptions(entry, entry.example ?? {}), { pool: conformancePool(), rng: createRng(seed) });
+  return entry.create(strategies.parseOptions(entry, entry.example ?? {}), {
+    pool: conformancePool(),
+    rng: createRng(seed),
+  });
 }
 
 /** Proposals of these sizes, in order, with a per-round Rng forked from `seed`. */
@@ -40,7 +54,11 @@ async function proposeAll(s: QueryStrategy, seed: number, counts: readonly numbe
 export async function strategyConformance(entry: StrategyEntry): Promise<void> {
   const counts = [7, 0, 13, 5];
   // Deterministic: the same seeds give the same rows, round after round.
-  assert.deepEqual(await proposeAll(build(entry, 3), 11, counts), await proposeAll(build(entry, 3), 11, counts), `${entry.name}: same seed, same rows`);
+  assert.deepEqual(
+    await proposeAll(build(entry, 3), 11, counts),
+    await proposeAll(build(entry, 3), 11, counts),
+    `${entry.name}: same seed, same rows`,
+  );
 
   // Shape, count and domain.
   const s = build(entry, 5);
@@ -54,7 +72,11 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
     assert.ok(n <= count, `${entry.name}: ${n} rows for ${count} asked`);
     assert.deepEqual(x.shape, [n, ...conformanceInfo.inputShape], `${entry.name}: rows of the declared shape`);
     assert.equal(x.data.length, n * d);
-    for (const v of x.data) assert.ok(Number.isFinite(v) && v >= conformanceInfo.domain.min && v <= conformanceInfo.domain.max, `${entry.name}: ${v} outside the domain`);
+    for (const v of x.data)
+      assert.ok(
+        Number.isFinite(v) && v >= conformanceInfo.domain.min && v <= conformanceInfo.domain.max,
+        `${entry.name}: ${v} outside the domain`,
+      );
     if (before === undefined) assert.equal(n, count, `${entry.name}: an unlimited strategy gives every row asked for`);
     else assert.equal(s.available, before - n, `${entry.name}: available drops by the rows proposed`);
     bought += n;
@@ -71,6 +93,10 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
       bought += rowCount(x);
       assert.equal(s.available, left);
     }
-    assert.equal(rowCount(await s.propose({ info: conformanceInfo, round, bought, rng }, 5)), 0, `${entry.name}: rows after exhaustion`);
+    assert.equal(
+      rowCount(await s.propose({ info: conformanceInfo, round, bought, rng }, 5)),
+      0,
+      `${entry.name}: rows after exhaustion`,
+    );
   }
 }

@@ -25,20 +25,31 @@ function prediction(kind: OutputKind, seed: number, leaves: boolean): Prediction
   }
   const scores = { data, shape: [n, k] };
   const ids = leaves ? { leafIds: Array.from({ length: n }, (_, i) => `node-${i * 3}`) } : {};
-  return kind === 'label' ? { kind, labels: argmaxRows(scores), ...ids } : { kind, labels: argmaxRows(scores), scores, ...ids };
+  return kind === 'label'
+    ? { kind, labels: argmaxRows(scores), ...ids }
+    : { kind, labels: argmaxRows(scores), scores, ...ids };
 }
 
 for (const entry of wireFormats.entries()) {
   const format = entry.create(wireFormats.parseOptions(entry, entry.example ?? {}), undefined);
   for (const kind of kinds) {
     test(`wire format ${entry.name}: a '${kind}' answer round-trips from server to client`, () => {
-      const info: RemoteModelInfo = { name: 'm', inputShape: [3], classes: k, output: kind, domain: { min: 0, max: 1 } };
+      const info: RemoteModelInfo = {
+        name: 'm',
+        inputShape: [3],
+        classes: k,
+        output: kind,
+        domain: { min: 0, max: 1 },
+      };
       for (const leaves of [false, true]) {
         const sent = prediction(kind, kinds.indexOf(kind) + 1, leaves);
         const got = format.decodePredict(JSON.parse(format.encodeAnswer(sent, info)), n, info);
         assert.equal(got.kind, sent.kind);
         assert.deepEqual(Array.from(got.labels), Array.from(sent.labels));
-        assert.deepEqual(got.scores ? Array.from(got.scores.data) : undefined, sent.scores ? Array.from(sent.scores.data) : undefined);
+        assert.deepEqual(
+          got.scores ? Array.from(got.scores.data) : undefined,
+          sent.scores ? Array.from(sent.scores.data) : undefined,
+        );
         assert.deepEqual(got.scores?.shape, sent.scores?.shape);
         assert.deepEqual(got.leafIds, sent.leafIds);
       }
@@ -46,7 +57,15 @@ for (const entry of wireFormats.entries()) {
   }
 
   test(`wire format ${entry.name}: request rows and model info round-trip`, () => {
-    const info: RemoteModelInfo = { name: 'img', inputShape: [2, 2, 1], classes: 3, classNames: ['a', 'b', 'c'], output: 'probs', domain: { min: -1, max: 1 }, maxBatch: 64 };
+    const info: RemoteModelInfo = {
+      name: 'img',
+      inputShape: [2, 2, 1],
+      classes: 3,
+      classNames: ['a', 'b', 'c'],
+      output: 'probs',
+      domain: { min: -1, max: 1 },
+      maxBatch: 64,
+    };
     const rng = createRng(8);
     const x = { data: Float32Array.from({ length: 3 * 4 }, () => rng.uniform(-1, 1)), shape: [3, 2, 2, 1] };
     const rows = format.decodeRequest(JSON.parse(format.encodePredict(x, info)), info);

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { modelsDir, repoRoot } from '../../src/datasets/paths.js';
 
 function heist(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -47,7 +50,17 @@ test('errors from the run carry their HEIST_ERR code', () => {
   const missing = heist('steal', '--target', join(dir, 'nope.onnx'), '--budget', '10', '--out', join(dir, 'o'));
   assert.equal(missing.code, 2);
   assert.match(missing.err, /HEIST_ERR_BAD_CONFIG/);
-  const pool = heist('steal', '--target', join(modelsDir, 'digits-mlp.onnx'), '--budget', '10', '--pool', 'imagenet', '--out', join(dir, 'o2'));
+  const pool = heist(
+    'steal',
+    '--target',
+    join(modelsDir, 'digits-mlp.onnx'),
+    '--budget',
+    '10',
+    '--pool',
+    'imagenet',
+    '--out',
+    join(dir, 'o2'),
+  );
   assert.match(pool.err, /HEIST_ERR_BAD_CONFIG: unknown pool "imagenet"/);
   const report = heist('report', join(dir, 'nothing.json'));
   assert.match(report.err, /HEIST_ERR_BAD_DATA/);
@@ -64,7 +77,21 @@ test('train writes an ONNX victim that onnxruntime reproduces; steal and report 
   assert.ok(Number(m[2]) <= 1e-5, `onnx parity ${m[2]}`);
 
   const out = join(dir, 'run');
-  const s = heist('steal', '--target', model, '--budget', '100', '--pool', 'digits', '--eval', 'digits-mlp', '--arch', 'logreg', '--out', out);
+  const s = heist(
+    'steal',
+    '--target',
+    model,
+    '--budget',
+    '100',
+    '--pool',
+    'digits',
+    '--eval',
+    'digits-mlp',
+    '--arch',
+    'logreg',
+    '--out',
+    out,
+  );
   assert.equal(s.code, 0, s.err);
   assert.match(s.out, /fidelity 0\.\d{4}/);
   rmSync(join(out, 'report.html'));

@@ -26,7 +26,10 @@ async function digitsLogreg(): Promise<{ file: string; kernel: Float32Array }> {
   if (victim) return victim;
   const data = loadScenarioData('digits-mlp');
   const s = await createSurrogate('logreg', { inputShape: [64], classes: 10 }, createRng(1));
-  await s.fit({ x: data.victimTrain.x, labels: data.victimTrain.y! }, { loss: 'hard', epochs: 20, batchSize: 64, learningRate: 0.05, rng: createRng(2) });
+  await s.fit(
+    { x: data.victimTrain.x, labels: data.victimTrain.y! },
+    { loss: 'hard', epochs: 20, batchSize: 64, learningRate: 0.05, rng: createRng(2) },
+  );
   const spec: NetworkSpec = s.toSpec();
   s.dispose();
   const dense = spec.layers.find((l) => l.type === 'dense');
@@ -40,16 +43,29 @@ async function digitsLogreg(): Promise<{ file: string; kernel: Float32Array }> {
 function maxWeightError(out: string, kernel: Float32Array): number {
   const w = JSON.parse(readFileSync(join(out, 'extracted-weights.json'), 'utf8')) as { weights: number[][] };
   let worst = 0;
-  for (let j = 0; j < 64; j++) for (let c = 1; c < 10; c++) worst = Math.max(worst, Math.abs(w.weights[j][c] - (kernel[j * 10 + c] - kernel[j * 10])));
+  for (let j = 0; j < 64; j++)
+    for (let c = 1; c < 10; c++)
+      worst = Math.max(worst, Math.abs(w.weights[j][c] - (kernel[j * 10 + c] - kernel[j * 10])));
   return worst;
 }
 
-for (const [budget, minTest] of [[650, 1], [325, 0.999], [65, 0.999]] as const) {
+for (const [budget, minTest] of [
+  [650, 1],
+  [325, 0.999],
+  [65, 0.999],
+] as const) {
   test(`digits softmax regression, ${budget} queries: >= ${(minTest * 100).toFixed(1)}% agreement (evaluation split and uniform), extraction < 10 s`, async (t) => {
     const { file, kernel } = await digitsLogreg();
     const out = join(dir, `q${budget}`);
     const t0 = performance.now();
-    const rec = await runExtract({ method: 'equation-solving', target: file, out, budget, eval: 'digits-mlp', seed: 0 });
+    const rec = await runExtract({
+      method: 'equation-solving',
+      target: file,
+      out,
+      budget,
+      eval: 'digits-mlp',
+      seed: 0,
+    });
     const wall = performance.now() - t0;
     assert.equal(rec.queries.used, budget);
     assert.equal(rec.queries.eval, 450 + 10_000);

@@ -13,14 +13,21 @@ test('full logits over HTTP: hidden size 96, aligned W within 1e-4, a heist.run/
   const gw = await startGateway({ models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
   const out = mkdtempSync(join(tmpdir(), 'heist-llm-'));
   try {
-    const { record } = await runExtractLlm({ target: `${gw.url}/v1`, out, prompts: 128, logits: 'full', verify: join(modelsDir, 'tiny-lm.json') });
+    const { record } = await runExtractLlm({
+      target: `${gw.url}/v1`,
+      out,
+      prompts: 128,
+      logits: 'full',
+      verify: join(modelsDir, 'tiny-lm.json'),
+    });
     assert.equal(record.hiddenSize, 96);
     const run = await readRunRecord(join(out, 'run.json'));
     assert.equal(run.kind, 'extract');
     assert.equal(run.metrics.hiddenSize, 96);
     assert.equal(run.queries.used, 128);
     assert.ok(run.metrics.alignedRms! <= 1e-4, `RMS ${run.metrics.alignedRms}`);
-    for (const f of ['report.html', 'projection.json', 'llm-run.json', 'transcript.jsonl']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['report.html', 'projection.json', 'llm-run.json', 'transcript.jsonl'])
+      assert.ok(existsSync(join(out, f)), f);
   } finally {
     await gw.close();
   }

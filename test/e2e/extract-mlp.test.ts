@@ -43,8 +43,17 @@ test('a 4-6-3 ReLU MLP from an ONNX file: heist extract --method mlp-equation-so
   const file = join(dir, 'tiny-mlp.onnx');
   writeFileSync(file, networkToOnnx(randomMlp(4, 6, 3, 5), { name: 'tiny-mlp', domain: { min: 0, max: 1 } }));
   // The attacker assumes 20 hidden units (more than the target's 6): 163 unknowns; 3x of them.
-  const rec = await runExtract({ method: 'mlp-equation-solving', target: file, out: join(dir, 'tiny'), budget: 489, uniformEval: 5000, seed: 0 });
-  t.diagnostic(`tiny MLP: uniform agreement ${rec.metrics.uniformFidelity}, fit loss ${rec.metrics.fitLoss}, ${rec.metrics.fitIterations} iterations`);
+  const rec = await runExtract({
+    method: 'mlp-equation-solving',
+    target: file,
+    out: join(dir, 'tiny'),
+    budget: 489,
+    uniformEval: 5000,
+    seed: 0,
+  });
+  t.diagnostic(
+    `tiny MLP: uniform agreement ${rec.metrics.uniformFidelity}, fit loss ${rec.metrics.fitLoss}, ${rec.metrics.fitIterations} iterations`,
+  );
   assert.equal(rec.queries.used, 489);
   assert.equal(rec.metrics.unknowns, 163);
   assert.ok(rec.metrics.uniformFidelity! >= 0.99, `uniform agreement ${rec.metrics.uniformFidelity}`);
@@ -70,7 +79,10 @@ test('digits 64-20-10 MLP, CI-sized (1x = 1,510 queries, 400 L-BFGS iterations):
   const victimFile = (await digitsMlpVictim(dir)).file;
   const victim = await loadOnnxModel(victimFile);
   try {
-    const r = await mlpEquationSolving({ maxIterations: 400 }).extract(localOracle(victim), { budget: 1510, rng: createRng(0) });
+    const r = await mlpEquationSolving({ maxIterations: 400 }).extract(localOracle(victim), {
+      budget: 1510,
+      rng: createRng(0),
+    });
     const evalX = loadScenarioData('digits-mlp').evaluation.x;
     const u = tensor(designRows(victim.info, 5000, 'uniform', createRng(9)), [5000, 64]);
     const agree = async (x: typeof u) => {
@@ -79,7 +91,9 @@ test('digits 64-20-10 MLP, CI-sized (1x = 1,510 queries, 400 L-BFGS iterations):
       return a.filter((v, i) => v === b[i]).length / a.length;
     };
     const [ev, un] = [await agree(evalX), await agree(u)];
-    t.diagnostic(`digits MLP at 1x, 400 iterations: eval split ${ev}, uniform ${un}, fit loss ${r.diagnostics!.fitLoss}`);
+    t.diagnostic(
+      `digits MLP at 1x, 400 iterations: eval split ${ev}, uniform ${un}, fit loss ${r.diagnostics!.fitLoss}`,
+    );
     assert.equal(r.queriesUsed, 1510);
     assert.ok(ev >= 0.97, `evaluation-split agreement ${ev}`);
     assert.ok(un >= 0.97, `uniform agreement ${un}`);

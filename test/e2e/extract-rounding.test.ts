@@ -21,7 +21,9 @@ const BUDGET = 650;
 function maxWeightError(out: string, kernel: Float32Array): number {
   const w = JSON.parse(readFileSync(join(out, 'extracted-weights.json'), 'utf8')) as { weights: number[][] };
   let worst = 0;
-  for (let j = 0; j < 64; j++) for (let c = 1; c < 10; c++) worst = Math.max(worst, Math.abs(w.weights[j][c] - (kernel[j * 10 + c] - kernel[j * 10])));
+  for (let j = 0; j < 64; j++)
+    for (let c = 1; c < 10; c++)
+      worst = Math.max(worst, Math.abs(w.weights[j][c] - (kernel[j * 10 + c] - kernel[j * 10])));
   return worst;
 }
 
@@ -29,7 +31,15 @@ async function against(file: string, round: number | undefined, method: string, 
   const gw = await startGateway({ models: [file], port: 0, round });
   try {
     const target = `${gw.url}/v1/models/digits-softmax`;
-    return await runExtract({ method, target, out: join(dir, name), budget: BUDGET, eval: 'digits-mlp', uniformEval: 5000, seed: 0 });
+    return await runExtract({
+      method,
+      target,
+      out: join(dir, name),
+      budget: BUDGET,
+      eval: 'digits-mlp',
+      uniformEval: 5000,
+      seed: 0,
+    });
   } finally {
     await gw.close();
   }
@@ -50,18 +60,36 @@ test('digits softmax behind `serve --round`: 4-5 decimals as good as none, 2-3 w
   const labelOnly = await against(victim.file, undefined, 'retraining-uniform', 'label-only');
   assert.equal(labelOnly.queries.used, BUDGET);
   for (const r of rows) {
-    t.diagnostic(`decimals ${r.decimals ?? 'none'}: eval split ${r.rec.metrics.evalSplitFidelity}, uniform ${r.rec.metrics.uniformFidelity}, max |dw| ${r.err.toExponential(2)}`);
+    t.diagnostic(
+      `decimals ${r.decimals ?? 'none'}: eval split ${r.rec.metrics.evalSplitFidelity}, uniform ${r.rec.metrics.uniformFidelity}, max |dw| ${r.err.toExponential(2)}`,
+    );
   }
-  t.diagnostic(`label-only uniform retraining: eval split ${labelOnly.metrics.evalSplitFidelity}, uniform ${labelOnly.metrics.uniformFidelity}`);
+  t.diagnostic(
+    `label-only uniform retraining: eval split ${labelOnly.metrics.evalSplitFidelity}, uniform ${labelOnly.metrics.uniformFidelity}`,
+  );
   const [none, five, four, three, two] = rows;
-  for (const r of [none, five, four]) assert.equal(r.rec.metrics.evalSplitFidelity, 1, `decimals ${r.decimals ?? 'none'}: 100% on the evaluation split`);
-  assert.ok(none.err < 1e-4 && five.err < 1e-3 && four.err < 1e-2, 'unrounded and 4-5 decimals recover the weights closely');
-  for (let i = 1; i < rows.length; i++) assert.ok(rows[i].err > rows[i - 1].err, `coarser rounding, larger weight error (${rows[i].err} vs ${rows[i - 1].err})`);
+  for (const r of [none, five, four])
+    assert.equal(r.rec.metrics.evalSplitFidelity, 1, `decimals ${r.decimals ?? 'none'}: 100% on the evaluation split`);
+  assert.ok(
+    none.err < 1e-4 && five.err < 1e-3 && four.err < 1e-2,
+    'unrounded and 4-5 decimals recover the weights closely',
+  );
+  for (let i = 1; i < rows.length; i++)
+    assert.ok(
+      rows[i].err > rows[i - 1].err,
+      `coarser rounding, larger weight error (${rows[i].err} vs ${rows[i - 1].err})`,
+    );
   assert.ok(two.rec.metrics.uniformFidelity! < 1, '2 decimals: visibly worse on uniform inputs');
   assert.ok(two.rec.metrics.uniformFidelity! <= three.rec.metrics.uniformFidelity!);
   for (const r of [three, two]) {
-    assert.ok(r.rec.metrics.evalSplitFidelity! >= 0.98, `decimals ${r.decimals}: still a close copy (${r.rec.metrics.evalSplitFidelity})`);
-    assert.ok(r.rec.metrics.evalSplitFidelity! > labelOnly.metrics.evalSplitFidelity!, 'better than label-only retraining at the same budget');
+    assert.ok(
+      r.rec.metrics.evalSplitFidelity! >= 0.98,
+      `decimals ${r.decimals}: still a close copy (${r.rec.metrics.evalSplitFidelity})`,
+    );
+    assert.ok(
+      r.rec.metrics.evalSplitFidelity! > labelOnly.metrics.evalSplitFidelity!,
+      'better than label-only retraining at the same budget',
+    );
     assert.ok(r.rec.metrics.uniformFidelity! > labelOnly.metrics.uniformFidelity!);
   }
 });

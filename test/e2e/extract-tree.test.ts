@@ -32,7 +32,11 @@ const limits = { 'tree-path-finding': 70, 'tree-top-down': 45 } as const;
 function testSplit() {
   const ds = loadDataset('breast-cancer');
   const n = ds.x.shape[0];
-  const split = stratifiedSplit(ds.y!, { victim: Math.floor(n / 2), pool: Math.floor(n / 4), eval: n - Math.floor(n / 2) - Math.floor(n / 4) }, 0);
+  const split = stratifiedSplit(
+    ds.y!,
+    { victim: Math.floor(n / 2), pool: Math.floor(n / 4), eval: n - Math.floor(n / 2) - Math.floor(n / 4) },
+    0,
+  );
   return subset(ds, split.eval);
 }
 
@@ -42,7 +46,9 @@ for (const method of ['tree-path-finding', 'tree-top-down'] as const) {
     const out = tmp();
     const rec = await runExtract({ method, target: treeFile, out, eval: 'breast-cancer', seed: 0 });
     const perLeaf = rec.queries.used / target.leafCount;
-    t.diagnostic(`${method}: ${rec.queries.used} queries for ${target.leafCount} leaves = ${perLeaf.toFixed(2)} per leaf; fidelity ${rec.metrics.fidelity}, uniform ${rec.metrics.uniformFidelity}`);
+    t.diagnostic(
+      `${method}: ${rec.queries.used} queries for ${target.leafCount} leaves = ${perLeaf.toFixed(2)} per leaf; fidelity ${rec.metrics.fidelity}, uniform ${rec.metrics.uniformFidelity}`,
+    );
     assert.equal(rec.metrics.leavesFound, target.leafCount, 'every leaf found');
     assert.ok(perLeaf < limits[method], `${perLeaf} queries per leaf`);
     assert.equal(rec.metrics.evalSplitFidelity, 1);
@@ -66,12 +72,27 @@ test('through the real HTTP gateway (leaf ids and null features over heist-v1): 
   try {
     const url = `${gw.url}/v1/models/breast-cancer-tree`;
     const dir = tmp();
-    const rec = await runExtract({ method: 'tree-top-down', target: url, out: join(dir, 'http'), uniformEval: 2000, seed: 0 });
-    const local = await runExtract({ method: 'tree-top-down', target: treeFile, out: join(dir, 'file'), uniformEval: 0, seed: 0 });
+    const rec = await runExtract({
+      method: 'tree-top-down',
+      target: url,
+      out: join(dir, 'http'),
+      uniformEval: 2000,
+      seed: 0,
+    });
+    const local = await runExtract({
+      method: 'tree-top-down',
+      target: treeFile,
+      out: join(dir, 'file'),
+      uniformEval: 0,
+      seed: 0,
+    });
     assert.equal(rec.target.url, url);
     assert.equal(rec.metrics.uniformFidelity, 1);
     assert.equal(rec.queries.used, local.queries.used, 'the wire loses nothing');
-    assert.deepEqual(loadTreeModel(join(dir, 'http', 'extracted.tree.json')).nodes, loadTreeModel(join(dir, 'file', 'extracted.tree.json')).nodes);
+    assert.deepEqual(
+      loadTreeModel(join(dir, 'http', 'extracted.tree.json')).nodes,
+      loadTreeModel(join(dir, 'file', 'extracted.tree.json')).nodes,
+    );
   } finally {
     await gw.close();
   }
@@ -79,10 +100,18 @@ test('through the real HTTP gateway (leaf ids and null features over heist-v1): 
 
 test('colliding leaf ids (label only; ids hashed into 4 buckets): extraction completes, says it is approximate, and loses agreement', async (t) => {
   const tree = loadTreeModel(treeFile);
-  for (const [label, target] of [['label only', withoutLeafIds(tree)], ['4 hashed buckets', withHashedLeafIds(tree, 4)]] as const) {
+  for (const [label, target] of [
+    ['label only', withoutLeafIds(tree)],
+    ['4 hashed buckets', withHashedLeafIds(tree, 4)],
+  ] as const) {
     for (const method of ['tree-path-finding', 'tree-top-down'] as const) {
-      const rec = await runExtract({ method, target: label, out: tmp(), eval: 'breast-cancer', seed: 0 }, { oracle: localOracle(target) });
-      t.diagnostic(`${label}, ${method}: ${rec.queries.used} queries; agreement ${rec.metrics.evalSplitFidelity?.toFixed(4)} (data set), ${rec.metrics.uniformFidelity?.toFixed(4)} (uniform)`);
+      const rec = await runExtract(
+        { method, target: label, out: tmp(), eval: 'breast-cancer', seed: 0 },
+        { oracle: localOracle(target) },
+      );
+      t.diagnostic(
+        `${label}, ${method}: ${rec.queries.used} queries; agreement ${rec.metrics.evalSplitFidelity?.toFixed(4)} (data set), ${rec.metrics.uniformFidelity?.toFixed(4)} (uniform)`,
+      );
       assert.ok(rec.metrics.uniformFidelity! >= 0 && rec.metrics.uniformFidelity! <= 1);
       if (label === 'label only') {
         assert.ok(rec.metrics.uniformFidelity! < 1, 'labels as ids cannot tell leaves of one class apart');
@@ -95,19 +124,45 @@ test('colliding leaf ids (label only; ids hashed into 4 buckets): extraction com
 
 test('top-down needs incomplete queries: a model that refuses missing features is a requirements error', async () => {
   const model = randomLinearModel(createRng(1), 30, 2);
-  await assert.rejects(runExtract({ method: 'tree-top-down', target: 'linear', out: tmp(), uniformEval: 0 }, { oracle: localOracle(model) }), (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'));
+  await assert.rejects(
+    runExtract(
+      { method: 'tree-top-down', target: 'linear', out: tmp(), uniformEval: 0 },
+      { oracle: localOracle(model) },
+    ),
+    (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
+  );
 });
 
 test('CLI: heist train --arch tree, heist extract --method tree-path-finding on the file', () => {
-  const heist = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const heist = (...args: string[]) =>
+    spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
   const dir = tmp();
   const file = join(dir, 'bc.tree.json');
   const train = heist('train', '--dataset', 'breast-cancer', '--arch', 'tree', '--out', file);
   assert.equal(train.status, 0, train.stderr);
   assert.match(train.stdout, /breast-cancer-tree \(tree\): test accuracy/);
-  assert.deepEqual(loadTreeModel(file).nodes, loadTreeModel(treeFile).nodes, 'the shipped tree rebuilds identically (seed 0)');
-  assert.deepEqual(listExtractors().filter((m) => m.name.startsWith('tree-')).map((m) => m.name), ['tree-path-finding', 'tree-top-down']);
-  const run = heist('extract', '--method', 'tree-path-finding', '--target', file, '--out', join(dir, 'x'), '--uniform-eval', '1000');
+  assert.deepEqual(
+    loadTreeModel(file).nodes,
+    loadTreeModel(treeFile).nodes,
+    'the shipped tree rebuilds identically (seed 0)',
+  );
+  assert.deepEqual(
+    listExtractors()
+      .filter((m) => m.name.startsWith('tree-'))
+      .map((m) => m.name),
+    ['tree-path-finding', 'tree-top-down'],
+  );
+  const run = heist(
+    'extract',
+    '--method',
+    'tree-path-finding',
+    '--target',
+    file,
+    '--out',
+    join(dir, 'x'),
+    '--uniform-eval',
+    '1000',
+  );
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /uniform 1\.0000/);
   assert.ok(existsSync(join(dir, 'x', 'extracted.tree.json')));

@@ -46,7 +46,13 @@ function maxWeightError(w: WeightsFile): number {
 
 test('binary LR from a local file: exactly 31 paid queries, 100% agreement on the evaluation split and on 10,000 uniform inputs', async (t) => {
   const out = tmp();
-  const rec = await runExtract({ method: 'equation-solving', target: victimFile, out, eval: 'breast-cancer-logreg', seed: 0 });
+  const rec = await runExtract({
+    method: 'equation-solving',
+    target: victimFile,
+    out,
+    eval: 'breast-cancer-logreg',
+    seed: 0,
+  });
   assert.equal(rec.kind, 'extract');
   assert.equal(rec.queries.used, 31, 'd + 1 = 31 paid attack queries');
   assert.equal(rec.queries.budget, 31);
@@ -58,11 +64,18 @@ test('binary LR from a local file: exactly 31 paid queries, 100% agreement on th
   assert.equal(rec.metrics.accuracy, rec.metrics.targetAccuracy, 'same labels, same accuracy');
   assert.ok(rec.metrics.extractMs! < 10_000);
   assert.deepEqual(await readRunRecord(join(out, 'run.json')), rec);
-  for (const f of ['run.json', 'report.html', 'extracted.onnx', 'extracted-weights.json', 'transcript.jsonl']) assert.ok(existsSync(join(out, f)), f);
-  assert.equal(readFileSync(join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').length, 1 + rec.queries.total, 'header + one line per paid row');
+  for (const f of ['run.json', 'report.html', 'extracted.onnx', 'extracted-weights.json', 'transcript.jsonl'])
+    assert.ok(existsSync(join(out, f)), f);
+  assert.equal(
+    readFileSync(join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').length,
+    1 + rec.queries.total,
+    'header + one line per paid row',
+  );
 
   const err = maxWeightError(JSON.parse(readFileSync(join(out, 'extracted-weights.json'), 'utf8')) as WeightsFile);
-  t.diagnostic(`local file: max abs weight error ${err.toExponential(2)} (float32 answer-rounding bound ${rec.metrics.weightErrorBound?.toExponential(2)})`);
+  t.diagnostic(
+    `local file: max abs weight error ${err.toExponential(2)} (float32 answer-rounding bound ${rec.metrics.weightErrorBound?.toExponential(2)})`,
+  );
   assert.ok(err < 1e-4, `max weight error ${err}`);
 
   // The exported ONNX is the same classifier.
@@ -83,19 +96,37 @@ test('through the real HTTP gateway: float32 probabilities as JSON lose nothing 
   const gw = await startGateway({ models: [victimFile], port: 0 });
   try {
     const target = `${gw.url}/v1/models/breast-cancer-logreg`;
-    const rec = await runExtract({ method: 'equation-solving', target, out: join(dir, 'http'), eval: 'breast-cancer-logreg', seed: 0 });
+    const rec = await runExtract({
+      method: 'equation-solving',
+      target,
+      out: join(dir, 'http'),
+      eval: 'breast-cancer-logreg',
+      seed: 0,
+    });
     assert.equal(rec.target.url, target);
     assert.equal(rec.queries.used, 31);
     assert.equal(rec.metrics.fidelity, 1);
     assert.equal(rec.metrics.uniformFidelity, 1);
-    const local = await runExtract({ method: 'equation-solving', target: victimFile, out: join(dir, 'file'), uniformEval: 0, seed: 0 });
+    const local = await runExtract({
+      method: 'equation-solving',
+      target: victimFile,
+      out: join(dir, 'file'),
+      uniformEval: 0,
+      seed: 0,
+    });
     const overHttp = JSON.parse(readFileSync(join(dir, 'http', 'extracted-weights.json'), 'utf8')) as WeightsFile;
     const inProcess = JSON.parse(readFileSync(join(dir, 'file', 'extracted-weights.json'), 'utf8')) as WeightsFile;
-    assert.deepEqual(overHttp.weights, inProcess.weights, 'bit-identical: a float32 printed as a JSON number parses back to the same float32');
+    assert.deepEqual(
+      overHttp.weights,
+      inProcess.weights,
+      'bit-identical: a float32 printed as a JSON number parses back to the same float32',
+    );
     assert.deepEqual(overHttp.bias, inProcess.bias);
     assert.equal(local.queries.used, 31);
     const err = maxWeightError(overHttp);
-    t.diagnostic(`over HTTP: max abs weight error ${err.toExponential(2)} (float32 answer-rounding bound ${rec.metrics.weightErrorBound?.toExponential(2)})`);
+    t.diagnostic(
+      `over HTTP: max abs weight error ${err.toExponential(2)} (float32 answer-rounding bound ${rec.metrics.weightErrorBound?.toExponential(2)})`,
+    );
     assert.ok(err < 1e-4, `max weight error ${err}`);
   } finally {
     await gw.close();
@@ -114,7 +145,10 @@ test('a label-only target is refused before any query', async () => {
   };
   const out = tmp();
   await assert.rejects(
-    runExtract({ method: 'equation-solving', target: 'label-only (in process)', out, eval: 'breast-cancer-logreg' }, { oracle: localOracle(counting) }),
+    runExtract(
+      { method: 'equation-solving', target: 'label-only (in process)', out, eval: 'breast-cancer-logreg' },
+      { oracle: localOracle(counting) },
+    ),
     (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
   );
   assert.equal(predicted, 0, 'no row was bought, evaluation rows included');
@@ -127,7 +161,11 @@ test('a label-only target is refused before any query', async () => {
 });
 
 test('CLI: heist extract --list names the method and its paper; a run prints fidelity and writes the report', () => {
-  const heist = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), 'extract', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const heist = (...args: string[]) =>
+    spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), 'extract', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
   const list = heist('--list');
   assert.equal(list.status, 0, list.stderr);
   assert.match(list.stdout, /equation-solving/);

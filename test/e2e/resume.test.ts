@@ -19,7 +19,22 @@ const heistBin = join(repoRoot, 'bin/heist.js');
 
 function stealArgs(target: string, out: string, resume: boolean): string[] {
   // --epochs 150 makes each fit last long enough that the kill lands between purchases.
-  const args = [heistBin, 'steal', '--target', target, '--budget', String(BUDGET), '--pool', 'digits-mlp', '--seed', '7', '--epochs', '150', '--out', out];
+  const args = [
+    heistBin,
+    'steal',
+    '--target',
+    target,
+    '--budget',
+    String(BUDGET),
+    '--pool',
+    'digits-mlp',
+    '--seed',
+    '7',
+    '--epochs',
+    '150',
+    '--out',
+    out,
+  ];
   return resume ? [...args, '--resume'] : args;
 }
 
@@ -35,7 +50,9 @@ function run(args: string[]): Promise<number | null> {
 
 function attackRows(transcript: string): number {
   if (!existsSync(transcript)) return 0;
-  return readFileSync(transcript, 'utf8').split('\n').filter((l) => l.includes('"purpose":"attack"')).length;
+  return readFileSync(transcript, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"purpose":"attack"')).length;
 }
 
 /** Starts the steal and SIGKILLs it once the transcript holds at least half the budget. */

@@ -16,17 +16,31 @@ import { isHeistError } from '../../src/core/errors.js';
 
 test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries; the audit log holds every paid row', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
-  const gw = await startGateway({ models: [join(modelsDir, 'digits-mlp.onnx')], port: 0, audit: `sqlite://${join(dir, 'audit.db')}` });
+  const gw = await startGateway({
+    models: [join(modelsDir, 'digits-mlp.onnx')],
+    port: 0,
+    audit: `sqlite://${join(dir, 'audit.db')}`,
+  });
   try {
     const out = join(dir, 'run');
-    const rec = await runSteal({ target: `${gw.url}/v1/models/digits-mlp`, budget: 250, pool: 'digits-mlp', out, seed: 0 });
+    const rec = await runSteal({
+      target: `${gw.url}/v1/models/digits-mlp`,
+      budget: 250,
+      pool: 'digits-mlp',
+      out,
+      seed: 0,
+    });
     assert.equal(rec.queries.used, 250, 'spends exactly the budget');
     assert.equal(rec.queries.eval, 450, 'evaluation rows are counted apart');
     const at250 = rec.rounds.find((r) => r.queriesUsed === 250)!;
     assert.ok(at250.metrics.fidelity! >= 0.86, `fidelity at 250 queries ${at250.metrics.fidelity}`);
-    assert.deepEqual(rec.rounds.map((r) => r.queriesUsed), [50, 100, 250]);
+    assert.deepEqual(
+      rec.rounds.map((r) => r.queriesUsed),
+      [50, 100, 250],
+    );
     assert.equal(gw.auditStore!.count(), rec.queries.total, 'one audit row per paid query');
-    for (const f of ['run.json', 'report.html', 'substitute.onnx', 'transcript.jsonl']) assert.ok(existsSync(join(out, f)), f);
+    for (const f of ['run.json', 'report.html', 'substitute.onnx', 'transcript.jsonl'])
+      assert.ok(existsSync(join(out, f)), f);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /<svg/);
 
@@ -37,7 +51,10 @@ test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries;
     const a = (await sub.predict(evalSet.x)).labels;
     const b = (await victim.predict(evalSet.x)).labels;
     const agree = a.filter((v, i) => v === b[i]).length / a.length;
-    assert.ok(Math.abs(agree - rec.metrics.fidelity!) < 1e-9, `onnx substitute agreement ${agree} vs reported ${rec.metrics.fidelity}`);
+    assert.ok(
+      Math.abs(agree - rec.metrics.fidelity!) < 1e-9,
+      `onnx substitute agreement ${agree} vs reported ${rec.metrics.fidelity}`,
+    );
     await sub.close();
     await victim.close();
   } finally {
@@ -47,10 +64,21 @@ test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries;
 
 test('a hard-label steal trains on labels only; a plan the pool cannot fill is refused before any query', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
-  const gw = await startGateway({ models: [join(modelsDir, 'digits-mlp.onnx')], port: 0, audit: `sqlite://${join(dir, 'audit.db')}` });
+  const gw = await startGateway({
+    models: [join(modelsDir, 'digits-mlp.onnx')],
+    port: 0,
+    audit: `sqlite://${join(dir, 'audit.db')}`,
+  });
   try {
     const target = `${gw.url}/v1/models/digits-mlp`;
-    const rec = await runSteal({ target, budget: 250, pool: 'digits-mlp', labels: 'hard', out: join(dir, 'hard'), seed: 1 });
+    const rec = await runSteal({
+      target,
+      budget: 250,
+      pool: 'digits-mlp',
+      labels: 'hard',
+      out: join(dir, 'hard'),
+      seed: 1,
+    });
     assert.equal(rec.config.labels, 'hard');
     assert.ok(rec.metrics.fidelity! >= 0.8, `hard-label fidelity ${rec.metrics.fidelity}`);
     const before = gw.auditStore!.count();
@@ -66,7 +94,14 @@ test('a hard-label steal trains on labels only; a plan the pool cannot fill is r
 
 test('a local ONNX file is a target too (no HTTP)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
-  const rec = await runSteal({ target: join(modelsDir, 'breast-cancer-logreg.onnx'), budget: 100, pool: 'breast-cancer-logreg', arch: 'logreg', out: dir, seed: 0 });
+  const rec = await runSteal({
+    target: join(modelsDir, 'breast-cancer-logreg.onnx'),
+    budget: 100,
+    pool: 'breast-cancer-logreg',
+    arch: 'logreg',
+    out: dir,
+    seed: 0,
+  });
   assert.equal(rec.target.file, join(modelsDir, 'breast-cancer-logreg.onnx'));
   assert.ok(rec.metrics.fidelity! >= 0.9, `fidelity ${rec.metrics.fidelity}`);
 });
@@ -75,7 +110,14 @@ test('mnist-cnn (small setting for CI): 100 pool queries with probabilities reac
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
   const gw = await startGateway({ models: [join(modelsDir, 'mnist-cnn.onnx')], port: 0 });
   try {
-    const rec = await runSteal({ target: `${gw.url}/v1/models/mnist-cnn`, budget: 100, checkpoints: [100], pool: 'mnist-cnn', out: dir, seed: 0 });
+    const rec = await runSteal({
+      target: `${gw.url}/v1/models/mnist-cnn`,
+      budget: 100,
+      checkpoints: [100],
+      pool: 'mnist-cnn',
+      out: dir,
+      seed: 0,
+    });
     assert.equal(rec.config.arch, 'cnn');
     assert.equal(rec.queries.eval, 2000);
     // Reference (docs/scenarios.md, ART Knockoff random with probabilities): 0.78 at 100 queries.

@@ -20,7 +20,11 @@ import { createSurrogate } from '../../src/surrogates/index.js';
 import { makePytorchStyleOnnx } from '../fixtures/make-pytorch-style-onnx.js';
 
 test('shipped victims reach their accuracy on the scenario evaluation splits (mnist-cnn >= 0.97)', async () => {
-  for (const [scenario, min] of [['mnist-cnn', 0.97], ['digits-mlp', 0.95], ['breast-cancer-logreg', 0.95]] as const) {
+  for (const [scenario, min] of [
+    ['mnist-cnn', 0.97],
+    ['digits-mlp', 0.95],
+    ['breast-cancer-logreg', 0.95],
+  ] as const) {
     const victim = await loadOnnxModel(join(modelsDir, `${scenario}.onnx`));
     const evaluation = loadScenarioData(scenario).evaluation;
     const acc = accuracy(evaluation.y!, (await victim.predict(evaluation.x)).labels);
@@ -32,10 +36,16 @@ test('shipped victims reach their accuracy on the scenario evaluation splits (mn
 /** A small CNN trained for a few epochs on 1,000 victim-split images (quick, still a real model). */
 async function quickCnn() {
   const d = loadScenarioData('mnist-cnn');
-  const train = subset(d.victimTrain, Array.from({ length: 1000 }, (_, i) => i));
+  const train = subset(
+    d.victimTrain,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   const rng = createRng(3);
   const cnn = await createSurrogate('cnn', { inputShape: [28, 28, 1], classes: 10 }, rng.fork('init'));
-  await cnn.fit({ x: train.x, labels: train.y! }, { loss: 'hard', epochs: 3, batchSize: 32, learningRate: 0.002, rng: rng.fork('fit') });
+  await cnn.fit(
+    { x: train.x, labels: train.y! },
+    { loss: 'hard', epochs: 3, batchSize: 32, learningRate: 0.002, rng: rng.fork('fit') },
+  );
   return { cnn, evaluation: d.evaluation };
 }
 
@@ -65,10 +75,19 @@ test('a PyTorch-style ONNX file (NCHW, Gemm transB, raw logits, no metadata) is 
 
   const gw = await startGateway({ models: [file], port: 0 });
   try {
-    const described = (await (await fetch(`${gw.url}/v1/models/${gw.modelNames[0]}`)).json()) as { inputShape: number[]; output: string };
+    const described = (await (await fetch(`${gw.url}/v1/models/${gw.modelNames[0]}`)).json()) as {
+      inputShape: number[];
+      output: string;
+    };
     assert.deepEqual(described.inputShape, [1, 28, 28]);
     assert.equal(described.output, 'probs');
-    const rec = await runSteal({ target: `${gw.url}/v1/models/${gw.modelNames[0]}`, budget: 250, pool: 'mnist-cnn', out: join(dir, 'run'), seed: 0 });
+    const rec = await runSteal({
+      target: `${gw.url}/v1/models/${gw.modelNames[0]}`,
+      budget: 250,
+      pool: 'mnist-cnn',
+      out: join(dir, 'run'),
+      seed: 0,
+    });
     assert.equal(rec.config.arch, 'cnn');
     assert.ok(rec.metrics.fidelity! >= 0.8, `fidelity ${rec.metrics.fidelity}`);
   } finally {

@@ -32,9 +32,20 @@ test('predictions equal the predictor output, at batch 1 and 256', async () => {
 test('the predictor gets one float32 batch shaped [n, ...inputShape]', async () => {
   const seen: Tensor[] = [];
   const inner = model();
-  const spy: Predictor = { info: inner.info, predict: (x) => (seen.push(x), inner.predict(x)) };
+  const spy: Predictor = {
+    info: inner.info,
+    predict: (x) => {
+      seen.push(x);
+      return inner.predict(x);
+    },
+  };
   const app = buildGateway({ models: [{ name: 'm', predictor: spy }] });
-  const res = await post(app, 'm', { inputs: [[1, 2, 3, 4, 5, 6], [-1, 0, 0.25, 1e-3, 7, 8]] });
+  const res = await post(app, 'm', {
+    inputs: [
+      [1, 2, 3, 4, 5, 6],
+      [-1, 0, 0.25, 1e-3, 7, 8],
+    ],
+  });
   assert.equal(res.statusCode, 200);
   assert.equal(seen.length, 1);
   assert.deepEqual(seen[0].shape, [2, 2, 3]);
@@ -49,7 +60,10 @@ test('"output": "label" asks for labels only; "probabilities" is the default', a
   const x = rows(5);
   const full = JSON.parse((await post(app, 'm', { inputs: x, output: 'probabilities' })).body) as PredictResponse;
   const labels = JSON.parse((await post(app, 'm', { inputs: x, output: 'label' })).body) as PredictResponse;
-  assert.deepEqual(labels.predictions, full.predictions.map((p) => ({ label: p.label })));
+  assert.deepEqual(
+    labels.predictions,
+    full.predictions.map((p) => ({ label: p.label })),
+  );
   assert.ok(full.predictions.every((p) => p.probabilities?.length === K));
   await app.close();
 });
@@ -61,29 +75,54 @@ test('a label-only model answers labels and says so', async () => {
   const res = await post(app, 'lbl', { inputs: x });
   const body = JSON.parse(res.body) as PredictResponse;
   const want = m.predict(tensor(x.flat(), [4, D])) as Prediction;
-  assert.deepEqual(body.predictions, Array.from(want.labels, (label) => ({ label })));
+  assert.deepEqual(
+    body.predictions,
+    Array.from(want.labels, (label) => ({ label })),
+  );
   const desc = JSON.parse((await app.inject({ method: 'GET', url: '/v1/models/lbl' })).body) as ModelDescription;
   assert.equal(desc.output, 'label');
   await app.close();
 });
 
 test('model listing and description; healthz; request ids', async () => {
-  const named = { ...model(), info: { ...model().info, classNames: ['a', 'b', 'c', 'd'], domain: { min: -1, max: 2 } } };
-  const app = buildGateway({ models: [{ name: 'm', predictor: model() }, { name: 'named.v2', predictor: named }], maxBatch: 64 });
+  const named = {
+    ...model(),
+    info: { ...model().info, classNames: ['a', 'b', 'c', 'd'], domain: { min: -1, max: 2 } },
+  };
+  const app = buildGateway({
+    models: [
+      { name: 'm', predictor: model() },
+      { name: 'named.v2', predictor: named },
+    ],
+    maxBatch: 64,
+  });
   const list = await app.inject({ method: 'GET', url: '/v1/models' });
   assert.equal(list.statusCode, 200);
   const models = (JSON.parse(list.body) as { models: ModelDescription[] }).models;
-  assert.deepEqual(models.map((d) => d.name), ['m', 'named.v2']);
+  assert.deepEqual(
+    models.map((d) => d.name),
+    ['m', 'named.v2'],
+  );
   const one = await app.inject({ method: 'GET', url: '/v1/models/named.v2' });
   assert.deepEqual(JSON.parse(one.body), {
-    name: 'named.v2', inputShape: [2, 3], inputSize: 6, classes: 4, classNames: ['a', 'b', 'c', 'd'],
-    output: 'probs', domain: { min: -1, max: 2 }, maxBatch: 64,
+    name: 'named.v2',
+    inputShape: [2, 3],
+    inputSize: 6,
+    classes: 4,
+    classNames: ['a', 'b', 'c', 'd'],
+    output: 'probs',
+    domain: { min: -1, max: 2 },
+    maxBatch: 64,
   });
   assert.equal('classNames' in models[0], false);
   const health = await app.inject({ method: 'GET', url: '/healthz' });
   assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
   const a = String(health.headers['x-request-id']);
-  const b = String((await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'spoof' } })).headers['x-request-id']);
+  const b = String(
+    (await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'spoof' } })).headers[
+      'x-request-id'
+    ],
+  );
   assert.match(a, /^[0-9a-f-]{36}$/);
   assert.notEqual(a, b);
   assert.notEqual(b, 'spoof');
@@ -100,8 +139,16 @@ test('a predictor that throws is a 500 HEIST_ERR_INTERNAL, and the gateway keeps
       return inner.predict(x);
     },
   };
-  const short: Predictor = { info: inner.info, predict: (x) => inner.predict(tensor(x.data.slice(D), [x.shape[0] - 1, 2, 3])) };
-  const app = buildGateway({ models: [{ name: 'm', predictor: flaky }, { name: 'short', predictor: short }] });
+  const short: Predictor = {
+    info: inner.info,
+    predict: (x) => inner.predict(tensor(x.data.slice(D), [x.shape[0] - 1, 2, 3])),
+  };
+  const app = buildGateway({
+    models: [
+      { name: 'm', predictor: flaky },
+      { name: 'short', predictor: short },
+    ],
+  });
   const res = await post(app, 'm', { inputs: rows(2) });
   assertError(res, 500, 'HEIST_ERR_INTERNAL', 'throwing predictor');
   assert.doesNotMatch(res.body, /secret/);
@@ -114,7 +161,12 @@ test('a predictor that throws is a 500 HEIST_ERR_INTERNAL, and the gateway keeps
 test('config is validated once, with HEIST_ERR_BAD_CONFIG', () => {
   const p = model();
   const bad: unknown[] = [
-    { models: [{ name: 'm', predictor: p }, { name: 'm', predictor: p }] },
+    {
+      models: [
+        { name: 'm', predictor: p },
+        { name: 'm', predictor: p },
+      ],
+    },
     { models: [{ name: 'a/b', predictor: p }] },
     { models: [{ name: '', predictor: p }] },
     { models: [{ name: 'm', predictor: { info: p.info } }] },
@@ -123,17 +175,34 @@ test('config is validated once, with HEIST_ERR_BAD_CONFIG', () => {
     { models: [{ name: 'm', predictor: p }], bodyLimitBytes: 1.5 },
     { models: [{ name: 'm', predictor: p }], port: 80 },
     { models: [{ name: 'm', predictor: p, extra: 1 }] },
-    { models: [{ name: 'm', predictor: model(1, 'label'), pipeline: createPipeline([{ name: 'needs', requires: { scores: true }, transform: (_c, o) => o }]) }] },
+    {
+      models: [
+        {
+          name: 'm',
+          predictor: model(1, 'label'),
+          pipeline: createPipeline([{ name: 'needs', requires: { scores: true }, transform: (_c, o) => o }]),
+        },
+      ],
+    },
   ];
   for (const cfg of bad) {
-    assert.throws(() => buildGateway(cfg as never), (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'), JSON.stringify(cfg, (_k, v) => (typeof v === 'function' ? 'fn' : v)).slice(0, 120));
+    assert.throws(
+      () => buildGateway(cfg as never),
+      (e: unknown) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+      JSON.stringify(cfg, (_k, v) => (typeof v === 'function' ? 'fn' : v)).slice(0, 120),
+    );
   }
 });
 
 test('closing the gateway closes every pipeline', async () => {
   let closed = 0;
   const pipeline = createPipeline([{ name: 'c', close: () => void closed++ }]);
-  const app = buildGateway({ models: [{ name: 'a', predictor: model(), pipeline }, { name: 'b', predictor: model() }] });
+  const app = buildGateway({
+    models: [
+      { name: 'a', predictor: model(), pipeline },
+      { name: 'b', predictor: model() },
+    ],
+  });
   await app.ready();
   await app.close();
   assert.equal(closed, 1);

@@ -17,7 +17,12 @@ export function rows(n: number, seed = 3): number[][] {
 }
 
 export async function post(app: FastifyInstance, name: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url: `/v1/models/${name}/predict`, payload: body as InjectOptions['payload'], headers });
+  return app.inject({
+    method: 'POST',
+    url: `/v1/models/${name}/predict`,
+    payload: body as InjectOptions['payload'],
+    headers,
+  });
 }
 
 export function assertError(res: { statusCode: number; body: string }, status: number, code: string, label = ''): void {

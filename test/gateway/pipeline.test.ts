@@ -17,11 +17,17 @@ function testStage(seen: { ctx: QueryContext; served: Served }[]): Defense {
     admit(ctx) {
       const c = (counts.get(ctx.client.id) ?? 0) + 1;
       counts.set(ctx.client.id, c);
-      if (c > 2) throw new DefenseRejection('HEIST_ERR_RATE_LIMITED', 'two per client', { headers: { 'retry-after': '60' } });
+      if (c > 2)
+        throw new DefenseRejection('HEIST_ERR_RATE_LIMITED', 'two per client', { headers: { 'retry-after': '60' } });
     },
     transform(_ctx, out): Prediction {
       const s = out.scores!;
-      return probsPrediction(tensor(Array.from(s.data, (v) => Math.round(v * 10) / 10), s.shape));
+      return probsPrediction(
+        tensor(
+          Array.from(s.data, (v) => Math.round(v * 10) / 10),
+          s.shape,
+        ),
+      );
     },
     record(ctx, served) {
       seen.push({ ctx, served });
@@ -64,7 +70,9 @@ test('transforms shape the answer; raw stays the model output', async () => {
   const raw = m.predict(tensor(x.flat(), [2, D])) as Prediction;
   body.predictions.forEach((p, i) => {
     assert.equal(p.probabilities!.length, K);
-    p.probabilities!.forEach((v, j) => assert.equal(v, Math.fround(Math.round(raw.scores!.data[i * K + j] * 10) / 10)));
+    p.probabilities!.forEach((v, j) => {
+      assert.equal(v, Math.fround(Math.round(raw.scores!.data[i * K + j] * 10) / 10));
+    });
   });
   assert.deepEqual(seen[0].ctx.raw!.scores!.data, raw.scores!.data);
   const labels = JSON.parse((await post(app, 'm', { inputs: x, output: 'label' })).body) as PredictResponse;
@@ -75,7 +83,9 @@ test('transforms shape the answer; raw stays the model output', async () => {
 
 test('an admit rejection becomes its HTTP status, code and headers; record still runs; others still served', async () => {
   const seen: { ctx: QueryContext; served: Served }[] = [];
-  const app = buildGateway({ models: [{ name: 'm', predictor: model(), pipeline: createPipeline([testStage(seen)]) }] });
+  const app = buildGateway({
+    models: [{ name: 'm', predictor: model(), pipeline: createPipeline([testStage(seen)]) }],
+  });
   const key = { 'x-api-key': 'heavy-user' };
   assert.equal((await post(app, 'm', { inputs: rows(1) }, key)).statusCode, 200);
   assert.equal((await post(app, 'm', { inputs: rows(1) }, key)).statusCode, 200);
@@ -93,7 +103,12 @@ test('an admit rejection becomes its HTTP status, code and headers; record still
 
 test('a stage bug is a 500; a score-dropping pipeline is described as label output', async () => {
   const labelOnly: Defense = { name: 'label-only', dropsScores: true, transform: (_c, o) => labelPrediction(o.labels) };
-  const buggy: Defense = { name: 'buggy', inspect: () => { throw new Error('bug'); } };
+  const buggy: Defense = {
+    name: 'buggy',
+    inspect: () => {
+      throw new Error('bug');
+    },
+  };
   const app = buildGateway({
     models: [
       { name: 'lbl', predictor: model(), pipeline: createPipeline([labelOnly]) },
@@ -104,7 +119,12 @@ test('a stage bug is a 500; a score-dropping pipeline is described as label outp
   assert.equal(desc.output, 'label');
   const body = JSON.parse((await post(app, 'lbl', { inputs: rows(2) })).body) as PredictResponse;
   assert.ok(body.predictions.every((p) => Object.keys(p).join() === 'label'));
-  assertError(await post(app, 'lbl', { inputs: rows(1), output: 'probabilities' }), 400, 'HEIST_ERR_BAD_BODY', 'probs from label');
+  assertError(
+    await post(app, 'lbl', { inputs: rows(1), output: 'probabilities' }),
+    400,
+    'HEIST_ERR_BAD_BODY',
+    'probs from label',
+  );
   assertError(await post(app, 'bug', { inputs: rows(1) }), 500, 'HEIST_ERR_INTERNAL', 'buggy stage');
   await app.close();
 });

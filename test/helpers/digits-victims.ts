@@ -20,7 +20,10 @@ export interface DigitsVictim {
 export async function digitsSoftmaxVictim(dir: string): Promise<DigitsVictim> {
   const data = loadScenarioData('digits-mlp');
   const s = await createSurrogate('logreg', { inputShape: [64], classes: 10 }, createRng(1));
-  await s.fit({ x: data.victimTrain.x, labels: data.victimTrain.y! }, { loss: 'hard', epochs: 20, batchSize: 64, learningRate: 0.05, rng: createRng(2) });
+  await s.fit(
+    { x: data.victimTrain.x, labels: data.victimTrain.y! },
+    { loss: 'hard', epochs: 20, batchSize: 64, learningRate: 0.05, rng: createRng(2) },
+  );
   const spec = s.toSpec();
   s.dispose();
   const file = join(dir, 'digits-softmax.onnx');
@@ -32,7 +35,10 @@ export async function digitsSoftmaxVictim(dir: string): Promise<DigitsVictim> {
 export async function digitsMlpVictim(dir: string, epochs = 60): Promise<DigitsVictim> {
   const data = loadScenarioData('digits-mlp');
   const s = await createSurrogate('mlp', { inputShape: [64], classes: 10, hidden: [20] }, createRng(11));
-  await s.fit({ x: data.victimTrain.x, labels: data.victimTrain.y! }, { loss: 'hard', epochs, batchSize: 32, learningRate: 0.01, rng: createRng(12) });
+  await s.fit(
+    { x: data.victimTrain.x, labels: data.victimTrain.y! },
+    { loss: 'hard', epochs, batchSize: 32, learningRate: 0.01, rng: createRng(12) },
+  );
   const spec = s.toSpec();
   s.dispose();
   const file = join(dir, 'digits-mlp-20.onnx');

@@ -88,6 +88,8 @@ export function findCycles(edges: ReadonlyMap<string, readonly string[]>): strin
 
 /** The markdown table docs/architecture.md shows between its layers:begin/end markers. */
 export function renderLayerTable(layers: readonly LayerRow[]): string {
-  const rows = layers.map((l) => `| L${l.layer} | \`src/${l.folder === 'api' ? 'api/` + `src/index.ts' : `${l.folder}/`}\` | ${l.job} |`);
+  const rows = layers.map(
+    (l) => `| L${l.layer} | \`src/${l.folder === 'api' ? 'api/` + `src/index.ts' : `${l.folder}/`}\` | ${l.job} |`,
+  );
   return ['| layer | folder | job |', '|---|---|---|', ...rows, ''].join('\n');
 }

@@ -5,13 +5,27 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hashRow } from '../../src/core/hash.js';
-import { type ModelInfo, type Prediction, type Predictor, inputSize, probsPrediction, toLabelOnly } from '../../src/core/prediction.js';
+import {
+  type ModelInfo,
+  type Prediction,
+  type Predictor,
+  inputSize,
+  probsPrediction,
+  toLabelOnly,
+} from '../../src/core/prediction.js';
 import { type Tensor, rowCount, softmaxRows } from '../../src/core/tensor.js';
 import type { Clock } from '../../src/core/types.js';
 
 /** logits = x W + b, W fixed; inputs of 4 values, 3 classes. */
 export function linearModel(over: Partial<ModelInfo> = {}): Predictor {
-  const info: ModelInfo = { name: 'lin', inputShape: [4], classes: 3, output: 'probs', domain: { min: 0, max: 1 }, ...over };
+  const info: ModelInfo = {
+    name: 'lin',
+    inputShape: [4],
+    classes: 3,
+    output: 'probs',
+    domain: { min: 0, max: 1 },
+    ...over,
+  };
   const W = [
     [2, -1, 0.5],
     [-1, 1.5, 0],
@@ -82,13 +96,26 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startServer(opts: ServerOptions = {}): Promise<TestServer> {
   const models = opts.models ?? { lin: { predictor: linearModel() } };
-  const stats: ServerStats = { predictRequests: 0, rowsAnswered: 0, answeredHashes: [], inFlight: 0, peakInFlight: 0, batchSizes: [] };
-  const err = (status: number, code: string): Reply => ({ status, body: JSON.stringify({ error: { code, message: code } }) });
+  const stats: ServerStats = {
+    predictRequests: 0,
+    rowsAnswered: 0,
+    answeredHashes: [],
+    inFlight: 0,
+    peakInFlight: 0,
+    batchSizes: [],
+  };
+  const err = (status: number, code: string): Reply => ({
+    status,
+    body: JSON.stringify({ error: { code, message: code } }),
+  });
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     const body = await readBody(req);
     if (req.method === 'GET' && url === '/v1/models') {
-      return send(res, { status: 200, body: JSON.stringify({ models: Object.keys(models).map((name) => ({ name })) }) });
+      return send(res, {
+        status: 200,
+        body: JSON.stringify({ models: Object.keys(models).map((name) => ({ name })) }),
+      });
     }
     const m = /^\/v1\/models\/([^/]+)(\/predict)?$/.exec(url);
     const model = m ? models[decodeURIComponent(m[1])] : undefined;

@@ -42,9 +42,19 @@ export interface ExtractorListing {
 
 /** Every row method with its citation, for `heist extract --list`. */
 export function listExtractors(): ExtractorListing[] {
-  return extractors.entries().map((e) => ({ name: e.name, paper: e.paper, description: e.summary, needs: e.requires.output.join(' | ') }));
+  return extractors
+    .entries()
+    .map((e) => ({ name: e.name, paper: e.paper, description: e.summary, needs: e.requires.output.join(' | ') }));
 }
 
 export { checkExtractor, extractorEntry } from './types.js';
-export type { Extractor, ExtractorEntry, ExtractorFamily, ExtractOptions, ExtractResult, LinearWeights, QueryDesign } from './types.js';
+export type {
+  Extractor,
+  ExtractorEntry,
+  ExtractorFamily,
+  ExtractOptions,
+  ExtractResult,
+  LinearWeights,
+  QueryDesign,
+} from './types.js';
 export { designRows } from './solvers/design-rows.js';

@@ -80,14 +80,23 @@ export function checkExtractor(ex: Extractor, info: ModelInfo, budget?: number):
     );
   }
   if (inputSize(info) < 1 || info.classes < 2) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `${ex.name} needs a classifier with inputs; "${info.name}" declares ${inputSize(info)} inputs, ${info.classes} classes`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `${ex.name} needs a classifier with inputs; "${info.name}" declares ${inputSize(info)} inputs, ${info.classes} classes`,
+    );
   }
   if (!(info.domain.max > info.domain.min)) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `${ex.name} needs a non-empty input domain; "${info.name}" declares [${info.domain.min}, ${info.domain.max}]`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `${ex.name} needs a non-empty input domain; "${info.name}" declares [${info.domain.min}, ${info.domain.max}]`,
+    );
   }
   const min = ex.minQueries(info);
   if (budget !== undefined && budget < min) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${ex.name} needs at least ${min} queries for "${info.name}"; --budget ${budget} is too small`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${ex.name} needs at least ${min} queries for "${info.name}"; --budget ${budget} is too small`,
+    );
   }
   return budget ?? ex.defaultBudget?.(info) ?? min;
 }
@@ -103,9 +112,21 @@ export interface ExtractorEntry<O = unknown> extends RegistryEntry<O, undefined,
 }
 
 /** An entry whose name, summary, paper and requirements are those of the extractor built with default options. */
-export function extractorEntry<O>(family: ExtractorFamily, options: OptionsSchema<O>, make: (options: O) => Extractor): ExtractorEntry<O> {
+export function extractorEntry<O>(
+  family: ExtractorFamily,
+  options: OptionsSchema<O>,
+  make: (options: O) => Extractor,
+): ExtractorEntry<O> {
   const defaults = options.safeParse({});
   if (!defaults.success) throw new HeistError('HEIST_ERR_INTERNAL', 'an extractor option schema must accept {}');
   const ex = make(defaults.data);
-  return { name: ex.name, summary: ex.description, paper: ex.paper, family, requires: ex.requires, options, create: (o) => make(o) };
+  return {
+    name: ex.name,
+    summary: ex.description,
+    paper: ex.paper,
+    family,
+    requires: ex.requires,
+    options,
+    create: (o) => make(o),
+  };
 }

@@ -15,24 +15,43 @@ import { oneOf, positiveInt } from '../options.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('Serve a shipped victim on localhost (SQLite audit log) and steal it over HTTP (a few minutes on 2 cores).')
-    .option('--scenario <name>', 'victim and data: mnist-cnn | digits-mlp', oneOf(['mnist-cnn', 'digits-mlp'] as const), 'mnist-cnn')
+    .description(
+      'Serve a shipped victim on localhost (SQLite audit log) and steal it over HTTP (a few minutes on 2 cores).',
+    )
+    .option(
+      '--scenario <name>',
+      'victim and data: mnist-cnn | digits-mlp',
+      oneOf(['mnist-cnn', 'digits-mlp'] as const),
+      'mnist-cnn',
+    )
     .option('--budget <n>', 'paid queries', positiveInt, 500)
     .option('--out <dir>', 'output folder', 'runs/demo')
     .action(async (o) => {
       const audit = join(o.out, 'audit.db');
       // A demo always starts fresh: drop the previous demo's transcript and audit log (only those files).
-      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm']) rmSync(join(o.out, f), { force: true });
-      const gw = await startGateway({ models: [join(modelsDir, `${o.scenario}.onnx`)], port: 0, audit: `sqlite://${audit}` });
+      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm'])
+        rmSync(join(o.out, f), { force: true });
+      const gw = await startGateway({
+        models: [join(modelsDir, `${o.scenario}.onnx`)],
+        port: 0,
+        audit: `sqlite://${audit}`,
+      });
       try {
         const target = `${gw.url}/v1/models/${gw.modelNames[0]}`;
-        process.stdout.write(`gateway: ${target}\nstealing with ${o.budget} queries from the ${o.scenario} attacker pool...\n`);
+        process.stdout.write(
+          `gateway: ${target}\nstealing with ${o.budget} queries from the ${o.scenario} attacker pool...\n`,
+        );
         const checkpoints = [...getScenario(o.scenario).budgets.filter((b) => b < o.budget), o.budget];
-        const rec = await runSteal({ target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0 }, {
-          reporters: [createTerminalReporter({ stream: process.stderr })],
-        });
+        const rec = await runSteal(
+          { target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0 },
+          {
+            reporters: [createTerminalReporter({ stream: process.stderr })],
+          },
+        );
         for (const r of rec.rounds) {
-          process.stdout.write(`  ${String(r.queriesUsed).padStart(6)} queries: fidelity ${r.metrics.fidelity?.toFixed(4)}  accuracy ${r.metrics.accuracy?.toFixed(4)}\n`);
+          process.stdout.write(
+            `  ${String(r.queriesUsed).padStart(6)} queries: fidelity ${r.metrics.fidelity?.toFixed(4)}  accuracy ${r.metrics.accuracy?.toFixed(4)}\n`,
+          );
         }
         process.stdout.write(
           `fidelity ${rec.metrics.fidelity?.toFixed(4)} with ${rec.queries.used} queries (+${rec.queries.eval} for evaluation) in ${(rec.wallMs / 1000).toFixed(1)} s\n` +

@@ -33,12 +33,16 @@ export function listCommand(): Command {
     .argument('[role]', `one of ${Object.keys(roles).join(', ')} (default: all)`)
     .action((role: string | undefined) => {
       if (role !== undefined && !Object.hasOwn(roles, role)) {
-        throw new HeistError('HEIST_ERR_BAD_CONFIG', `unknown role "${role}" (known: ${Object.keys(roles).join(', ')})`);
+        throw new HeistError(
+          'HEIST_ERR_BAD_CONFIG',
+          `unknown role "${role}" (known: ${Object.keys(roles).join(', ')})`,
+        );
       }
       for (const [name, registry] of Object.entries(roles)) {
         if (role !== undefined && name !== role) continue;
         process.stdout.write(`${name}\n`);
-        for (const e of registry.entries()) process.stdout.write(`  ${e.name}: ${e.summary}${e.paper ? `\n    paper: ${e.paper}` : ''}\n`);
+        for (const e of registry.entries())
+          process.stdout.write(`  ${e.name}: ${e.summary}${e.paper ? `\n    paper: ${e.paper}` : ''}\n`);
       }
     });
 }

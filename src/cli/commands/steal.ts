@@ -4,27 +4,69 @@ import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { strategies } from '../../strategies/index.js';
 import { surrogates } from '../../surrogates/index.js';
-import { describeChoices, fraction, header, intList, keyValue, oneOf, positiveInt, positiveNumber, nonNegativeInt, registryChoice } from '../options.js';
+import {
+  describeChoices,
+  fraction,
+  header,
+  intList,
+  keyValue,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  nonNegativeInt,
+  registryChoice,
+} from '../options.js';
 
 export function stealCommand(): Command {
   return new Command('steal')
-    .description('Steal a model: buy answers from a target within a query budget, train a substitute, report fidelity and cost.')
-    .requiredOption('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
+    .description(
+      'Steal a model: buy answers from a target within a query budget, train a substitute, report fidelity and cost.',
+    )
+    .requiredOption(
+      '--target <url|file>',
+      'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file',
+    )
     .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
     .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
-    .option('--strategy <name>', `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`, registryChoice(strategies))
-    .option('--strategy-option <key=value>', "an option of the strategy (repeatable; value read as JSON when it parses)", keyValue)
-    .option('--pool <name>', 'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)')
-    .option('--eval <name>', 'held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool\'s scenario')
-    .option('--arch <arch>', `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`, registryChoice(surrogates))
+    .option(
+      '--strategy <name>',
+      `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`,
+      registryChoice(strategies),
+    )
+    .option(
+      '--strategy-option <key=value>',
+      'an option of the strategy (repeatable; value read as JSON when it parses)',
+      keyValue,
+    )
+    .option(
+      '--pool <name>',
+      'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)',
+    )
+    .option(
+      '--eval <name>',
+      "held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool's scenario",
+    )
+    .option(
+      '--arch <arch>',
+      `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`,
+      registryChoice(surrogates),
+    )
     .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
-    .option('--labels <kind>', 'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)', oneOf(['soft', 'hard'] as const))
+    .option(
+      '--labels <kind>',
+      'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)',
+      oneOf(['soft', 'hard'] as const),
+    )
     .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
     .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
     .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
     .option('--batch-size <n>', 'training batch size', positiveInt)
     .option('--lr <rate>', 'Adam learning rate (annealed to 0 with a cosine schedule)', positiveNumber)
-    .option('--shift-augment <px>', 'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)', nonNegativeInt)
+    .option(
+      '--shift-augment <px>',
+      'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)',
+      nonNegativeInt,
+    )
     .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
     .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
     .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)

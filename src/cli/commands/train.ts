@@ -9,7 +9,11 @@ export function trainCommand(): Command {
     .description('Train a victim model and write it as a standard ONNX file (checked against onnxruntime).')
     .option('--scenario <name>', 'a standard scenario: digits-mlp | mnist-cnn | breast-cancer-logreg')
     .option('--dataset <name>', 'a shipped data set (mnist, digits, breast-cancer), with --arch')
-    .option('--arch <arch>', `${surrogates.names().join(' | ')} | tree (CART, written as heist.tree/v1 JSON: --out x.tree.json)`, registryChoice(surrogates, ['tree']))
+    .option(
+      '--arch <arch>',
+      `${surrogates.names().join(' | ')} | tree (CART, written as heist.tree/v1 JSON: --out x.tree.json)`,
+      registryChoice(surrogates, ['tree']),
+    )
     .option('--max-depth <n>', 'tree: longest root-to-leaf path (default 10)', positiveInt)
     .option('--min-samples-leaf <n>', 'tree: fewest training rows per leaf (default 1)', positiveInt)
     .option('--hidden <widths>', 'mlp hidden widths, e.g. 32 or 256,128', intList)

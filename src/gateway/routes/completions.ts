@@ -68,12 +68,22 @@ export function complete(m: CompletionModel, q: CompletionRequest, id: string, c
     object: 'text_completion',
     created,
     model: m.name,
-    choices: [{ text: decodeTokens(generated), index: 0, logprobs: q.topK === undefined ? null : lps, finish_reason: 'length' }],
-    usage: { prompt_tokens: q.promptTokens.length, completion_tokens: generated.length, total_tokens: q.promptTokens.length + generated.length },
+    choices: [
+      { text: decodeTokens(generated), index: 0, logprobs: q.topK === undefined ? null : lps, finish_reason: 'length' },
+    ],
+    usage: {
+      prompt_tokens: q.promptTokens.length,
+      completion_tokens: generated.length,
+      total_tokens: q.promptTokens.length + generated.length,
+    },
   };
 }
 
-export function registerCompletionsRoute(app: FastifyInstance, models: readonly CompletionModel[], options: CompletionsRouteOptions): void {
+export function registerCompletionsRoute(
+  app: FastifyInstance,
+  models: readonly CompletionModel[],
+  options: CompletionsRouteOptions,
+): void {
   const table = new Map<string, CompletionModel>();
   for (const m of models) {
     if (table.has(m.name)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `duplicate language model name "${m.name}"`);

@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isHeistError } from '../../core/errors.js';
 import { sampleRunRecord } from '../sample-run.js';
-import { curveRows, fidelityCurveFromRun, fidelityCurveSpec, X_TITLE, Y_TITLE, type FidelityCurveData } from './fidelity-curve.js';
+import {
+  curveRows,
+  fidelityCurveFromRun,
+  fidelityCurveSpec,
+  X_TITLE,
+  Y_TITLE,
+  type FidelityCurveData,
+} from './fidelity-curve.js';
 import { renderSvg } from './render.js';
 
 const data: FidelityCurveData = {
@@ -11,11 +18,23 @@ const data: FidelityCurveData = {
     { queries: 2000, fidelity: 0.8, accuracy: 0.75 },
     { queries: 1000, fidelity: 0.6 },
   ],
-  references: [{ name: 'ART KnockoffNets', metric: 'fidelity', points: [{ queries: 1000, value: 0.55 }, { queries: 2000, value: 0.7 }] }],
+  references: [
+    {
+      name: 'ART KnockoffNets',
+      metric: 'fidelity',
+      points: [
+        { queries: 1000, value: 0.55 },
+        { queries: 2000, value: 0.7 },
+      ],
+    },
+  ],
 };
 
 test('the spec carries every data point, sorted by queries, with references marked', () => {
-  const spec = fidelityCurveSpec(data) as unknown as { data: { values: unknown[] }; encoding: Record<string, { field: string; scale?: { domain?: unknown } }> };
+  const spec = fidelityCurveSpec(data) as unknown as {
+    data: { values: unknown[] };
+    encoding: Record<string, { field: string; scale?: { domain?: unknown } }>;
+  };
   assert.deepEqual(spec.data.values, [
     { queries: 1000, value: 0.6, series: 'fidelity', source: 'run' },
     { queries: 2000, value: 0.8, series: 'fidelity', source: 'run' },
@@ -35,8 +54,14 @@ test('the spec is a pure function of its data', () => {
 
 test('curve data from a run record uses cumulative queries per round', () => {
   const d = fidelityCurveFromRun(sampleRunRecord());
-  assert.deepEqual(d.points.map((p) => p.queries), [1000, 2000, 3000]);
-  assert.deepEqual(d.points.map((p) => p.fidelity), [0.6123, 0.8234, 0.9187]);
+  assert.deepEqual(
+    d.points.map((p) => p.queries),
+    [1000, 2000, 3000],
+  );
+  assert.deepEqual(
+    d.points.map((p) => p.fidelity),
+    [0.6123, 0.8234, 0.9187],
+  );
   assert.equal(curveRows(d).length, 6);
 });
 

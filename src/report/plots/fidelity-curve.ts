@@ -39,7 +39,8 @@ export function curveRows(data: FidelityCurveData): CurveRow[] {
   for (const metric of ['fidelity', 'accuracy'] as const) {
     for (const p of sorted) {
       const v = p[metric];
-      if (v !== undefined && Number.isFinite(v)) rows.push({ queries: p.queries, value: v, series: metric, source: 'run' });
+      if (v !== undefined && Number.isFinite(v))
+        rows.push({ queries: p.queries, value: v, series: metric, source: 'run' });
     }
   }
   for (const ref of data.references ?? []) {
@@ -70,7 +71,13 @@ export function fidelityCurveSpec(data: FidelityCurveData): TopLevelSpec {
         field: 'source',
         type: 'nominal',
         title: 'Source',
-        scale: { domain: ['run', 'reference'], range: [[1, 0], [6, 4]] },
+        scale: {
+          domain: ['run', 'reference'],
+          range: [
+            [1, 0],
+            [6, 4],
+          ],
+        },
       },
       detail: { field: 'series', type: 'nominal' },
     },
@@ -79,7 +86,10 @@ export function fidelityCurveSpec(data: FidelityCurveData): TopLevelSpec {
 }
 
 /** Curve data from a run record: one point per round that has fidelity or accuracy. */
-export function fidelityCurveFromRun(rec: RunRecord, references: readonly ReferenceSeries[] = rec.references ?? []): FidelityCurveData {
+export function fidelityCurveFromRun(
+  rec: RunRecord,
+  references: readonly ReferenceSeries[] = rec.references ?? [],
+): FidelityCurveData {
   const points = rec.rounds
     .filter((r) => r.metrics.fidelity !== undefined || r.metrics.accuracy !== undefined)
     .map((r) => ({ queries: r.queriesUsed, fidelity: r.metrics.fidelity, accuracy: r.metrics.accuracy }));

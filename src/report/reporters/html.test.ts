@@ -5,18 +5,34 @@ import { sampleRunRecord } from '../sample-run.js';
 import { escapeHtml, renderHtmlReport } from './html.js';
 
 test('escapeHtml escapes the five special characters', () => {
-  assert.equal(escapeHtml(`<a href="x" onclick='y'>&</a>`), '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  assert.equal(
+    escapeHtml(`<a href="x" onclick='y'>&</a>`),
+    '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+  );
 });
 
 test('the report contains title, headline numbers, plot, rounds and config', async () => {
   const html = await renderHtmlReport(sampleRunRecord());
   assert.ok(html.startsWith('<!doctype html>'));
   assert.match(html, /<title>Heist steal report: mnist<\/title>/);
-  for (const s of ['0.9187', '0.8876', '3,000', '17', '500', '3,500', '1 min 23.4 s', '0.002 USD', 'total 7 USD', 'target 0.9000']) {
+  for (const s of [
+    '0.9187',
+    '0.8876',
+    '3,000',
+    '17',
+    '500',
+    '3,500',
+    '1 min 23.4 s',
+    '0.002 USD',
+    'total 7 USD',
+    'target 0.9000',
+  ]) {
     assert.ok(html.includes(s), `missing ${s}`);
   }
-  for (const s of ['0.6123', '0.8234', '0.5987', '1,000', '2,000', '4.1 s', '52.6 s', 'agreementKl', '0.0421']) assert.ok(html.includes(s), `missing ${s}`);
-  for (const s of ['natural-pool', 'mlp', 'fixtures/pool.npy', '[28, 28, 1]', 'probs', '>42<']) assert.ok(html.includes(s), `missing ${s}`);
+  for (const s of ['0.6123', '0.8234', '0.5987', '1,000', '2,000', '4.1 s', '52.6 s', 'agreementKl', '0.0421'])
+    assert.ok(html.includes(s), `missing ${s}`);
+  for (const s of ['natural-pool', 'mlp', 'fixtures/pool.npy', '[28, 28, 1]', 'probs', '>42<'])
+    assert.ok(html.includes(s), `missing ${s}`);
   assert.match(html, /<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.match(html, /class="mark-line/);
   assert.ok(html.includes('href="./substitute.onnx"'));
@@ -55,7 +71,14 @@ test('hostile text in the record is escaped everywhere', async () => {
 test('a run without per-round metrics or price still renders', async () => {
   const base = sampleRunRecord();
   const html = await renderHtmlReport(
-    sampleRunRecord({ rounds: [], metrics: {}, config: { budget: 3000 }, artifacts: {}, notes: undefined, references: undefined }),
+    sampleRunRecord({
+      rounds: [],
+      metrics: {},
+      config: { budget: 3000 },
+      artifacts: {},
+      notes: undefined,
+      references: undefined,
+    }),
   );
   assert.ok(html.includes('No per-round fidelity or accuracy was recorded.'));
   assert.ok(html.includes('No rounds were recorded.'));

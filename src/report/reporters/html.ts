@@ -54,7 +54,11 @@ function card(label: string, value: string, sub?: string): string {
 function headline(rec: RunRecord): string {
   const { queries, metrics, config } = rec;
   const cards = [
-    card('Fidelity', fmtScore(metrics.fidelity), config.targetFidelity === undefined ? undefined : `target ${fmtScore(config.targetFidelity)}`),
+    card(
+      'Fidelity',
+      fmtScore(metrics.fidelity),
+      config.targetFidelity === undefined ? undefined : `target ${fmtScore(config.targetFidelity)}`,
+    ),
     card('Accuracy', fmtScore(metrics.accuracy)),
     card('Queries used', fmtNumber(queries.used), `of budget ${fmtNumber(queries.budget)}`),
     card('Cached', fmtNumber(queries.cached), 'free, not counted'),
@@ -64,7 +68,13 @@ function headline(rec: RunRecord): string {
   ];
   if (config.pricePerQuery !== undefined) {
     const cur = config.currency ?? 'USD';
-    cards.push(card('Cost per query', `${fmtNumber(config.pricePerQuery)} ${cur}`, `total ${fmtNumber(config.pricePerQuery * queries.total)} ${cur}`));
+    cards.push(
+      card(
+        'Cost per query',
+        `${fmtNumber(config.pricePerQuery)} ${cur}`,
+        `total ${fmtNumber(config.pricePerQuery * queries.total)} ${cur}`,
+      ),
+    );
   }
   return `<div class="cards">${cards.join('\n')}</div>`;
 }
@@ -106,7 +116,11 @@ function roundsTable(rounds: readonly RoundRecord[]): string {
 function otherMetrics(rec: RunRecord): string {
   const names = metricNames([rec.metrics]).filter((n) => n !== 'fidelity' && n !== 'accuracy');
   if (names.length === 0) return '';
-  return `<h2>Other metrics</h2>\n${table(['Metric', 'Value'], names.map((n) => [n, fmtNumber(rec.metrics[n] as number)]), 'kv')}`;
+  return `<h2>Other metrics</h2>\n${table(
+    ['Metric', 'Value'],
+    names.map((n) => [n, fmtNumber(rec.metrics[n] as number)]),
+    'kv',
+  )}`;
 }
 
 async function plot(rec: RunRecord, references: readonly ReferenceSeries[]): Promise<string> {
@@ -129,7 +143,9 @@ function listSection(title: string, items: readonly string[]): string {
 function artifactsSection(rec: RunRecord): string {
   const items = Object.entries(rec.artifacts).filter((e): e is [string, string] => typeof e[1] === 'string');
   if (items.length === 0) return '';
-  const li = items.map(([k, p]) => `<li>${escapeHtml(k)}: <a href="./${escapeHtml(encodeURI(p))}">${escapeHtml(p)}</a></li>`);
+  const li = items.map(
+    ([k, p]) => `<li>${escapeHtml(k)}: <a href="./${escapeHtml(encodeURI(p))}">${escapeHtml(p)}</a></li>`,
+  );
   return `<h2>Artifacts</h2>\n<ul>${li.join('')}</ul>`;
 }
 

@@ -32,7 +32,13 @@ test('off a TTY: one plain line per round, then a summary; no escape codes', asy
   const lines = s.text().trimEnd().split('\n');
   assert.equal(lines.filter((l) => l.startsWith('round ')).length, 3);
   assert.ok(lines[0].includes('budget 3,000 queries'));
-  assert.ok(s.text().includes('round 1: queries 2,000/3,000, labeled 2,000, fidelity 0.8234, accuracy 0.8011, fit 8.2 s, wall 21.0 s'));
+  assert.ok(
+    s
+      .text()
+      .includes(
+        'round 1: queries 2,000/3,000, labeled 2,000, fidelity 0.8234, accuracy 0.8011, fit 8.2 s, wall 21.0 s',
+      ),
+  );
   assert.ok(s.text().includes('fidelity 0.9187, accuracy 0.8876'));
   assert.ok(s.text().includes('used 3,000/3,000, cached 17, eval 500, total paid 3,500'));
   assert.ok(s.text().includes('output: out/run-1'));
@@ -50,5 +56,8 @@ test('on a TTY: draws a progress bar and stops it at the end', async () => {
 });
 
 test('roundLine omits what the round does not have', () => {
-  assert.equal(roundLine({ round: 0, queriesUsed: 5, labeledRows: 5, metrics: {}, wallMs: 12 }), 'round 0: queries 5, labeled 5, wall 12 ms\n');
+  assert.equal(
+    roundLine({ round: 0, queriesUsed: 5, labeledRows: 5, metrics: {}, wallMs: 12 }),
+    'round 0: queries 5, labeled 5, wall 12 ms\n',
+  );
 });

@@ -64,7 +64,9 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
     onStart(run: RunStart) {
       budget = run.config.budget;
       const target = run.config.target === undefined ? '' : ` against ${run.config.target}`;
-      stream.write(`heist ${run.kind} ${run.id}${target}${budget === undefined ? '' : `, budget ${fmtNumber(budget)} queries`}\n`);
+      stream.write(
+        `heist ${run.kind} ${run.id}${target}${budget === undefined ? '' : `, budget ${fmtNumber(budget)} queries`}\n`,
+      );
       if (stream.isTTY === true && budget !== undefined && budget > 0) {
         bar = new cliProgress.SingleBar(
           {
@@ -77,7 +79,11 @@ export function createTerminalReporter(opts: TerminalReporterOptions): Reporter 
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(budget, 0, { round: '-', fidelity: fmtScore(undefined), accuracy: fmtScore(undefined) } satisfies BarPayload);
+        bar.start(budget, 0, {
+          round: '-',
+          fidelity: fmtScore(undefined),
+          accuracy: fmtScore(undefined),
+        } satisfies BarPayload);
       }
     },
     onRound(r: RoundRecord) {
@@ -99,7 +105,8 @@ export const terminal: ReporterEntry<Record<string, never>> = {
   summary: 'live progress on a stream: a bar on a terminal, a line per round otherwise',
   options: z.object({}).strict(),
   create: (_options, deps) => {
-    if (!deps.stream) throw new HeistError('HEIST_ERR_BAD_CONFIG', "the 'terminal' reporter needs a stream to print to");
+    if (!deps.stream)
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', "the 'terminal' reporter needs a stream to print to");
     return createTerminalReporter({ stream: deps.stream });
   },
 };

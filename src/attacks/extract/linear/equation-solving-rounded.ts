@@ -27,7 +27,13 @@ import { linearModel } from '../../../models/linear.js';
 import type { Oracle } from '../../../oracle/types.js';
 import { designRows } from '../solvers/design-rows.js';
 import { sparseRows } from '../solvers/sparse-rows.js';
-import { type ExtractOptions, type ExtractResult, type Extractor, type LinearWeights, extractorEntry } from '../types.js';
+import {
+  type ExtractOptions,
+  type ExtractResult,
+  type Extractor,
+  type LinearWeights,
+  extractorEntry,
+} from '../types.js';
 import { z } from 'zod';
 
 const F32_REL = 2 ** -24;
@@ -53,7 +59,11 @@ function choleskySolve(a: Float64Array, b: Float64Array, n: number): Float64Arra
   for (let j = 0; j < n; j++) {
     let s = a[j * n + j];
     for (let t = 0; t < j; t++) s -= a[j * n + t] * a[j * n + t];
-    if (!(s > 0)) throw new HeistError('HEIST_ERR_INTERNAL', 'rounded equation solving: the normal equations are not positive definite');
+    if (!(s > 0))
+      throw new HeistError(
+        'HEIST_ERR_INTERNAL',
+        'rounded equation solving: the normal equations are not positive definite',
+      );
     const l = Math.sqrt(s);
     a[j * n + j] = l;
     for (let i = j + 1; i < n; i++) {
@@ -86,7 +96,14 @@ export interface RoundedSolution {
 }
 
 /** The weighted joint least-squares solve of the module comment, on answers already bought. */
-export function solveRounded(x: Float32Array, scores: Float32Array, n: number, d: number, k: number, decimals?: number): RoundedSolution {
+export function solveRounded(
+  x: Float32Array,
+  scores: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  decimals?: number,
+): RoundedSolution {
   const q = decimals === undefined ? 0 : 10 ** -decimals;
   const m = d + 1;
   // Per unordered class pair (lo < hi): G = sum w a a^T and h = sum w L a for (θ_lo - θ_hi)·a = L.
@@ -145,7 +162,8 @@ export function solveRounded(x: Float32Array, scores: Float32Array, n: number, d
     if (c1 === 0 || c2 === 0) return;
     const r0 = (c1 - 1) * m;
     const c0 = (c2 - 1) * m;
-    for (let s = 0; s < m; s++) for (let t = 0; t < m; t++) M[(r0 + s) * N + c0 + t] += sign * g[s <= t ? s * m + t : t * m + s];
+    for (let s = 0; s < m; s++)
+      for (let t = 0; t < m; t++) M[(r0 + s) * N + c0 + t] += sign * g[s <= t ? s * m + t : t * m + s];
   };
   for (const [key, g] of G) {
     const lo = Math.floor(key / k);
@@ -182,13 +200,20 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   const d = inputSize(info);
   const k = info.classes;
   const n = opts.budget ?? k * (d + 1);
-  if (n < d + 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `rounded equation solving needs at least d + 1 = ${d + 1} queries, got ${n}`);
+  if (n < d + 1)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `rounded equation solving needs at least d + 1 = ${d + 1} queries, got ${n}`,
+    );
   // Default design: sparse rows, so that every class has well-measured probabilities somewhere.
   const design = opts.design ?? 'sparse';
   const x = design === 'sparse' ? sparseRows(info, n, opts.rng) : designRows(info, n, design, opts.rng);
   const answer = await client.query(tensor(x, [n, d]), { purpose: 'attack' });
   if (answer.kind !== 'probs' || !answer.scores || answer.scores.data.length !== n * k) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `rounded equation solving needs ${k} probabilities per row, but "${info.name}" answered ${answer.kind}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `rounded equation solving needs ${k} probabilities per row, but "${info.name}" answered ${answer.kind}`,
+    );
   }
   const decimals = detectDecimals(answer.scores.data);
   const sol = solveRounded(x, answer.scores.data, n, d, k, decimals);
@@ -214,18 +239,29 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
     queriesUsed: n,
     notes,
     weights: sol.weights,
-    diagnostics: { roundingDecimals: decimals ?? -1, equations: sol.equations, droppedEquations: sol.dropped, unseenClasses: sol.unseen },
+    diagnostics: {
+      roundingDecimals: decimals ?? -1,
+      equations: sol.equations,
+      droppedEquations: sol.dropped,
+      unseenClasses: sol.unseen,
+    },
   };
 }
 
 export const roundedEquationSolving: Extractor = {
   name: 'equation-solving-rounded',
-  paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 and §8 (rounding)',
-  description: 'softmax regression from rounded probabilities: joint weighted least squares of log-ratios, zeros dropped; budget beyond d + 1 averages the rounding noise (default budget k(d + 1))',
+  paper:
+    'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 and §8 (rounding)',
+  description:
+    'softmax regression from rounded probabilities: joint weighted least squares of log-ratios, zeros dropped; budget beyond d + 1 averages the rounding noise (default budget k(d + 1))',
   requires: { output: ['probs'] },
   minQueries: (info) => inputSize(info) + 1,
   defaultBudget: (info) => info.classes * (inputSize(info) + 1),
   extract,
 };
 
-export const equationSolvingRoundedEntry = extractorEntry('linear', z.object({}).strict(), () => roundedEquationSolving);
+export const equationSolvingRoundedEntry = extractorEntry(
+  'linear',
+  z.object({}).strict(),
+  () => roundedEquationSolving,
+);

@@ -31,7 +31,13 @@ import { tensor } from '../../../core/tensor.js';
 import { type DenseMatrix, denseMatrix, lstsq, pinvRowNorms } from '../../../backends/linalg.js';
 import { linearModel } from '../../../models/linear.js';
 import type { Oracle } from '../../../oracle/types.js';
-import { type ExtractOptions, type ExtractResult, type Extractor, type LinearWeights, extractorEntry } from '../types.js';
+import {
+  type ExtractOptions,
+  type ExtractResult,
+  type Extractor,
+  type LinearWeights,
+  extractorEntry,
+} from '../types.js';
 import { z } from 'zod';
 import { designRows } from '../solvers/design-rows.js';
 
@@ -58,7 +64,8 @@ function logAnswers(kind: 'probs' | 'logits', scores: Float32Array, n: number, k
   let minProb = Infinity;
   for (let i = 0; i < n * k; i++) {
     const v = scores[i];
-    if (!Number.isFinite(v)) throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered a non-finite score (${v})`);
+    if (!Number.isFinite(v))
+      throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered a non-finite score (${v})`);
     if (kind === 'logits') {
       logs[i] = v;
       valid[i] = 1;
@@ -114,7 +121,11 @@ function solveLogRatios(x: Float32Array, ans: LogAnswers, n: number, d: number, 
   let residual = 0;
   for (const { rows, classes } of groups.values()) {
     const b = denseMatrix(rows.length, classes.length);
-    rows.forEach((r, i) => classes.forEach((c, j) => (b.data[i * classes.length + j] = logs[r * k + c] - logs[r * k + ref])));
+    rows.forEach((r, i) => {
+      classes.forEach((c, j) => {
+        b.data[i * classes.length + j] = logs[r * k + c] - logs[r * k + ref];
+      });
+    });
     const sol = lstsq(augmented(x, d, rows), b);
     condition = Math.max(condition, sol.conditionEstimate);
     residual = Math.max(residual, ...sol.residualRms);
@@ -136,15 +147,25 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   const d = inputSize(info);
   const k = info.classes;
   const n = opts.budget ?? d + 1;
-  if (n < d + 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `equation solving needs at least d + 1 = ${d + 1} queries, got a budget of ${n}`);
+  if (n < d + 1)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `equation solving needs at least d + 1 = ${d + 1} queries, got a budget of ${n}`,
+    );
   const design = opts.design ?? 'uniform';
   const x = designRows(info, n, design, opts.rng);
   const answer = await client.query(tensor(x, [n, d]), { purpose: 'attack' });
   if ((answer.kind !== 'probs' && answer.kind !== 'logits') || !answer.scores) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `equation solving needs probabilities or logits, but "${info.name}" answered ${answer.kind}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `equation solving needs probabilities or logits, but "${info.name}" answered ${answer.kind}`,
+    );
   }
   if (answer.scores.data.length !== n * k) {
-    throw new HeistError('HEIST_ERR_UPSTREAM', `"${info.name}" answered ${answer.scores.data.length} scores for ${n} rows of ${k} classes`);
+    throw new HeistError(
+      'HEIST_ERR_UPSTREAM',
+      `"${info.name}" answered ${answer.scores.data.length} scores for ${n} rows of ${k} classes`,
+    );
   }
   const ans = logAnswers(answer.kind, answer.scores.data, n, k);
   const sol = solveLogRatios(x, ans, n, d, k);
@@ -154,7 +175,16 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   const delta = answer.kind === 'probs' ? FLOAT32_LOG_RATIO_ERROR : 2 ** -23 * maxAbsScore;
   // Error bars (small designs only: they need an SVD). bound: worst case from answer rounding alone.
   // stdError: from the observed residual, which also holds the target's own float32 arithmetic.
-  const norms = d + 1 <= MAX_BOUND_UNKNOWNS ? pinvRowNorms(augmented(x, d, Array.from({ length: n }, (_, i) => i))) : undefined;
+  const norms =
+    d + 1 <= MAX_BOUND_UNKNOWNS
+      ? pinvRowNorms(
+          augmented(
+            x,
+            d,
+            Array.from({ length: n }, (_, i) => i),
+          ),
+        )
+      : undefined;
   const bound = norms && sol.clipped === 0 ? delta * Math.max(...norms.l1) : undefined;
   const stdError = norms && n > d + 1 ? sol.residual * Math.sqrt(n / (n - d - 1)) * Math.max(...norms.l2) : undefined;
   const weights: LinearWeights = { d, k, weights: sol.weights, bias: sol.bias, referenceClass: 0 };
@@ -180,11 +210,20 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
         (stdError === undefined ? '' : `; largest weight standard error ${stdError.toExponential(2)}`),
     );
     if (sol.residual > NONLINEAR_RESIDUAL) {
-      notes.push(`the residual is far above float32 noise: the target does not behave like a softmax regression; the extracted model is only the best linear fit`);
+      notes.push(
+        `the residual is far above float32 noise: the target does not behave like a softmax regression; the extracted model is only the best linear fit`,
+      );
     }
-  } else notes.push(`exactly determined (${n} rows): the residual cannot test whether the target is a softmax regression`);
-  if (sol.dropped > 0) notes.push(`${sol.dropped} equation(s) dropped: a probability underflowed float32 (below ${FLOAT32_MIN_NORMAL.toExponential(2)})`);
-  if (sol.clipped > 0) notes.push(`${sol.clipped} equation(s) used with probabilities clipped to ${FLOAT32_MIN_NORMAL.toExponential(2)}: too few unclipped rows; expect a biased fit`);
+  } else
+    notes.push(`exactly determined (${n} rows): the residual cannot test whether the target is a softmax regression`);
+  if (sol.dropped > 0)
+    notes.push(
+      `${sol.dropped} equation(s) dropped: a probability underflowed float32 (below ${FLOAT32_MIN_NORMAL.toExponential(2)})`,
+    );
+  if (sol.clipped > 0)
+    notes.push(
+      `${sol.clipped} equation(s) used with probabilities clipped to ${FLOAT32_MIN_NORMAL.toExponential(2)}: too few unclipped rows; expect a biased fit`,
+    );
   return {
     model,
     queriesUsed: n,
@@ -204,7 +243,8 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
 
 export const equationSolving: Extractor = {
   name: 'equation-solving',
-  paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1',
+  paper:
+    'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1',
   description: 'logistic / softmax regression from d + 1 probability answers: one linear solve per class log-ratio',
   requires: { output: ['probs', 'logits'] },
   minQueries: (info) => inputSize(info) + 1,

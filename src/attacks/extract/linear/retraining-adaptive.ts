@@ -7,6 +7,10 @@ import { z } from 'zod';
 import { extractorEntry } from '../types.js';
 import { retrainingExtractor, retrainingOptionsSchema } from './retraining.js';
 
-export const retrainingAdaptiveEntry = extractorEntry('linear', retrainingOptionsSchema.extend({ firstFraction: z.number().gt(0).lt(1).optional(), exploreShare: z.number().min(0).lt(1).optional() }).strict(), (o) =>
-  retrainingExtractor({ strategy: 'adaptive', ...o }),
+export const retrainingAdaptiveEntry = extractorEntry(
+  'linear',
+  retrainingOptionsSchema
+    .extend({ firstFraction: z.number().gt(0).lt(1).optional(), exploreShare: z.number().min(0).lt(1).optional() })
+    .strict(),
+  (o) => retrainingExtractor({ strategy: 'adaptive', ...o }),
 );

@@ -20,7 +20,10 @@ async function uniformAgreement(a: Predictor, b: Predictor, n = 5000): Promise<n
 
 test('projectToBoundary: a row lands on the boundary between its two most likely classes', () => {
   // Two features, three classes: z = x W + b.
-  const W = [[2, -1, 0], [0, 1, -3]];
+  const W = [
+    [2, -1, 0],
+    [0, 1, -3],
+  ];
   const theta = Float64Array.from([...W.flat(), 0.1, 0, 0.2]);
   const x = Float32Array.from([0.9, 0.2, 0.3, 0.7]);
   projectToBoundary(x, 2, 2, 3, theta, { min: -10, max: 10 }, 5);
@@ -30,12 +33,19 @@ test('projectToBoundary: a row lands on the boundary between its two most likely
   }
   const clipped = Float32Array.from([0.9, 0.2]);
   projectToBoundary(clipped, 1, 2, 3, theta, { min: 0, max: 1 });
-  assert.ok(Array.from(clipped).every((v) => v >= 0 && v <= 1), 'clipped to the domain');
+  assert.ok(
+    Array.from(clipped).every((v) => v >= 0 && v <= 1),
+    'clipped to the domain',
+  );
 });
 
 test('adaptive round sizes: a uniform first round, then doubling, summing to the budget', () => {
   assert.deepEqual(adaptiveRounds(650, 64, 10, 0.1), [130, 130, 260, 130]);
-  for (const n of [130, 3250, 65_000]) assert.equal(adaptiveRounds(n, 64, 10, 0.1).reduce((a, b) => a + b, 0), n);
+  for (const n of [130, 3250, 65_000])
+    assert.equal(
+      adaptiveRounds(n, 64, 10, 0.1).reduce((a, b) => a + b, 0),
+      n,
+    );
   assert.deepEqual(adaptiveRounds(65_000, 64, 10, 0.1).slice(0, 3), [1300, 1300, 2600]);
 });
 
@@ -54,7 +64,10 @@ test('labels only: a label-only target is accepted, and scores (if any) are neve
   // Same labels, garbage probabilities: identical extraction.
   const garbage: Predictor = {
     info: truth.info,
-    predict: (x: Tensor): Prediction => ({ ...probsPrediction(tensor(new Float32Array(rowCount(x) * 3).fill(1 / 3), [rowCount(x), 3])), labels: (truth.predict(x) as Prediction).labels }),
+    predict: (x: Tensor): Prediction => ({
+      ...probsPrediction(tensor(new Float32Array(rowCount(x) * 3).fill(1 / 3), [rowCount(x), 3])),
+      labels: (truth.predict(x) as Prediction).labels,
+    }),
   };
   for (const ex of [retrainingUniform, retrainingAdaptive]) {
     const a = await ex.extract(localOracle(labelOnly), { budget: 200, rng: createRng(1) });

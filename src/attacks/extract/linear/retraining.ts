@@ -42,7 +42,15 @@ export interface RetrainingOptions {
 }
 
 /** Projects each row of x (in place) onto the boundary between its two most likely classes under (W, b), clipped to the domain. */
-export function projectToBoundary(x: Float32Array, n: number, d: number, k: number, theta: Float64Array, domain: ModelInfo['domain'], passes = 3): void {
+export function projectToBoundary(
+  x: Float32Array,
+  n: number,
+  d: number,
+  k: number,
+  theta: Float64Array,
+  domain: ModelInfo['domain'],
+  passes = 3,
+): void {
   const z = new Float64Array(k);
   const v = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -81,7 +89,8 @@ export function adaptiveRounds(n: number, d: number, k: number, firstFraction: n
 
 async function buyLabels(client: Oracle, x: Float32Array, n: number, d: number): Promise<Int32Array> {
   const answer = await client.query(tensor(x, [n, d]), { purpose: 'attack' });
-  if (answer.labels.length !== n) throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered ${answer.labels.length} labels for ${n} rows`);
+  if (answer.labels.length !== n)
+    throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered ${answer.labels.length} labels for ${n} rows`);
   return answer.labels;
 }
 
@@ -125,7 +134,10 @@ function makeExtract(o: RetrainingOptions) {
       labels = Int32Array.from([...labels, ...yr]);
       // Warm-started refits need fewer iterations; the last fit (on every label) runs to the full cap.
       const last = round === sizes.length - 1;
-      fit = fitSoftmax({ x, n: bought, d, k, labels }, { l2, maxIterations: last ? maxIterations : Math.ceil(maxIterations / 3), init: fit?.theta });
+      fit = fitSoftmax(
+        { x, n: bought, d, k, labels },
+        { l2, maxIterations: last ? maxIterations : Math.ceil(maxIterations / 3), init: fit?.theta },
+      );
       iterations += fit.iterations;
     }
     const w = fit!;
@@ -157,7 +169,8 @@ function makeExtract(o: RetrainingOptions) {
 export function retrainingExtractor(o: RetrainingOptions): Extractor {
   return {
     name: `retraining-${o.strategy}`,
-    paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §6.1',
+    paper:
+      'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §6.1',
     description:
       o.strategy === 'uniform'
         ? 'label-only: softmax regression retrained on uniform random queries (default budget k(d + 1))'

@@ -3,7 +3,9 @@ import { Registry } from '../../../core/registry.js';
 import { llmFinalLayerEntry } from './llm-final-layer.js';
 import type { TextExtractor, TextExtractorEntry } from './types.js';
 
-export const textExtractors = new Registry<undefined, TextExtractor, TextExtractorEntry>('text extraction method', [llmFinalLayerEntry]);
+export const textExtractors = new Registry<undefined, TextExtractor, TextExtractorEntry>('text extraction method', [
+  llmFinalLayerEntry,
+]);
 
 export {
   DEFAULT_PRICE_PER_1K_TOKENS,

@@ -24,13 +24,22 @@ const W = denseMatrix(lm.vocab, lm.hidden, lm.params.unembed);
 function clientFor(models: CompletionModel[], maxQueries: number, transcriptPath?: string) {
   const app = buildGateway({ models: [] }, { languageModels: models });
   const injectFetch = (async (url: string | URL, init?: RequestInit) => {
-    const res = await app.inject({ method: 'POST', url: new URL(String(url)).pathname, payload: String(init?.body), headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: new URL(String(url)).pathname,
+      payload: String(init?.body),
+      headers: { 'content-type': 'application/json' },
+    });
     return new Response(res.body, { status: res.statusCode });
   }) as typeof fetch;
   return createCompletionsClient('http://lm.test/v1', { maxQueries, fetch: injectFetch, transcriptPath, fsync: false });
 }
 
-const served = (precision?: 'float32'): CompletionModel => ({ name: 'tiny-lm', nextLogits: (t) => nextLogits(lm, t), precision });
+const served = (precision?: 'float32'): CompletionModel => ({
+  name: 'tiny-lm',
+  nextLogits: (t) => nextLogits(lm, t),
+  precision,
+});
 
 test('largestGap finds the drop', () => {
   assert.deepEqual(largestGap(Float64Array.from([10, 5, 2, 1e-12, 1e-13])), { index: 3, ratio: 2e12 });
@@ -49,7 +58,11 @@ test('full logits: hidden size exact, W recovered up to h x h with RMS <= 1e-4; 
   assert.equal(r.promptTokens, 128 * 16);
   assert.equal(r.completionTokens, 128);
   assert.ok(Math.abs(r.costUsd - (r.totalTokens / 1000) * 0.002) < 1e-12);
-  assert.equal(readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').length, 129, 'header + one line per paid query');
+  assert.equal(
+    readFileSync(join(dir, 't.jsonl'), 'utf8').trim().split('\n').length,
+    129,
+    'header + one line per paid query',
+  );
 });
 
 test('top-5 logprobs + logit_bias: hidden size exact, W - 1 w_r^T recovered with RMS <= 1e-4', async () => {
@@ -73,9 +86,14 @@ test('float32-rounded full logits still give the exact hidden size', async () =>
 
 test('the budget is checked before any paid query', async () => {
   const client = clientFor([served()], 100);
-  await assert.rejects(stealFinalLayer(client, { model: 'tiny-lm', prompts: 128, source: 'full', rng: createRng(1) }), (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'));
+  await assert.rejects(
+    stealFinalLayer(client, { model: 'tiny-lm', prompts: 128, source: 'full', rng: createRng(1) }),
+    (e) => isHeistError(e, 'HEIST_ERR_BAD_CONFIG'),
+  );
   assert.equal(client.queries, 0);
   const tiny = clientFor([served()], 1);
   await tiny.complete({ model: 'tiny-lm', prompt: 'a', max_tokens: 1 });
-  await assert.rejects(tiny.complete({ model: 'tiny-lm', prompt: 'a', max_tokens: 1 }), (e) => isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'));
+  await assert.rejects(tiny.complete({ model: 'tiny-lm', prompt: 'a', max_tokens: 1 }), (e) =>
+    isHeistError(e, 'HEIST_ERR_BUDGET_EXHAUSTED'),
+  );
 });

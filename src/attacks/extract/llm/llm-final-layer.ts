@@ -17,8 +17,8 @@ import { z } from 'zod';
 import { biasGroups, fullLogits, topKRelativeLogits } from './logits.js';
 import { analyseLogits } from './spectrum.js';
 
-
-export const LLM_PAPER = 'N. Carlini et al., "Stealing Part of a Production Language Model", ICML 2024, arXiv:2403.06634 (§4 hidden size and projection by SVD, §5 logits from top-k logprobs + logit_bias)';
+export const LLM_PAPER =
+  'N. Carlini et al., "Stealing Part of a Production Language Model", ICML 2024, arXiv:2403.06634 (§4 hidden size and projection by SVD, §5 logits from top-k logprobs + logit_bias)';
 
 /** Assumed price when none is given: USD per 1k tokens (prompt + completion), a documented round figure, not any vendor's list price. */
 export const DEFAULT_PRICE_PER_1K_TOKENS = 0.002;
@@ -35,12 +35,17 @@ export function queriesNeeded(source: LogitSource, prompts: number, vocab = BYTE
 }
 
 export async function stealFinalLayer(client: CompletionsClient, o: LlmAttackOptions): Promise<LlmAttackResult> {
-  if (!(Number.isInteger(o.prompts) && o.prompts >= 2)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `prompts must be an integer >= 2, got ${o.prompts}`);
+  if (!(Number.isInteger(o.prompts) && o.prompts >= 2))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `prompts must be an integer >= 2, got ${o.prompts}`);
   const k = o.k ?? 5;
   const reference = o.reference ?? 32;
   const bias = o.bias ?? 100;
   const need = queriesNeeded(o.source, o.prompts, BYTE_VOCAB, k);
-  if (need > client.remaining) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${o.prompts} prompts need ${need} queries; the budget leaves ${client.remaining}`);
+  if (need > client.remaining)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${o.prompts} prompts need ${need} queries; the budget leaves ${client.remaining}`,
+    );
   const prompts = randomPrompts(o.rng, o.prompts, o.promptLength ?? 16);
   const q0 = client.queries;
   const p0 = client.promptTokens;
@@ -86,7 +91,8 @@ const optionsSchema = z
 
 export const llmFinalLayerEntry: TextExtractorEntry<z.output<typeof optionsSchema>> = {
   name: 'llm-final-layer',
-  summary: 'hidden size and final projection W (up to an h x h transform) of a language model behind /v1/completions, from full logits or top-5 logprobs + logit_bias',
+  summary:
+    'hidden size and final projection W (up to an h x h transform) of a language model behind /v1/completions, from full logits or top-5 logprobs + logit_bias',
   paper: LLM_PAPER,
   options: optionsSchema,
   example: { prompts: 40, source: 'full' },

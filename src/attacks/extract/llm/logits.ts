@@ -27,11 +27,18 @@ export interface TopKOptions extends LogitQueryOptions {
 }
 
 /** One full logit vector (Heist extension). */
-export async function fullLogits(client: CompletionsClient, prompt: string, o: LogitQueryOptions): Promise<Float64Array> {
+export async function fullLogits(
+  client: CompletionsClient,
+  prompt: string,
+  o: LogitQueryOptions,
+): Promise<Float64Array> {
   const a = await client.complete({ model: o.model, prompt, max_tokens: 1, temperature: 0, logprobs: 'full' });
   const v = a.choices[0].logprobs?.x_heist_logits?.[0];
   if (!v || v.length !== o.vocab) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `the target did not return a full logit vector of ${o.vocab} values ("logprobs": "full" unsupported?)`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `the target did not return a full logit vector of ${o.vocab} values ("logprobs": "full" unsupported?)`,
+    );
   }
   return Float64Array.from(v);
 }
@@ -45,12 +52,23 @@ export function biasGroups(vocab: number, reference: number, k: number): number[
 }
 
 /** The logit vector relative to the reference token (entry r is 0), from top-k logprobs and logit_bias. */
-export async function topKRelativeLogits(client: CompletionsClient, prompt: string, o: TopKOptions): Promise<Float64Array> {
+export async function topKRelativeLogits(
+  client: CompletionsClient,
+  prompt: string,
+  o: TopKOptions,
+): Promise<Float64Array> {
   const out = new Float64Array(o.vocab);
   for (const group of biasGroups(o.vocab, o.reference, o.k)) {
     const biased = [o.reference, ...group];
     const logitBias = Object.fromEntries(biased.map((t) => [String(t), o.bias]));
-    const a = await client.complete({ model: o.model, prompt, max_tokens: 1, temperature: 0, logprobs: o.k, logit_bias: logitBias });
+    const a = await client.complete({
+      model: o.model,
+      prompt,
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: o.k,
+      logit_bias: logitBias,
+    });
     const top = a.choices[0].logprobs?.top_logprobs?.[0];
     if (!top) throw new HeistError('HEIST_ERR_REQUIREMENTS', 'the target did not return top_logprobs');
     const lp = new Map<number, number>();

@@ -40,7 +40,9 @@ export function analyseLogits(rows: readonly Float64Array[]): SpectrumResult {
   if (rows.length < 2) throw new HeistError('HEIST_ERR_BAD_CONFIG', 'need at least two logit vectors');
   const vocab = rows[0].length;
   const q = denseMatrix(rows.length, vocab);
-  rows.forEach((r, i) => q.data.set(r, i * vocab));
+  rows.forEach((r, i) => {
+    q.data.set(r, i * vocab);
+  });
   const { s, v } = thinSvd(q);
   const { index: h, ratio } = largestGap(s);
   const w = denseMatrix(vocab, h);
@@ -58,7 +60,8 @@ export interface Alignment {
 
 /** Aligns the recovered projection to a known W [V, h] (verification only: an attacker has no W). */
 export function alignProjection(recovered: DenseMatrix, truth: DenseMatrix): Alignment {
-  if (recovered.rows !== truth.rows) throw new HeistError('HEIST_ERR_SHAPE', `recovered has ${recovered.rows} rows, W has ${truth.rows}`);
+  if (recovered.rows !== truth.rows)
+    throw new HeistError('HEIST_ERR_SHAPE', `recovered has ${recovered.rows} rows, W has ${truth.rows}`);
   const fit = lstsq(recovered, truth);
   let sq = 0;
   for (const r of fit.residualRms) sq += r * r;
@@ -71,6 +74,7 @@ export function alignProjection(recovered: DenseMatrix, truth: DenseMatrix): Ali
 /** W - 1 w_r^T: what logits relative to reference token r identify. */
 export function relativeToReference(w: DenseMatrix, reference: number): DenseMatrix {
   const out = denseMatrix(w.rows, w.cols, w.data);
-  for (let t = 0; t < w.rows; t++) for (let k = 0; k < w.cols; k++) out.data[t * w.cols + k] -= w.data[reference * w.cols + k];
+  for (let t = 0; t < w.rows; t++)
+    for (let k = 0; k < w.cols; k++) out.data[t * w.cols + k] -= w.data[reference * w.cols + k];
   return out;
 }

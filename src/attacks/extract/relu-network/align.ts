@@ -18,7 +18,11 @@ export interface Alignment {
 }
 
 function canonical(net: DenseReluNet): DenseLayer64[] {
-  const layers = net.layers.map((l) => ({ ...l, kernel: Float64Array.from(l.kernel), bias: Float64Array.from(l.bias) }));
+  const layers = net.layers.map((l) => ({
+    ...l,
+    kernel: Float64Array.from(l.kernel),
+    bias: Float64Array.from(l.bias),
+  }));
   for (let li = 0; li < layers.length - 1; li++) {
     const l = layers[li];
     const next = layers[li + 1];
@@ -81,8 +85,12 @@ export function alignNetworks(truth: DenseReluNet, extracted: DenseReluNet, shif
       if (shift && last) {
         const t0 = [...Array.from({ length: tl.inputs }, (_, i) => tl.kernel[i * tl.units]), tl.bias[0]];
         const e0 = unit(el, next[0], perm);
-        tv.forEach((v, i) => (tv[i] = v - t0[i]));
-        ev.forEach((v, i) => (ev[i] = v - e0[i]));
+        tv.forEach((v, i) => {
+          tv[i] = v - t0[i];
+        });
+        ev.forEach((v, i) => {
+          ev[i] = v - e0[i];
+        });
       }
       tv.forEach((v, i) => {
         err = Math.max(err, Math.abs(ev[i] - v));

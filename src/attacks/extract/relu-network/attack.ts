@@ -29,10 +29,17 @@ export interface ReluAttackSettings {
   readonly patience: number;
 }
 
-const randomIn = (rng: Rng, lo: Float64Array, hi: Float64Array): Float64Array => lo.map((v, i) => rng.uniform(v, hi[i]));
+const randomIn = (rng: Rng, lo: Float64Array, hi: Float64Array): Float64Array =>
+  lo.map((v, i) => rng.uniform(v, hi[i]));
 
 /** Largest second difference of three nearly coincident collinear answers: the answer noise. */
-async function answerNoise(probe: Probe, lo: Float64Array, hi: Float64Array, span: number, rng: Rng): Promise<{ noise: number; scale: number }> {
+async function answerNoise(
+  probe: Probe,
+  lo: Float64Array,
+  hi: Float64Array,
+  span: number,
+  rng: Rng,
+): Promise<{ noise: number; scale: number }> {
   let noise = 0;
   let scale = 1;
   for (let i = 0; i < 6; i++) {
@@ -48,16 +55,35 @@ async function answerNoise(probe: Probe, lo: Float64Array, hi: Float64Array, spa
   return { noise, scale };
 }
 
-function searchFor(probe: Probe, lo: Float64Array, hi: Float64Array, clip: boolean, tol: number, width: number | undefined, s: ReluAttackSettings, rng: Rng): LayerSearch {
+function searchFor(
+  probe: Probe,
+  lo: Float64Array,
+  hi: Float64Array,
+  clip: boolean,
+  tol: number,
+  width: number | undefined,
+  s: ReluAttackSettings,
+  rng: Rng,
+): LayerSearch {
   const w = lo.reduce((acc, v, i) => acc + (hi[i] - v), 0) / lo.length;
   const f64 = probe.answerEps < 1e-10;
   // Binary search places a critical point only to about a tenth of minWidth: wider side offsets.
   const coarse = !f64 || s.strategy === 'bisect';
   const eps = (coarse ? 1e-2 : 1e-3) * w;
   return {
-    lo, hi, clip, rng, width,
+    lo,
+    hi,
+    clip,
+    rng,
+    width,
     reach: clip ? w : w * Math.max(8, 4 * Math.sqrt(lo.length)),
-    kinks: { strategy: s.strategy, delta: (f64 ? 1e-3 : 2e-3) * w, tol, minWidth: (f64 ? 1e-2 : 3e-2) * w, maxRows: 4000 },
+    kinks: {
+      strategy: s.strategy,
+      delta: (f64 ? 1e-3 : 2e-3) * w,
+      tol,
+      minWidth: (f64 ? 1e-2 : 3e-2) * w,
+      maxRows: 4000,
+    },
     eps,
     step: (f64 ? (coarse ? 1e-4 : 1e-5) : 2e-3) * w,
     planeTol: (coarse ? 1e-2 : 1e-3) * w,
@@ -70,7 +96,11 @@ function denseOf(rows: readonly Float64Array[], bias: Float64Array): DenseLayer6
   const h = rows.length;
   const d = rows[0].length;
   const kernel = new Float64Array(d * h);
-  rows.forEach((r, j) => r.forEach((v, i) => (kernel[i * h + j] = v)));
+  rows.forEach((r, j) => {
+    r.forEach((v, i) => {
+      kernel[i * h + j] = v;
+    });
+  });
   return { inputs: d, units: h, kernel, bias: Float64Array.from(bias) };
 }
 
@@ -87,14 +117,23 @@ function outputLayer(weights: Float64Array[], classes: number, shifted: boolean)
   return { inputs: h, units: classes, kernel, bias };
 }
 
-export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: ReluAttackSettings, method: string): Promise<ExtractResult> {
+export async function runReluAttack(
+  client: Oracle,
+  opts: ExtractOptions,
+  s: ReluAttackSettings,
+  method: string,
+): Promise<ExtractResult> {
   const info = client.info;
   const d = inputSize(info);
   const { min, max } = info.domain;
   const rng = opts.rng;
   const meter: Meter = { used: 0, budget: opts.budget ?? Infinity, deadline: performance.now() + s.timeLimitMs };
   const depth = s.hidden?.length;
-  if (depth !== undefined && (depth < 1 || depth > s.maxDepth)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${method} extracts up to ${s.maxDepth} hidden layer(s), ${depth} declared`);
+  if (depth !== undefined && (depth < 1 || depth > s.maxDepth))
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${method} extracts up to ${s.maxDepth} hidden layer(s), ${depth} declared`,
+    );
   const probe = await oracleProbe(client, meter);
   const lo = new Float64Array(d).fill(min);
   const hi = new Float64Array(d).fill(max);
@@ -106,7 +145,8 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
   const first = await extractLayer(probe, search1);
   const h1 = reluLayer(first.rows, first.bias);
   const layers: DenseLayer64[] = [denseOf(first.rows, first.bias)];
-  const fitRows = (n: number, a: Float64Array, b: Float64Array, r: Rng) => Array.from({ length: n }, () => randomIn(r, a, b));
+  const fitRows = (n: number, a: Float64Array, b: Float64Array, r: Rng) =>
+    Array.from({ length: n }, () => randomIn(r, a, b));
   // Points on random lines through the domain, out to the search reach: every hyperplane found is crossed.
   const r1 = rng.fork('fit-1');
   const regionRows = Array.from({ length: 4 * (first.rows.length + 1) + 16 }, () => {
@@ -120,34 +160,56 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
   let second: LayerResult | undefined;
   if (depth === 2 || (depth === undefined && fit.maxResidual > fitTol)) {
     if (s.maxDepth < 2) {
-      throw new HeistError('HEIST_ERR_REQUIREMENTS', `the target is not a one-hidden-layer ReLU network: the output fit leaves a residual of ${fit.maxResidual.toExponential(2)}`);
+      throw new HeistError(
+        'HEIST_ERR_REQUIREMENTS',
+        `the target is not a one-hidden-layer ReLU network: the output fit leaves a residual of ${fit.maxResidual.toExponential(2)}`,
+      );
     }
     // Peel layer 1: query the hidden activations u > 0 directly.
     const centre = new Float64Array(d).fill((min + max) / 2);
     const vp = virtualProbe(probe, first.rows, first.bias, centre);
     const r = rng.fork('activations');
     const top = new Float64Array(first.rows.length);
-    for (let i = 0; i < 256; i++) affine(first.rows, first.bias, randomIn(r, lo, hi)).forEach((v, j) => (top[j] = Math.max(top[j], v)));
+    for (let i = 0; i < 256; i++)
+      affine(first.rows, first.bias, randomIn(r, lo, hi)).forEach((v, j) => {
+        top[j] = Math.max(top[j], v);
+      });
     const uHi = top.map((v) => 8 * (v > 0 ? v : max - min));
     const uLo = uHi.map((v) => 1e-3 * v);
     // Planes that cross the positive orthant only near a face need more lines (still bounded).
-    second = await extractLayer(vp, searchFor(vp, uLo, uHi, true, tol, s.hidden?.[1], { ...s, maxLines: 4 * s.maxLines }, rng.fork('layer-2')));
+    second = await extractLayer(
+      vp,
+      searchFor(vp, uLo, uHi, true, tol, s.hidden?.[1], { ...s, maxLines: 4 * s.maxLines }, rng.fork('layer-2')),
+    );
     layers.push(denseOf(second.rows, second.bias));
     // Half uniform, half log-uniform (as the line origins of layer.ts), so that every neuron is on somewhere.
     const rf = rng.fork('fit-2');
     const uLog = uHi.map((v, i) => Math.max(uLo[i], 0.01 * v));
     const logRow = () => uLog.map((v, i) => v * (uHi[i] / v) ** rf.next());
-    const rows2 = [...fitRows(4 * (second.rows.length + 1) + 16, uLo, uHi, rf), ...Array.from({ length: 4 * (second.rows.length + 1) + 16 }, logRow)];
+    const rows2 = [
+      ...fitRows(4 * (second.rows.length + 1) + 16, uLo, uHi, rf),
+      ...Array.from({ length: 4 * (second.rows.length + 1) + 16 }, logRow),
+    ];
     fit = await fitOutputs(vp, reluLayer(second.rows, second.bias), rows2);
-    notes.push(`layer 2: ${second.rows.length} neuron(s) from ${second.lines} line(s) in the space of layer-1 activations (layer peeling)`);
+    notes.push(
+      `layer 2: ${second.rows.length} neuron(s) from ${second.lines} line(s) in the space of layer-1 activations (layer peeling)`,
+    );
   }
   if (fit.maxResidual > fitTol) {
-    throw new HeistError('HEIST_ERR_INTERNAL', `the output-layer fit leaves a residual of ${fit.maxResidual.toExponential(2)} (tolerance ${fitTol.toExponential(2)}): extraction failed`);
+    throw new HeistError(
+      'HEIST_ERR_INTERNAL',
+      `the output-layer fit leaves a residual of ${fit.maxResidual.toExponential(2)} (tolerance ${fitTol.toExponential(2)}): extraction failed`,
+    );
   }
   const shifted = probe.kind === 'probs';
   layers.push(outputLayer(fit.weights, info.classes, shifted));
   const net: DenseReluNet = { layers };
-  const model = denseReluPredictor(net, { name: `extracted-${info.name}`, inputShape: info.inputShape, domain: info.domain, classNames: info.classNames });
+  const model = denseReluPredictor(net, {
+    name: `extracted-${info.name}`,
+    inputShape: info.inputShape,
+    domain: info.domain,
+    classNames: info.classNames,
+  });
 
   // Check against fresh answers.
   const check = fitRows(32, lo, hi, rng.fork('verify'));
@@ -156,11 +218,20 @@ export async function runReluAttack(client: Oracle, opts: ExtractOptions, s: Rel
   ans.x.forEach((x, i) => {
     const z = forwardLogits(net, x);
     const zz = shifted ? z.subarray(1).map((v) => v - z[0]) : z;
-    zz.forEach((v, o) => (verify = Math.max(verify, Math.abs(v - ans.y[i][o]))));
+    zz.forEach((v, o) => {
+      verify = Math.max(verify, Math.abs(v - ans.y[i][o]));
+    });
   });
-  if (verify > 0.05 * cal.scale) throw new HeistError('HEIST_ERR_INTERNAL', `the extracted network misses fresh answers by ${verify.toExponential(2)}: extraction failed`);
+  if (verify > 0.05 * cal.scale)
+    throw new HeistError(
+      'HEIST_ERR_INTERNAL',
+      `the extracted network misses fresh answers by ${verify.toExponential(2)}: extraction failed`,
+    );
   notes.unshift(
-    `${method}: ${layers.length - 1} hidden layer(s) [${layers.slice(0, -1).map((l) => l.units).join(', ')}] recovered from ${meter.used} queries; ` +
+    `${method}: ${layers.length - 1} hidden layer(s) [${layers
+      .slice(0, -1)
+      .map((l) => l.units)
+      .join(', ')}] recovered from ${meter.used} queries; ` +
       `answers: ${probe.float64 ? 'float64' : 'float32'} ${probe.kind}; hidden units are permuted and positively rescaled (scale folded into the next layer)`,
     `layer 1: ${first.rows.length} neuron(s) from ${first.lines} line(s), ${first.candidates} candidate(s), ${first.dropped} dropped by the sign test`,
     `largest error on 32 fresh answers: ${verify.toExponential(2)} (answer scale ${cal.scale.toPrecision(3)})`,

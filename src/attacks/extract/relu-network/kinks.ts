@@ -43,7 +43,14 @@ interface Knot {
 const dist = (a: Float64Array, b: Float64Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 const along = (y: Float64Array, s: Float64Array, dt: number): Float64Array => y.map((v, i) => v + s[i] * dt);
 
-export async function findKinks(probe: Probe, origin: Float64Array, dir: Float64Array, t0: number, t1: number, cfg: KinkSearch): Promise<Kink[]> {
+export async function findKinks(
+  probe: Probe,
+  origin: Float64Array,
+  dir: Float64Array,
+  t0: number,
+  t1: number,
+  cfg: KinkSearch,
+): Promise<Kink[]> {
   let rows = 0;
   const point = (t: number): Float64Array => origin.map((v, i) => v + t * dir[i]);
   const knot = async (t: number, sides: { left: boolean; right: boolean }): Promise<Knot> => {
@@ -68,7 +75,8 @@ export async function findKinks(probe: Probe, origin: Float64Array, dir: Float64
   };
   const out: Kink[] = [];
   /** Extrapolating a slope over dt adds the slope's own noise (about tol / delta) times dt. */
-  const near = (pred: Float64Array, y: Float64Array, dt: number): boolean => dist(pred, y) <= cfg.tol * (1 + (2 * Math.abs(dt)) / cfg.delta);
+  const near = (pred: Float64Array, y: Float64Array, dt: number): boolean =>
+    dist(pred, y) <= cfg.tol * (1 + (2 * Math.abs(dt)) / cfg.delta);
   const segment = async (a: Knot, b: Knot): Promise<void> => {
     const width = b.t - a.t;
     const chord = b.y.map((v, i) => (v - a.y[i]) / width);

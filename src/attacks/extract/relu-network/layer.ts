@@ -66,7 +66,11 @@ function lineThrough(s: LayerSearch): { o: Float64Array; u: Float64Array; t0: nu
   // In a positive box (peeled activations) origins are log-uniform: some activations small, some large,
   // so that planes crossing the orthant only near a face are crossed too.
   const logUniform = s.clip && s.lo.every((v) => v > 0) && s.rng.next() < 0.5;
-  const o = Float64Array.from({ length: d }, (_, i) => (logUniform ? Math.max(s.lo[i], 0.01 * s.hi[i]) * Math.min(s.hi[i] / s.lo[i], 100) ** s.rng.next() : s.rng.uniform(s.lo[i], s.hi[i])));
+  const o = Float64Array.from({ length: d }, (_, i) =>
+    logUniform
+      ? Math.max(s.lo[i], 0.01 * s.hi[i]) * Math.min(s.hi[i] / s.lo[i], 100) ** s.rng.next()
+      : s.rng.uniform(s.lo[i], s.hi[i]),
+  );
   const g = Float64Array.from({ length: d }, () => s.rng.normal());
   const norm = Math.hypot(...g);
   const u = g.map((v) => v / norm);
@@ -89,7 +93,9 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
   let quiet = 0;
   let line = 0;
   const done = (): boolean =>
-    s.width !== undefined ? line >= (s.deep ? 16 : 4) && neurons.filter((n) => lineCount(n) >= 3).length >= s.width : quiet >= s.patience && neurons.some(confirmed);
+    s.width !== undefined
+      ? line >= (s.deep ? 16 : 4) && neurons.filter((n) => lineCount(n) >= 3).length >= s.width
+      : quiet >= s.patience && neurons.some(confirmed);
   while (line < s.maxLines && !done()) {
     const before = neurons.filter(confirmed).length;
     const { o, u, t0, t1 } = lineThrough(s);
@@ -97,7 +103,12 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
     const far = Math.max(1, ...[t0, t1].flatMap((t) => Array.from(o, (v, i) => Math.abs(v + t * u[i]) / domainAbs)));
     // Scaling the slope step with it keeps the smallest detectable slope jump the same.
     const grow = (1 + far) / 2;
-    for (const k of await findKinks(probe, o, u, t0, t1, { ...s.kinks, tol: s.kinks.tol * grow, delta: s.kinks.delta * grow, minWidth: s.kinks.minWidth * grow })) {
+    for (const k of await findKinks(probe, o, u, t0, t1, {
+      ...s.kinks,
+      tol: s.kinks.tol * grow,
+      delta: s.kinks.delta * grow,
+      minWidth: s.kinks.minWidth * grow,
+    })) {
       const on = neurons.find((n) => Math.abs(n.a.reduce((acc, v, i) => acc + v * k.x[i], n.b)) <= s.planeTol * grow);
       if (on) on.hits.push({ line, x: k.x });
       else {
@@ -119,7 +130,9 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
     const r = Float64Array.from(n.a);
     for (const e of basis) {
       const c = r.reduce((acc, v, i) => acc + v * e[i], 0);
-      r.forEach((v, i) => (r[i] = v - c * e[i]));
+      r.forEach((v, i) => {
+        r[i] = v - c * e[i];
+      });
     }
     // Twins of a chosen neuron (estimates too noisy to match its plane far away) are in the span too.
     const rest = Math.hypot(...r) / Math.hypot(...n.a);
@@ -131,7 +144,11 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
     }
   }
   if (chosen.length < (s.width ?? 1)) {
-    throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `found ${chosen.length} of ${s.width ?? 'at least 1'} neurons on ${line} lines`, { details: { found: chosen.length, expected: s.width, lines: line } });
+    throw new HeistError(
+      'HEIST_ERR_BUDGET_EXHAUSTED',
+      `found ${chosen.length} of ${s.width ?? 'at least 1'} neurons on ${line} lines`,
+      { details: { found: chosen.length, expected: s.width, lines: line } },
+    );
   }
   let { rows, bias, dropped } = await orient(probe, chosen, s);
   if (s.width !== undefined && rows.length > s.width) {
@@ -139,7 +156,10 @@ export async function extractLayer(probe: Probe, s: LayerSearch): Promise<LayerR
     bias = bias.slice(0, s.width);
   }
   if (rows.length === 0 || (s.width !== undefined && rows.length < s.width)) {
-    throw new HeistError('HEIST_ERR_INTERNAL', `the signs of only ${rows.length} of ${s.width ?? chosen.length} neurons could be established`);
+    throw new HeistError(
+      'HEIST_ERR_INTERNAL',
+      `the signs of only ${rows.length} of ${s.width ?? chosen.length} neurons could be established`,
+    );
   }
   return { rows, bias, lines: line, candidates: neurons.length, dropped };
 }
@@ -163,12 +183,15 @@ async function onGlobalPlane(probe: Probe, n: Neuron, s: LayerSearch): Promise<b
     const len = Math.hypot(...perp);
     const from = n.hits[trial % n.hits.length].x;
     // In a clipped box: a random point of the box, projected onto the plane.
-    const p = s.clip ? s.lo.map((v, i) => s.rng.uniform(v, s.hi[i])) : from.map((v, i) => v + ((0.1 + 0.05 * trial) * s.reach * perp[i]) / len);
+    const p = s.clip
+      ? s.lo.map((v, i) => s.rng.uniform(v, s.hi[i]))
+      : from.map((v, i) => v + ((0.1 + 0.05 * trial) * s.reach * perp[i]) / len);
     const z = p.reduce((acc, v, i) => acc + v * n.a[i], n.b) / norm;
     const q = p.map((v, i) => v - z * nrm[i]); // back onto the plane
     if (s.clip && q.some((v, i) => v - 2 * rho < s.lo[i] || v + 2 * rho > s.hi[i])) continue;
     const { y } = await probe.eval([-1, -0.5, 0, 0.5, 1].map((t) => q.map((v, i) => v + t * rho * nrm[i])));
-    const sd = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v + b[i] - 2 * y[2][i])), 0);
+    const sd = (a: Float64Array, b: Float64Array) =>
+      a.reduce((m, v, i) => Math.max(m, Math.abs(v + b[i] - 2 * y[2][i])), 0);
     const full = sd(y[0], y[4]);
     const half = sd(y[1], y[3]);
     if (full > 50 * s.kinks.tol && Math.abs(full - 2 * half) < 0.02 * full && ++ok >= need) return true;
@@ -177,7 +200,11 @@ async function onGlobalPlane(probe: Probe, n: Neuron, s: LayerSearch): Promise<b
 }
 
 /** Sign test per neuron, at up to three of its critical points; drops the neurons it cannot decide. */
-async function orient(probe: Probe, chosen: Neuron[], s: LayerSearch): Promise<{ rows: Float64Array[]; bias: Float64Array; dropped: number }> {
+async function orient(
+  probe: Probe,
+  chosen: Neuron[],
+  s: LayerSearch,
+): Promise<{ rows: Float64Array[]; bias: Float64Array; dropped: number }> {
   let keep = chosen;
   for (let pass = 0; pass < 3; pass++) {
     const inv = rightInverse(keep.map((n) => n.a));
@@ -189,7 +216,10 @@ async function orient(probe: Probe, chosen: Neuron[], s: LayerSearch): Promise<{
         const dmax = dir.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         // Stay inside the search box when it is a hard boundary (the virtual probe needs u > 0).
         const room = s.clip ? Math.min(...Array.from(h.x, (v, t) => Math.min(v - s.lo[t], s.hi[t] - v))) : Infinity;
-        const tau = Math.min(0.5 * (s.clip ? s.reach : s.reach / Math.max(8, 4 * Math.sqrt(s.lo.length))), (0.5 * room) / dmax);
+        const tau = Math.min(
+          0.5 * (s.clip ? s.reach : s.reach / Math.max(8, 4 * Math.sqrt(s.lo.length))),
+          (0.5 * room) / dmax,
+        );
         sign = await neuronSign(probe, h.x, dir, tau, s.kinks.tol);
         if (sign !== 0) break;
       }
@@ -215,18 +245,39 @@ export interface OutputFit {
 }
 
 /** Least squares of the answers on the hidden activations (and 1) at n points. */
-export async function fitOutputs(probe: Probe, hidden: (x: Float64Array) => Float64Array, points: Float64Array[]): Promise<OutputFit> {
+export async function fitOutputs(
+  probe: Probe,
+  hidden: (x: Float64Array) => Float64Array,
+  points: Float64Array[],
+): Promise<OutputFit> {
   const { x, y } = await probe.eval(points);
   const feats = x.map((p) => [...hidden(p), 1]);
   const m = feats[0].length;
   const k = probe.outputs;
-  if (points.length < m) throw new HeistError('HEIST_ERR_INTERNAL', `output fit: ${points.length} points for ${m} unknowns`);
-  const sol = lstsq(denseMatrix(points.length, m, feats.flat()), denseMatrix(points.length, k, y.flatMap((r) => Array.from(r))));
-  const weights = Array.from({ length: k }, (_, o) => Float64Array.from({ length: m }, (_, j) => sol.x.data[j * k + o]));
+  if (points.length < m)
+    throw new HeistError('HEIST_ERR_INTERNAL', `output fit: ${points.length} points for ${m} unknowns`);
+  const sol = lstsq(
+    denseMatrix(points.length, m, feats.flat()),
+    denseMatrix(
+      points.length,
+      k,
+      y.flatMap((r) => Array.from(r)),
+    ),
+  );
+  const weights = Array.from({ length: k }, (_, o) =>
+    Float64Array.from({ length: m }, (_, j) => sol.x.data[j * k + o]),
+  );
   let maxResidual = 0;
-  feats.forEach((f, i) => weights.forEach((w, o) => (maxResidual = Math.max(maxResidual, Math.abs(f.reduce((acc, v, j) => acc + v * w[j], 0) - y[i][o])))));
+  feats.forEach((f, i) => {
+    weights.forEach((w, o) => {
+      maxResidual = Math.max(maxResidual, Math.abs(f.reduce((acc, v, j) => acc + v * w[j], 0) - y[i][o]));
+    });
+  });
   return { weights, maxResidual, rows: points.length };
 }
 
 /** ReLU(A x + b). */
-export const reluLayer = (rows: readonly Float64Array[], bias: Float64Array) => (x: Float64Array): Float64Array => affine(rows, bias, x).map((v) => (v > 0 ? v : 0));
+export const reluLayer =
+  (rows: readonly Float64Array[], bias: Float64Array) =>
+  (x: Float64Array): Float64Array =>
+    affine(rows, bias, x).map((v) => (v > 0 ? v : 0));

@@ -49,11 +49,16 @@ function shaped(spec: NetworkSpec, info: ModelInfo): NetworkSpec {
 
 export function mlpEquationSolving(options: MlpEquationSolvingOptions = {}): Extractor {
   const h = options.hidden ?? 20;
-  if (!Number.isInteger(h) || h < 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `mlp-equation-solving: hidden width must be a positive integer, got ${h}`);
+  if (!Number.isInteger(h) || h < 1)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `mlp-equation-solving: hidden width must be a positive integer, got ${h}`,
+    );
   const unknowns = (info: ModelInfo): number => mlpUnknowns({ d: inputSize(info), h, k: info.classes });
   return {
     name: 'mlp-equation-solving',
-    paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (MLP)',
+    paper:
+      'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.1 (MLP)',
     description: `one-hidden-layer ReLU MLP (${h} hidden units) solved from probability answers on sparse random inputs: log-ratio equations fitted by L-BFGS (default budget: its unknowns)`,
     requires: { output: ['probs'] },
     minQueries: (info) => Math.ceil(unknowns(info) / (info.classes - 1)),
@@ -66,10 +71,16 @@ export function mlpEquationSolving(options: MlpEquationSolvingOptions = {}): Ext
       if (n < 1) throw new HeistError('HEIST_ERR_BAD_CONFIG', `mlp-equation-solving needs a positive budget, got ${n}`);
       const queries = options.queries ?? 'sparse';
       const loss = options.loss ?? 'logits';
-      const x = queries === 'sparse' ? sparseRows(info, n, opts.rng.fork('queries')) : designRows(info, n, opts.design ?? 'uniform', opts.rng.fork('queries'));
+      const x =
+        queries === 'sparse'
+          ? sparseRows(info, n, opts.rng.fork('queries'))
+          : designRows(info, n, opts.design ?? 'uniform', opts.rng.fork('queries'));
       const answer = await client.query(tensor(x, [n, d]), { purpose: 'attack' });
       if (answer.kind !== 'probs' || !answer.scores || answer.scores.data.length !== n * k) {
-        throw new HeistError('HEIST_ERR_REQUIREMENTS', `mlp-equation-solving needs ${k} probabilities per row, but "${info.name}" answered ${answer.kind}`);
+        throw new HeistError(
+          'HEIST_ERR_REQUIREMENTS',
+          `mlp-equation-solving needs ${k} probabilities per row, but "${info.name}" answered ${answer.kind}`,
+        );
       }
       const soft = new Float64Array(n * k);
       for (let i = 0; i < n; i++) {
@@ -77,7 +88,18 @@ export function mlpEquationSolving(options: MlpEquationSolvingOptions = {}): Ext
         for (let c = 0; c < k; c++) s += Math.max(0, answer.scores.data[i * k + c]);
         for (let c = 0; c < k; c++) soft[i * k + c] = s > 0 ? Math.max(0, answer.scores.data[i * k + c]) / s : 1 / k;
       }
-      const fit = fitMlp(x, soft, n, { d, h, k }, { rng: opts.rng.fork('fit'), loss, restarts: options.restarts ?? 1, maxIterations: options.maxIterations ?? 3000 });
+      const fit = fitMlp(
+        x,
+        soft,
+        n,
+        { d, h, k },
+        {
+          rng: opts.rng.fork('fit'),
+          loss,
+          restarts: options.restarts ?? 1,
+          maxIterations: options.maxIterations ?? 3000,
+        },
+      );
       const spec = shaped(fit.spec, info);
       const model = networkPredictor(spec, { ...info, name: `extracted-${info.name}`, output: 'probs' });
       const total = unknowns(info);
@@ -86,7 +108,7 @@ export function mlpEquationSolving(options: MlpEquationSolvingOptions = {}): Ext
         queriesUsed: n,
         notes: [
           `MLP equation solving: ${d}-${h}-${k} ReLU network, ${total} unknowns, ${n} ${queries} queries (${(n / total).toFixed(2)}x), ${n * (k - 1)} independent equations`,
-          `${loss === 'logits' ? 'squared error of centred logits against the answers\' centred log-probabilities' : 'cross-entropy against the answers'} ` +
+          `${loss === 'logits' ? "squared error of centred logits against the answers' centred log-probabilities" : 'cross-entropy against the answers'} ` +
             `minimised by L-BFGS in float64 (${fit.restartLosses.length} start(s), ${fit.iterations} iterations); final loss ${fit.loss.toExponential(2)}`,
         ],
         spec,

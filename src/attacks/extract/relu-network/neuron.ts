@@ -41,7 +41,18 @@ function affineFit(s: Side): { j: Float64Array[]; c: Float64Array } {
   let jT: Float64Array[];
   if (diagonal) jT = dx.map((r, i) => s.ys[i].map((v, o) => (v - s.y0[o]) / r[i]));
   else {
-    const sol = lstsq(denseMatrix(d, d, dx.flatMap((r) => Array.from(r))), denseMatrix(d, k, s.ys.flatMap((y) => Array.from(y, (v, o) => v - s.y0[o]))));
+    const sol = lstsq(
+      denseMatrix(
+        d,
+        d,
+        dx.flatMap((r) => Array.from(r)),
+      ),
+      denseMatrix(
+        d,
+        k,
+        s.ys.flatMap((y) => Array.from(y, (v, o) => v - s.y0[o])),
+      ),
+    );
     jT = Array.from({ length: d }, (_, t) => sol.x.data.slice(t * k, (t + 1) * k));
   }
   const c = Float64Array.from(s.y0, (v, o) => v - jT.reduce((acc, col, t) => acc + col[o] * s.base[t], 0));
@@ -49,7 +60,13 @@ function affineFit(s: Side): { j: Float64Array[]; c: Float64Array } {
 }
 
 /** Recovers the neuron whose hyperplane the line (direction u) crosses at x. */
-export async function recoverNeuron(probe: Probe, x: Float64Array, u: Float64Array, eps: number, h: number): Promise<NeuronEstimate | undefined> {
+export async function recoverNeuron(
+  probe: Probe,
+  x: Float64Array,
+  u: Float64Array,
+  eps: number,
+  h: number,
+): Promise<NeuronEstimate | undefined> {
   const d = probe.dim;
   const sides: Side[] = [];
   const stepSign = [new Float64Array(d).fill(1), new Float64Array(d).fill(1)];
@@ -59,7 +76,12 @@ export async function recoverNeuron(probe: Probe, x: Float64Array, u: Float64Arr
   const first = await probe.eval(pts);
   for (let s = 0; s < 2; s++) {
     const o = s * (d + 1);
-    sides.push({ base: first.x[o], y0: first.y[o], steps: first.x.slice(o + 1, o + d + 1), ys: first.y.slice(o + 1, o + d + 1) });
+    sides.push({
+      base: first.x[o],
+      y0: first.y[o],
+      steps: first.x.slice(o + 1, o + d + 1),
+      ys: first.y.slice(o + 1, o + d + 1),
+    });
   }
   let est: { a: Float64Array; b: number; res: number } | undefined;
   for (let round = 0; round < 3; round++) {
@@ -115,7 +137,13 @@ export async function recoverNeuron(probe: Probe, x: Float64Array, u: Float64Arr
  * +1 when the neuron is on where a x + b > 0, -1 when it is on where a x + b < 0, 0 when the test
  * cannot tell (the output moves on both sides, or on neither). `dir` changes only this neuron.
  */
-export async function neuronSign(probe: Probe, at: Float64Array, dir: Float64Array, tau: number, tol: number): Promise<-1 | 0 | 1> {
+export async function neuronSign(
+  probe: Probe,
+  at: Float64Array,
+  dir: Float64Array,
+  tau: number,
+  tol: number,
+): Promise<-1 | 0 | 1> {
   const { y } = await probe.eval([at, at.map((v, i) => v + tau * dir[i]), at.map((v, i) => v - tau * dir[i])]);
   const move = (z: Float64Array) => z.reduce((m, v, i) => Math.max(m, Math.abs(v - y[0][i])), 0);
   const plus = move(y[1]);

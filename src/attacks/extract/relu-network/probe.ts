@@ -48,18 +48,33 @@ const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 function spend(meter: Meter, n: number): void {
   if (meter.used + n > meter.budget) {
-    throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `the attack needs more than its budget of ${meter.budget} queries (${meter.used} spent)`, { details: { used: meter.used, budget: meter.budget } });
+    throw new HeistError(
+      'HEIST_ERR_BUDGET_EXHAUSTED',
+      `the attack needs more than its budget of ${meter.budget} queries (${meter.used} spent)`,
+      { details: { used: meter.used, budget: meter.budget } },
+    );
   }
   if (performance.now() > meter.deadline) {
-    throw new HeistError('HEIST_ERR_BUDGET_EXHAUSTED', `the attack ran past its time limit after ${meter.used} queries`, { details: { used: meter.used } });
+    throw new HeistError(
+      'HEIST_ERR_BUDGET_EXHAUSTED',
+      `the attack ran past its time limit after ${meter.used} queries`,
+      { details: { used: meter.used } },
+    );
   }
   meter.used += n;
 }
 
 /** Reads the answer rows as float64 outputs; returns undefined for an answer without scores. */
-function answerRows(p: LogitsPrediction, n: number, k: number): { y: Float64Array[]; kind: 'logits' | 'probs'; float64: boolean } {
+function answerRows(
+  p: LogitsPrediction,
+  n: number,
+  k: number,
+): { y: Float64Array[]; kind: 'logits' | 'probs'; float64: boolean } {
   if ((p.kind !== 'logits' && p.kind !== 'probs') || !p.scores || p.scores.data.length !== n * k) {
-    throw new HeistError('HEIST_ERR_REQUIREMENTS', `ReLU-network extraction needs logits or probabilities for every row, but the target answered ${p.kind}`);
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `ReLU-network extraction needs logits or probabilities for every row, but the target answered ${p.kind}`,
+    );
   }
   const raw: ArrayLike<number> = p.kind === 'logits' && p.logits64?.length === n * k ? p.logits64 : p.scores.data;
   const y: Float64Array[] = [];
@@ -71,13 +86,17 @@ function answerRows(p: LogitsPrediction, n: number, k: number): { y: Float64Arra
       for (let c = 1; c < k; c++) {
         const pc = raw[i * k + c];
         if (!(pc >= FLOAT32_MIN_NORMAL && p0 >= FLOAT32_MIN_NORMAL)) {
-          throw new HeistError('HEIST_ERR_REQUIREMENTS', 'a probability underflowed float32: its log-ratio is lost (the attack needs logits for this target)');
+          throw new HeistError(
+            'HEIST_ERR_REQUIREMENTS',
+            'a probability underflowed float32: its log-ratio is lost (the attack needs logits for this target)',
+          );
         }
         row[c - 1] = Math.log(pc) - Math.log(p0);
       }
       y.push(row);
     }
-    for (const v of y[i]) if (!Number.isFinite(v)) throw new HeistError('HEIST_ERR_UPSTREAM', 'the target answered a non-finite score');
+    for (const v of y[i])
+      if (!Number.isFinite(v)) throw new HeistError('HEIST_ERR_UPSTREAM', 'the target answered a non-finite score');
   }
   return { y, kind: p.kind, float64: raw !== p.scores.data };
 }
@@ -90,8 +109,11 @@ export async function oracleProbe(client: Oracle, meter: Meter): Promise<OracleP
   const send = async (points: readonly Float64Array[]) => {
     const n = points.length;
     const data = new Float32Array(n * d);
-    points.forEach((p, i) => data.set(p, i * d));
-    if (!data.every(Number.isFinite)) throw new HeistError('HEIST_ERR_INTERNAL', 'the attack built a non-finite query point');
+    points.forEach((p, i) => {
+      data.set(p, i * d);
+    });
+    if (!data.every(Number.isFinite))
+      throw new HeistError('HEIST_ERR_INTERNAL', 'the attack built a non-finite query point');
     spend(meter, n);
     const ans = answerRows((await client.query(tensor(data, [n, d]), { purpose: 'attack' })) as LogitsPrediction, n, k);
     return { x: points.map((_, i) => Float64Array.from(data.subarray(i * d, (i + 1) * d))), ...ans };
@@ -124,10 +146,22 @@ export function affine(rows: readonly Float64Array[], bias: Float64Array, x: Flo
 export function rightInverse(rows: readonly Float64Array[]): Float64Array[] {
   const h = rows.length;
   const d = rows[0].length;
-  if (d < h) throw new HeistError('HEIST_ERR_REQUIREMENTS', `a layer of ${h} neurons on ${d} inputs: sign recovery and layer peeling need at least as many inputs as neurons`);
+  if (d < h)
+    throw new HeistError(
+      'HEIST_ERR_REQUIREMENTS',
+      `a layer of ${h} neurons on ${d} inputs: sign recovery and layer peeling need at least as many inputs as neurons`,
+    );
   const g = denseMatrix(h, h);
-  for (let i = 0; i < h; i++) for (let j = 0; j < h; j++) g.data[i * h + j] = rows[i].reduce((s, v, t) => s + v * rows[j][t], 0);
-  const inv = solveSquare(g, denseMatrix(h, h, Array.from({ length: h * h }, (_, t) => (Math.floor(t / h) === t % h ? 1 : 0))));
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < h; j++) g.data[i * h + j] = rows[i].reduce((s, v, t) => s + v * rows[j][t], 0);
+  const inv = solveSquare(
+    g,
+    denseMatrix(
+      h,
+      h,
+      Array.from({ length: h * h }, (_, t) => (Math.floor(t / h) === t % h ? 1 : 0)),
+    ),
+  );
   // Column i of A^T (A A^T)^-1.
   return Array.from({ length: h }, (_, i) => {
     const col = new Float64Array(d);
@@ -143,7 +177,12 @@ export function rightInverse(rows: readonly Float64Array[]): Float64Array[] {
  * The hidden activations of a recovered first layer as a probe: asked for u (every entry > 0),
  * it queries x = anchor + A^+ (u - A anchor - b) and reports the realized u = A x + b.
  */
-export function virtualProbe(inner: Probe, rows: readonly Float64Array[], bias: Float64Array, anchor: Float64Array): Probe {
+export function virtualProbe(
+  inner: Probe,
+  rows: readonly Float64Array[],
+  bias: Float64Array,
+  anchor: Float64Array,
+): Probe {
   const inv = rightInverse(rows);
   const base = affine(rows, bias, anchor);
   return {

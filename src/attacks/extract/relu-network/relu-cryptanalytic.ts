@@ -24,8 +24,10 @@ export function createReluCryptanalytic(o: ReluExtractorOptions = {}): Extractor
   };
   return {
     name: 'relu-cryptanalytic',
-    paper: 'Carlini, Jagielski, Mironov, "Cryptanalytic Extraction of Neural Network Models", CRYPTO 2020, arXiv:2003.04884',
-    description: 'one or two hidden ReLU layers from logits to high precision: critical points, weights up to scale, sign recovery, layer peeling',
+    paper:
+      'Carlini, Jagielski, Mironov, "Cryptanalytic Extraction of Neural Network Models", CRYPTO 2020, arXiv:2003.04884',
+    description:
+      'one or two hidden ReLU layers from logits to high precision: critical points, weights up to scale, sign recovery, layer peeling',
     requires: { output: ['logits', 'probs'] },
     minQueries: (info) => 80 * (inputSize(info) + 1) + 40_000,
     extract: (client, opts) => runReluAttack(client, opts, settings, 'relu-cryptanalytic'),

@@ -29,8 +29,10 @@ export function createReluJagielski(o: ReluExtractorOptions = {}): Extractor {
   };
   return {
     name: 'relu-jagielski',
-    paper: 'Jagielski et al., "High Accuracy and High Fidelity Extraction of Neural Networks", USENIX Security 2020, arXiv:1909.01838',
-    description: 'one-hidden-layer ReLU network from logits: critical points by binary search, weights from gradient jumps, output layer by least squares',
+    paper:
+      'Jagielski et al., "High Accuracy and High Fidelity Extraction of Neural Networks", USENIX Security 2020, arXiv:1909.01838',
+    description:
+      'one-hidden-layer ReLU network from logits: critical points by binary search, weights from gradient jumps, output layer by least squares',
     requires: { output: ['logits', 'probs'] },
     // Default budget: about 40 neurons' worth of gradient pairs plus the line searches.
     minQueries: (info) => 80 * (inputSize(info) + 1) + 20_000,

@@ -71,7 +71,10 @@ export function lbfgs(f: Objective, theta0: Float64Array, options: LbfgsOptions 
       const y = Y[j];
       for (let i = 0; i < n; i++) dir[i] -= alpha[j] * y[i];
     }
-    const gamma = S.length > 0 ? dot(S[S.length - 1], Y[Y.length - 1]) / dot(Y[Y.length - 1], Y[Y.length - 1]) : 1 / Math.max(1, maxAbs(g));
+    const gamma =
+      S.length > 0
+        ? dot(S[S.length - 1], Y[Y.length - 1]) / dot(Y[Y.length - 1], Y[Y.length - 1])
+        : 1 / Math.max(1, maxAbs(g));
     for (let i = 0; i < n; i++) dir[i] *= gamma;
     for (let j = 0; j < S.length; j++) {
       const beta = rho[j] * dot(Y[j], dir);

@@ -34,7 +34,13 @@ export function mlpUnknowns({ d, h, k }: MlpShape): number {
 }
 
 /** theta = [W1 (d x h), b1 (h), W2 (h x k), b2 (k)], row-major like NetworkSpec dense kernels. */
-export function mlpObjective(x: Float64Array, soft: Float64Array, n: number, shape: MlpShape, loss: MlpLoss = 'cross-entropy'): (theta: Float64Array, grad: Float64Array) => number {
+export function mlpObjective(
+  x: Float64Array,
+  soft: Float64Array,
+  n: number,
+  shape: MlpShape,
+  loss: MlpLoss = 'cross-entropy',
+): (theta: Float64Array, grad: Float64Array) => number {
   const { d, h, k } = shape;
   const oB1 = d * h;
   const oW2 = oB1 + h;
@@ -137,7 +143,13 @@ export interface MlpFit {
 }
 
 /** Fits the MLP to soft targets ([n, k] rows summing to 1) on inputs x ([n, d]). */
-export function fitMlp(x: Float32Array, soft: Float64Array, n: number, shape: MlpShape, options: MlpFitOptions): MlpFit {
+export function fitMlp(
+  x: Float32Array,
+  soft: Float64Array,
+  n: number,
+  shape: MlpShape,
+  options: MlpFitOptions,
+): MlpFit {
   const { d, h, k } = shape;
   if (n < 1) throw new HeistError('HEIST_ERR_EMPTY_BATCH', 'cannot fit an MLP on zero rows');
   const mu = new Float64Array(d);
@@ -159,7 +171,11 @@ export function fitMlp(x: Float32Array, soft: Float64Array, n: number, shape: Ml
     const l2 = Math.sqrt(6 / (h + k));
     for (let i = 0; i < d * h; i++) init[i] = rng.uniform(-l1, l1);
     for (let i = d * h + h; i < d * h + h + h * k; i++) init[i] = rng.uniform(-l2, l2);
-    const res = lbfgs(f, init, { maxIterations: options.maxIterations ?? 2000, gradTolerance: 1e-10, relativeTolerance: 1e-14 });
+    const res = lbfgs(f, init, {
+      maxIterations: options.maxIterations ?? 2000,
+      gradTolerance: 1e-10,
+      relativeTolerance: 1e-14,
+    });
     iterations += res.iterations;
     losses.push(res.loss);
     if (!best || res.loss < best.loss) best = { theta: res.theta, loss: res.loss };
@@ -183,7 +199,13 @@ export function fitMlp(x: Float32Array, soft: Float64Array, n: number, shape: Ml
     layers: [
       { type: 'dense', inputs: d, units: h, kernel: kernel1, bias: Float32Array.from(bias1) },
       { type: 'relu' },
-      { type: 'dense', inputs: h, units: k, kernel: Float32Array.from(t.subarray(o2, o2 + h * k)), bias: Float32Array.from(t.subarray(o2 + h * k)) },
+      {
+        type: 'dense',
+        inputs: h,
+        units: k,
+        kernel: Float32Array.from(t.subarray(o2, o2 + h * k)),
+        bias: Float32Array.from(t.subarray(o2 + h * k)),
+      },
       { type: 'softmax' },
     ],
   };

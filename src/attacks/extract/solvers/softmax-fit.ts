@@ -38,9 +38,13 @@ export interface SoftmaxFit {
 }
 
 /** Mean cross-entropy (+ L2) and its gradient for theta = [W (d x k, row-major), b (k)]. */
-export function softmaxObjective(data: SoftmaxFitData, l2: number): (theta: Float64Array, grad: Float64Array) => number {
+export function softmaxObjective(
+  data: SoftmaxFitData,
+  l2: number,
+): (theta: Float64Array, grad: Float64Array) => number {
   const { x, n, d, k, labels, soft } = data;
-  if (!labels === !soft) throw new HeistError('HEIST_ERR_INTERNAL', 'softmaxObjective needs exactly one of labels or soft targets');
+  if (!labels === !soft)
+    throw new HeistError('HEIST_ERR_INTERNAL', 'softmaxObjective needs exactly one of labels or soft targets');
   const z = new Float64Array(k);
   return (theta, grad) => {
     grad.fill(0);
@@ -129,7 +133,8 @@ export function fitSoftmax(data: SoftmaxFitData, options: SoftmaxFitOptions = {}
   const { n, d, k } = data;
   if (n < 1) throw new HeistError('HEIST_ERR_EMPTY_BATCH', 'cannot fit a softmax regression on zero rows');
   const P = d * k + k;
-  if (options.init && options.init.length !== P) throw new HeistError('HEIST_ERR_SHAPE', `warm start has ${options.init.length} values, expected ${P}`);
+  if (options.init && options.init.length !== P)
+    throw new HeistError('HEIST_ERR_SHAPE', `warm start has ${options.init.length} values, expected ${P}`);
   const { mu, sd } = columnStats(data.x, n, d);
   const xs = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) xs[i * d + j] = (data.x[i * d + j] - mu[j]) / sd[j];

@@ -34,13 +34,20 @@ function gradCheck(f: (t: Float64Array, g: Float64Array) => number, theta: Float
 }
 
 test('L-BFGS minimises the Rosenbrock function', () => {
-  const r = lbfgs((t, g) => {
-    const [x, y] = t;
-    g[0] = -2 * (1 - x) - 400 * x * (y - x * x);
-    g[1] = 200 * (y - x * x);
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2;
-  }, Float64Array.from([-1.2, 1]), { maxIterations: 500 });
-  assert.ok(Math.abs(r.theta[0] - 1) < 1e-5 && Math.abs(r.theta[1] - 1) < 1e-5, `${r.theta} after ${r.iterations} (${r.reason})`);
+  const r = lbfgs(
+    (t, g) => {
+      const [x, y] = t;
+      g[0] = -2 * (1 - x) - 400 * x * (y - x * x);
+      g[1] = 200 * (y - x * x);
+      return (1 - x) ** 2 + 100 * (y - x * x) ** 2;
+    },
+    Float64Array.from([-1.2, 1]),
+    { maxIterations: 500 },
+  );
+  assert.ok(
+    Math.abs(r.theta[0] - 1) < 1e-5 && Math.abs(r.theta[1] - 1) < 1e-5,
+    `${r.theta} after ${r.iterations} (${r.reason})`,
+  );
 });
 
 test('analytic gradients match finite differences (softmax hard/soft, MLP cross-entropy/logits)', () => {
@@ -52,7 +59,9 @@ test('analytic gradients match finite differences (softmax hard/soft, MLP cross-
   for (let i = 0; i < n; i++) {
     const e = [0, 1, 2].map(() => Math.exp(rng.normal()));
     const s = e.reduce((a, b) => a + b, 0);
-    e.forEach((v, c) => (soft[i * k + c] = v / s));
+    e.forEach((v, c) => {
+      soft[i * k + c] = v / s;
+    });
   }
   const labels = Int32Array.from({ length: n }, () => rng.int(k));
   const lin = Float64Array.from({ length: d * k + k }, () => rng.normal());
@@ -72,9 +81,17 @@ test('soft-target softmax fit recovers the weights; the fit maps standardised we
   const n = 200;
   const x = designRows(truth.info, n, 'uniform', createRng(5));
   const p = (truth.predict(tensor(x, [n, 6])) as { scores?: { data: Float32Array } }).scores!.data;
-  const fit = fitSoftmax({ x, n, d: 6, k: 3, soft: Float64Array.from(p) }, { maxIterations: 2000, gradTolerance: 1e-12 });
+  const fit = fitSoftmax(
+    { x, n, d: 6, k: 3, soft: Float64Array.from(p) },
+    { maxIterations: 2000, gradTolerance: 1e-12 },
+  );
   let worst = 0;
-  for (let j = 0; j < 6; j++) for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(fit.weights.weights[j * 3 + c] - (truth.weights[j * 3 + c] - truth.weights[j * 3])));
+  for (let j = 0; j < 6; j++)
+    for (let c = 0; c < 3; c++)
+      worst = Math.max(
+        worst,
+        Math.abs(fit.weights.weights[j * 3 + c] - (truth.weights[j * 3 + c] - truth.weights[j * 3])),
+      );
   assert.ok(worst < 1e-3, `max weight error ${worst}`);
 });
 
@@ -92,13 +109,22 @@ test('rounding detection and rounded equation solving', async () => {
     const sol = solveRounded(x, s, n, 8, 4, detectDecimals(s));
     assert.equal(sol.decimals, D);
     let worst = 0;
-    for (let j = 0; j < 8; j++) for (let c = 0; c < 4; c++) worst = Math.max(worst, Math.abs(sol.weights.weights[j * 4 + c] - (truth.weights[j * 4 + c] - truth.weights[j * 4])));
+    for (let j = 0; j < 8; j++)
+      for (let c = 0; c < 4; c++)
+        worst = Math.max(
+          worst,
+          Math.abs(sol.weights.weights[j * 4 + c] - (truth.weights[j * 4 + c] - truth.weights[j * 4])),
+        );
     errs.push(worst);
   }
   assert.ok(errs[0] < 1e-4 && errs[1] < 2e-2 && errs[2] < 0.5, `weight errors ${errs}`);
   assert.ok(errs[0] < errs[1] && errs[1] < errs[2], 'coarser rounding, larger error');
   const labelOnly = randomLinearModel(createRng(1), 8, 4, { output: 'label' });
-  await assert.rejects(roundedEquationSolving.extract(localOracle({ info: { ...labelOnly.info, output: 'probs' }, predict: (q) => labelOnly.predict(q) }), { rng: createRng(1), budget: 50 }), (e: unknown) =>
-    isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
+  await assert.rejects(
+    roundedEquationSolving.extract(
+      localOracle({ info: { ...labelOnly.info, output: 'probs' }, predict: (q) => labelOnly.predict(q) }),
+      { rng: createRng(1), budget: 50 },
+    ),
+    (e: unknown) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
   );
 });

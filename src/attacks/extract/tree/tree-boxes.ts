@@ -41,7 +41,8 @@ function bestCut(boxes: readonly LeafBox[], lo: Float32Array, hi: Float32Array):
         else crossing++;
       }
       const imbalance = Math.abs(left - right);
-      if (!best || crossing < best.crossing || (crossing === best.crossing && imbalance < best.imbalance)) best = { feature: f, at, crossing, imbalance };
+      if (!best || crossing < best.crossing || (crossing === best.crossing && imbalance < best.imbalance))
+        best = { feature: f, at, crossing, imbalance };
     }
   }
   return best;
@@ -75,8 +76,18 @@ export function boxesToTree(boxes: readonly LeafBox[], info: ModelInfo, name: st
     leftHi[f] = at;
     const rightLo = Float32Array.from(lo);
     rightLo[f] = at1;
-    const left = build(bs.filter((b) => b.lo[f] <= at).map((b) => (b.hi[f] > at ? clip(b, f, -Infinity, at) : b)), lo, leftHi, depth + 1);
-    const right = build(bs.filter((b) => b.hi[f] > at).map((b) => (b.lo[f] <= at ? clip(b, f, at1, Infinity) : b)), rightLo, hi, depth + 1);
+    const left = build(
+      bs.filter((b) => b.lo[f] <= at).map((b) => (b.hi[f] > at ? clip(b, f, -Infinity, at) : b)),
+      lo,
+      leftHi,
+      depth + 1,
+    );
+    const right = build(
+      bs.filter((b) => b.hi[f] > at).map((b) => (b.lo[f] <= at ? clip(b, f, at1, Infinity) : b)),
+      rightLo,
+      hi,
+      depth + 1,
+    );
     list.setSplit(at0, f, at, left, right);
     return at0;
   };

@@ -35,7 +35,6 @@ import { type Answer, BudgetStop, TREE_DEFAULT_BUDGET, bisect, createProber, nex
 import { type ExtractOptions, type ExtractResult, type Extractor, extractorEntry } from '../types.js';
 import { z } from 'zod';
 
-
 async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractResult> {
   const info = client.info;
   const d = inputSize(info);
@@ -58,7 +57,12 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   };
 
   /** Features of `cands` whose move to `to(f)` leaves the leaf (group testing; 'clean' keeps the id). */
-  const bounded = async (x: Float32Array, id: string, cands: number[], to: (f: number) => number): Promise<number[]> => {
+  const bounded = async (
+    x: Float32Array,
+    id: string,
+    cands: number[],
+    to: (f: number) => number,
+  ): Promise<number[]> => {
     const clean = async (fs: number[]): Promise<boolean> => (await prober.ask(moved(x, fs, to))).id === id;
     const split = async (fs: number[], knownDirty: boolean): Promise<number[]> => {
       if (fs.length === 0 || (!knownDirty && (await clean(fs)))) return [];
@@ -80,9 +84,12 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
     const line = (v: number): Promise<Answer> => prober.ask(moved(x, [f], () => v));
     const same = (a: Answer): boolean => a.id === ans.id;
     let inside = x[f];
-    let outside = limit;
+    const outside = limit;
     // Candidate faces: the inside-side float first, then the outside-side one, nearest first.
-    const cands = dir < 0 ? known[f].filter((a) => a < inside && a >= limit).reverse() : known[f].filter((a) => a >= inside && nextUp(a) <= limit);
+    const cands =
+      dir < 0
+        ? known[f].filter((a) => a < inside && a >= limit).reverse()
+        : known[f].filter((a) => a >= inside && nextUp(a) <= limit);
     for (const a of cands) {
       const [near, far] = dir < 0 ? [nextUp(a), a] : [a, nextUp(a)];
       const aNear = near === inside ? ans : await line(near);
@@ -97,7 +104,9 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
 
   const boxes: LeafBox[] = [];
   const visited = new Set<string>();
-  const x0 = Float32Array.from({ length: d }, () => Math.min(max, Math.max(min, Math.fround(opts.rng.uniform(min, max)))));
+  const x0 = Float32Array.from({ length: d }, () =>
+    Math.min(max, Math.max(min, Math.fround(opts.rng.uniform(min, max)))),
+  );
   let stopped = false;
   try {
     type Item = { x: Float32Array; ans: Answer; hint: readonly (readonly number[])[]; back?: [number, 0 | 1] };
@@ -126,10 +135,12 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
           if (farAnswer.id !== ans.id) guess.set(f, { near, far, farAnswer });
         }
         const dirty = await bounded(x, ans.id, cands, (f) => guess.get(f)?.near ?? end);
-        const faces = [...guess.keys()].filter((f) => !dirty.includes(f)).map((f) => {
-          const g = guess.get(f)!;
-          return { f, b: { inside: g.near, outside: g.far, outsideAnswer: g.farAnswer } };
-        });
+        const faces = [...guess.keys()]
+          .filter((f) => !dirty.includes(f))
+          .map((f) => {
+            const g = guess.get(f)!;
+            return { f, b: { inside: g.near, outside: g.far, outsideAnswer: g.farAnswer } };
+          });
         for (const f of dirty) faces.push({ f, b: await bound(x, ans, f, dir, guess.get(f)?.near) });
         for (const { f, b } of faces) {
           if (dir < 0) lo[f] = b.inside;
@@ -138,7 +149,8 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
           learn(f, dir < 0 ? b.outside : b.inside);
           const y = Float32Array.from(x);
           y[f] = b.outside;
-          if (!visited.has(b.outsideAnswer.id)) queue.push({ x: y, ans: b.outsideAnswer, hint: found, back: [f, dir < 0 ? 1 : 0] });
+          if (!visited.has(b.outsideAnswer.id))
+            queue.push({ x: y, ans: b.outsideAnswer, hint: found, back: [f, dir < 0 ? 1 : 0] });
         }
       }
       boxes.push({ answer: ans, lo, hi });
@@ -150,7 +162,14 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   return finish(info, boxes, prober.used, prober.leafIds, stopped, known);
 }
 
-function finish(info: ModelInfo, boxes: LeafBox[], used: number, leafIds: boolean, stopped: boolean, known: number[][]): ExtractResult {
+function finish(
+  info: ModelInfo,
+  boxes: LeafBox[],
+  used: number,
+  leafIds: boolean,
+  stopped: boolean,
+  known: number[][],
+): ExtractResult {
   const doc = boxesToTree(boxes, info, `extracted-${info.name}`);
   const model = treeModel(doc);
   const thresholds = known.reduce((s, k) => s + k.length, 0);
@@ -159,21 +178,33 @@ function finish(info: ModelInfo, boxes: LeafBox[], used: number, leafIds: boolea
       `${thresholds} distinct thresholds, each located between adjacent float32 values`,
     `reconstructed tree: ${model.leafCount} leaves, depth ${model.depth}`,
   ];
-  if (!leafIds) notes.push('the target returned no leaf identifiers: labels were used as ids, so leaves of one class merge and the tree is approximate');
-  if (stopped) notes.push('the budget ran out before every leaf was visited: unexplored regions answer the majority label');
+  if (!leafIds)
+    notes.push(
+      'the target returned no leaf identifiers: labels were used as ids, so leaves of one class merge and the tree is approximate',
+    );
+  if (stopped)
+    notes.push('the budget ran out before every leaf was visited: unexplored regions answer the majority label');
   return {
     model,
     queriesUsed: used,
     notes,
     modelFile: { name: 'extracted.tree.json', contents: `${JSON.stringify(doc)}\n` },
-    diagnostics: { leavesFound: boxes.length, queriesPerLeaf: used / Math.max(1, boxes.length), thresholds, extractedLeaves: model.leafCount, leafIds: leafIds ? 1 : 0 },
+    diagnostics: {
+      leavesFound: boxes.length,
+      queriesPerLeaf: used / Math.max(1, boxes.length),
+      thresholds,
+      extractedLeaves: model.leafCount,
+      leafIds: leafIds ? 1 : 0,
+    },
   };
 }
 
 export const treePathFinding: Extractor = {
   name: 'tree-path-finding',
-  paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2, Algorithm 1',
-  description: 'decision trees from leaf identifiers: each leaf\'s box by float32 line searches (with group tests), the tree rebuilt from the boxes',
+  paper:
+    'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2, Algorithm 1',
+  description:
+    "decision trees from leaf identifiers: each leaf's box by float32 line searches (with group tests), the tree rebuilt from the boxes",
   requires: { output: ['probs', 'label'] },
   minQueries: () => 1,
   defaultBudget: () => TREE_DEFAULT_BUDGET,

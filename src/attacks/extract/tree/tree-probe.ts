@@ -116,7 +116,14 @@ function coarsest(a: number, b: number): number {
  * put for 3 answers it asks the float just above it: a tree trained on low-precision data (pixels
  * k/16) splits at round values t, where the pair is (t, nextUp(t)); no change to what is found.
  */
-export async function bisect(line: Line, id: string, inside: number, outside: number, outsideAnswer?: Answer, round = false) {
+export async function bisect(
+  line: Line,
+  id: string,
+  inside: number,
+  outside: number,
+  outsideAnswer?: Answer,
+  round = false,
+) {
   let out = outsideAnswer;
   let stall = 0;
   let probed = NaN;
@@ -149,7 +156,11 @@ export interface Segment {
  */
 export async function segments(line: Line, lo: number, aLo: Answer, hi: number, aHi: Answer): Promise<Segment[]> {
   if (aLo.id === aHi.id) return [{ lo, hi, answer: aLo }];
-  if (adjacent(lo, hi)) return [{ lo, hi: lo, answer: aLo }, { lo: hi, hi, answer: aHi }];
+  if (adjacent(lo, hi))
+    return [
+      { lo, hi: lo, answer: aLo },
+      { lo: hi, hi, answer: aHi },
+    ];
   const m = between(lo, hi);
   const aM = await line(m);
   const left = await segments(line, lo, aLo, m, aM);

@@ -24,7 +24,15 @@ import { HeistError, isHeistError } from '../../../core/errors.js';
 import { inputSize } from '../../../core/prediction.js';
 import { treeModel, TREE_FORMAT, type TreeJson } from '../../../models/tree.js';
 import type { Oracle } from '../../../oracle/types.js';
-import { type Answer, BudgetStop, type Segment, NodeList, TREE_DEFAULT_BUDGET, createProber, segments } from './tree-probe.js';
+import {
+  type Answer,
+  BudgetStop,
+  type Segment,
+  NodeList,
+  TREE_DEFAULT_BUDGET,
+  createProber,
+  segments,
+} from './tree-probe.js';
 import { type ExtractOptions, type ExtractResult, type Extractor, extractorEntry } from '../types.js';
 import { z } from 'zod';
 
@@ -60,7 +68,13 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   };
 
   /** One feature of fs (set to v) that moves the answer off `id`, by halving; undefined when none does. */
-  const oneMoving = async (p: Float32Array, id: string, fs: number[], v: (f: number) => number, knownMoving = false): Promise<number | undefined> => {
+  const oneMoving = async (
+    p: Float32Array,
+    id: string,
+    fs: number[],
+    v: (f: number) => number,
+    knownMoving = false,
+  ): Promise<number | undefined> => {
     if (fs.length === 0) return undefined;
     if (!knownMoving && (await prober.ask(withValues(p, fs, v))).id === id) return undefined;
     let c = fs;
@@ -138,8 +152,16 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
   try {
     root = await prober.ask(none);
   } catch (e) {
-    if (isHeistError(e, 'HEIST_ERR_UPSTREAM') || isHeistError(e, 'HEIST_ERR_NOT_FINITE') || isHeistError(e, 'HEIST_ERR_BAD_BODY')) {
-      throw new HeistError('HEIST_ERR_REQUIREMENTS', `tree-top-down needs a target that answers incomplete queries (missing features); "${info.name}" refused one: ${e.message}`, { cause: e });
+    if (
+      isHeistError(e, 'HEIST_ERR_UPSTREAM') ||
+      isHeistError(e, 'HEIST_ERR_NOT_FINITE') ||
+      isHeistError(e, 'HEIST_ERR_BAD_BODY')
+    ) {
+      throw new HeistError(
+        'HEIST_ERR_REQUIREMENTS',
+        `tree-top-down needs a target that answers incomplete queries (missing features); "${info.name}" refused one: ${e.message}`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -163,21 +185,32 @@ async function extract(client: Oracle, opts: ExtractOptions): Promise<ExtractRes
       `${hiddenSplits} split(s) on already-present features found by the interval check`,
     `reconstructed tree: ${model.leafCount} leaves, depth ${model.depth}; thresholds located between adjacent float32 values`,
   ];
-  if (!prober.leafIds) notes.push('the target returned no leaf identifiers: labels were used as ids, so nodes of one class look alike and the tree is approximate');
+  if (!prober.leafIds)
+    notes.push(
+      'the target returned no leaf identifiers: labels were used as ids, so nodes of one class look alike and the tree is approximate',
+    );
   if (stopped) notes.push('the budget ran out: unexplored nodes answer their own label');
   return {
     model,
     queriesUsed: used,
     notes,
     modelFile: { name: 'extracted.tree.json', contents: `${JSON.stringify(doc)}\n` },
-    diagnostics: { leavesFound: leafIds.size, queriesPerLeaf: used / Math.max(1, leafIds.size), hiddenSplits, extractedLeaves: model.leafCount, leafIds: prober.leafIds ? 1 : 0 },
+    diagnostics: {
+      leavesFound: leafIds.size,
+      queriesPerLeaf: used / Math.max(1, leafIds.size),
+      hiddenSplits,
+      extractedLeaves: model.leafCount,
+      leafIds: prober.leafIds ? 1 : 0,
+    },
   };
 }
 
 export const treeTopDown: Extractor = {
   name: 'tree-top-down',
-  paper: 'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2 (incomplete queries)',
-  description: 'decision trees top-down from incomplete queries (missing features stop at a node): split feature by halving, thresholds by float32 line search',
+  paper:
+    'Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943, §4.2 (incomplete queries)',
+  description:
+    'decision trees top-down from incomplete queries (missing features stop at a node): split feature by halving, thresholds by float32 line search',
   requires: { output: ['probs', 'label'] },
   minQueries: () => 1,
   defaultBudget: () => TREE_DEFAULT_BUDGET,

@@ -17,7 +17,9 @@ import type { RemoteModelInfo, Target, WireError, WireFormat } from '../types.js
 import { errorBodySchema, modelListSchema, predictResponseSchema, remoteDescriptionSchema } from './schema.js';
 
 function malformed(what: string, issues: unknown): HeistError {
-  return new HeistError('HEIST_ERR_UPSTREAM', `the target's ${what} answer does not match heist-v1`, { details: { issues } });
+  return new HeistError('HEIST_ERR_UPSTREAM', `the target's ${what} answer does not match heist-v1`, {
+    details: { issues },
+  });
 }
 
 function trimSlash(s: string): string {
@@ -64,7 +66,8 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
       throw malformed('model info', [`inputSize ${d.inputSize} != product of inputShape ${size}`]);
     }
     if (!(d.domain.min < d.domain.max)) throw malformed('model info', ['domain.min must be below domain.max']);
-    if (d.classNames && d.classNames.length !== d.classes) throw malformed('model info', ['classNames length != classes']);
+    if (d.classNames && d.classNames.length !== d.classes)
+      throw malformed('model info', ['classNames length != classes']);
     return {
       name: d.name,
       inputShape: d.inputShape,
@@ -83,14 +86,20 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
     const n = rowCount(x);
     const k = inputSize(info);
     if (x.data.length !== n * k) {
-      throw new HeistError('HEIST_ERR_SHAPE', `rows have ${n === 0 ? 0 : x.data.length / n} values, the model takes ${k}`);
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `rows have ${n === 0 ? 0 : x.data.length / n} values, the model takes ${k}`,
+      );
     }
     const inputs: (number | null)[][] = [];
     for (let i = 0; i < n; i++) {
       const r = Array.from(x.data.subarray(i * k, (i + 1) * k));
       const missingOk = (info as RemoteModelInfo).acceptsMissing === true;
       if (!r.every((v) => Number.isFinite(v) || (missingOk && Number.isNaN(v)))) {
-        throw new HeistError('HEIST_ERR_NOT_FINITE', `row ${i} has a NaN or infinite value${missingOk ? '' : ' (this model takes no missing features)'}`);
+        throw new HeistError(
+          'HEIST_ERR_NOT_FINITE',
+          `row ${i} has a NaN or infinite value${missingOk ? '' : ' (this model takes no missing features)'}`,
+        );
       }
       // NaN (a missing feature) goes out as null, only to models that declare they answer it.
       inputs.push(r.map((v) => (Number.isNaN(v) ? null : v)));
@@ -108,7 +117,8 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
     const withScores = preds.filter((p) => p[key] !== undefined).length;
     if (withScores !== 0 && withScores !== rows) throw malformed('predict', [`some rows have ${key} and some do not`]);
     const answers: RowAnswer[] = preds.map((p, i) => {
-      if (p.label >= info.classes) throw malformed('predict', [`row ${i}: label ${p.label} >= classes ${info.classes}`]);
+      if (p.label >= info.classes)
+        throw malformed('predict', [`row ${i}: label ${p.label} >= classes ${info.classes}`]);
       const leaf = p.leaf === undefined ? {} : { leaf: String(p.leaf) };
       const scores = p[key];
       if (!scores) return { label: p.label, ...leaf };
@@ -117,7 +127,14 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
       }
       return { label: p.label, probs: Float32Array.from(scores), ...leaf };
     });
-    const kind = withScores === 0 ? 'label' : key === 'logits' ? 'logits' : info.output === 'label' || info.output === 'logits' ? 'probs' : info.output;
+    const kind =
+      withScores === 0
+        ? 'label'
+        : key === 'logits'
+          ? 'logits'
+          : info.output === 'label' || info.output === 'logits'
+            ? 'probs'
+            : info.output;
     return fromRowAnswers(answers, info.classes, kind);
   },
 

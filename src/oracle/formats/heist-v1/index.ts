@@ -20,7 +20,13 @@ export const heistV1: WireFormat = {
   ...heistV1Client,
   encodeAnswer: (p, info) => serializePredictResponse(info.name, p),
   decodeRequest: (body, info) =>
-    decodePredictRequest(body, { info, inputSize: inputSize(info), servedOutput: info.output, maxBatch: Number.MAX_SAFE_INTEGER, acceptsMissing: info.acceptsMissing }).x,
+    decodePredictRequest(body, {
+      info,
+      inputSize: inputSize(info),
+      servedOutput: info.output,
+      maxBatch: Number.MAX_SAFE_INTEGER,
+      acceptsMissing: info.acceptsMissing,
+    }).x,
   encodeInfo: (info) =>
     describeModel(info.name, {
       info,
@@ -39,4 +45,11 @@ export const heistV1Entry: WireFormatEntry<Record<string, never>> = {
 };
 
 export * from './schema.js';
-export { type DecodeTarget, type PredictRequest, decodePredictRequest, describeModel, encodePredictResponse, serializePredictResponse } from './server.js';
+export {
+  type DecodeTarget,
+  type PredictRequest,
+  decodePredictRequest,
+  describeModel,
+  encodePredictResponse,
+  serializePredictResponse,
+} from './server.js';

@@ -41,9 +41,14 @@ export const predictResponseSchema = z.object({
 });
 
 /** GET /v1/models: {"models": [{"name"}, ...]} or ["name", ...]. */
-export const modelListSchema = z.union([z.array(z.string()), z.object({ models: z.array(z.union([z.string(), z.object({ name: z.string() })])) })]);
+export const modelListSchema = z.union([
+  z.array(z.string()),
+  z.object({ models: z.array(z.union([z.string(), z.object({ name: z.string() })])) }),
+]);
 
-export const errorBodySchema = z.object({ error: z.object({ code: z.string().optional(), message: z.string().optional() }) });
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string().optional(), message: z.string().optional() }),
+});
 
 export type ModelDescription = z.infer<typeof modelDescriptionSchema>;
 export type WirePrediction = z.infer<typeof wirePredictionSchema>;

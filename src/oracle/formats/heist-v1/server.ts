@@ -59,14 +59,25 @@ export function decodePredictRequest(body: unknown, target: DecodeTarget): Predi
   const n = inputs.length;
   if (n === 0) throw new HeistError('HEIST_ERR_EMPTY_BATCH', '"inputs" has no rows');
   if (n > target.maxBatch) {
-    throw new HeistError('HEIST_ERR_BATCH_TOO_LARGE', `the batch has ${n} rows; this server allows at most ${target.maxBatch}`);
+    throw new HeistError(
+      'HEIST_ERR_BATCH_TOO_LARGE',
+      `the batch has ${n} rows; this server allows at most ${target.maxBatch}`,
+    );
   }
   const d = target.inputSize;
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const row: unknown = inputs[i];
-    if (!Array.isArray(row)) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}] is not an array; each row must be an array of ${d} numbers`);
-    if (row.length !== d) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}] has ${row.length} values; rows must have ${d} (flattened [${target.info.inputShape.join(', ')}])`);
+    if (!Array.isArray(row))
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `inputs[${i}] is not an array; each row must be an array of ${d} numbers`,
+      );
+    if (row.length !== d)
+      throw new HeistError(
+        'HEIST_ERR_SHAPE',
+        `inputs[${i}] has ${row.length} values; rows must have ${d} (flattened [${target.info.inputShape.join(', ')}])`,
+      );
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const v: unknown = row[j];
@@ -75,8 +86,12 @@ export function decodePredictRequest(body: unknown, target: DecodeTarget): Predi
           data[o + j] = NaN;
           continue;
         }
-        if (Array.isArray(v)) throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}][${j}] is an array; rows must be flat`);
-        throw new HeistError('HEIST_ERR_NOT_FINITE', `inputs[${i}][${j}] is ${v === null ? 'null' : typeof v}, not a number`);
+        if (Array.isArray(v))
+          throw new HeistError('HEIST_ERR_SHAPE', `inputs[${i}][${j}] is an array; rows must be flat`);
+        throw new HeistError(
+          'HEIST_ERR_NOT_FINITE',
+          `inputs[${i}][${j}] is ${v === null ? 'null' : typeof v}, not a number`,
+        );
       }
       data[o + j] = v;
       // Read back: catches Infinity (e.g. 1e999) and finite doubles that overflow float32.
