@@ -94,3 +94,24 @@ export function keyValue(value: string, previous: Record<string, unknown> = {}):
   }
   return { ...previous, [value.slice(0, i).trim()]: parsed };
 }
+
+/** `--defense round={"decimals":2}` may repeat: a registry name, optionally `=` and its options as a JSON object. */
+export function defenseSpec(
+  registry: NamedRegistry,
+): (value: string, previous: { name: string; options?: unknown }[]) => { name: string; options?: unknown }[] {
+  return (value, previous) => {
+    const i = value.indexOf('=');
+    const name = i < 0 ? value : value.slice(0, i);
+    registryChoice(registry)(name);
+    if (i < 0) return [...previous, { name }];
+    let options: unknown;
+    try {
+      options = JSON.parse(value.slice(i + 1));
+    } catch {
+      throw new InvalidArgumentError(
+        `the options of ${registry.role} "${name}" must be a JSON object, got ${value.slice(i + 1)}`,
+      );
+    }
+    return [...previous, { name, options }];
+  };
+}

@@ -18,7 +18,7 @@ function heist(...args: string[]): { code: number | null; out: string; err: stri
 test('--help on the program and on every command', () => {
   const top = heist('--help');
   assert.equal(top.code, 0);
-  for (const cmd of ['demo', 'steal', 'train', 'serve', 'report']) {
+  for (const cmd of ['demo', 'steal', 'train', 'serve', 'report', 'list']) {
     assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
     const h = heist(cmd, '--help');
     assert.equal(h.code, 0, `${cmd} --help`);
@@ -37,12 +37,50 @@ test('bad flags get a clear message and a non-zero exit', () => {
     [['serve', '--model', 'm.onnx', '--port', '70000'], /port/],
     [['train', '--scenario', 'mnist-cnn', '--out', 'x.onnx', '--arch', 'svm'], /logreg, mlp, cnn/],
     [['frobnicate'], /unknown command/],
+    [
+      ['steal', '--target', 'x.onnx', '--budget', '10', '--out', 'o', '--strategy', 'jbda'],
+      /unknown strategy "jbda"; expected one of random, pool/,
+    ],
+    [['serve', '--model', 'm.onnx', '--defense', 'noise'], /unknown defense "noise"; expected one of round, audit-log/],
+    [['serve', '--model', 'm.onnx', '--defense', 'round={decimals:2}'], /must be a JSON object/],
+    [['list', 'recipes'], /HEIST_ERR_BAD_CONFIG: unknown role "recipes"/],
   ];
   for (const [args, message] of cases) {
     const r = heist(...args);
     assert.notEqual(r.code, 0, args.join(' '));
     assert.match(r.err, message, args.join(' '));
   }
+});
+
+test('heist list prints every registry, read from the registries', () => {
+  const r = heist('list');
+  assert.equal(r.code, 0, r.err);
+  for (const role of [
+    'strategies',
+    'surrogates',
+    'extractors',
+    'text-extractors',
+    'defenses',
+    'wire-formats',
+    'reporters',
+    'audit-stores',
+  ]) {
+    assert.match(r.out, new RegExp(`^${role}$`, 'm'));
+  }
+  for (const name of [
+    'random',
+    'pool',
+    'cnn',
+    'equation-solving',
+    'llm-final-layer',
+    'round',
+    'heist-v1',
+    'html',
+    'sqlite',
+  ]) {
+    assert.match(r.out, new RegExp(`^  ${name}: `, 'm'));
+  }
+  assert.match(heist('list', 'defenses').out, /^defenses\n  round: [^\n]+\n    paper: [^\n]+\n  audit-log: /);
 });
 
 test('errors from the run carry their HEIST_ERR code', () => {

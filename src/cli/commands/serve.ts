@@ -1,7 +1,8 @@
 /** @file `heist serve`: put the gateway in front of one or more ONNX models. */
 import { Command } from 'commander';
+import { type DefenseSpec, defenses } from '../../defenses/index.js';
 import { startGateway } from '../../runs/serve-run.js';
-import { nonNegativeInt, port, positiveInt } from '../options.js';
+import { defenseSpec, describeChoices, nonNegativeInt, port, positiveInt } from '../options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -27,6 +28,12 @@ export function serveCommand(): Command {
       'round served probabilities to this many decimal places (rounding countermeasure)',
       nonNegativeInt,
     )
+    .option(
+      '--defense <name[=options]>',
+      `a defense stage by name, options as JSON (repeatable, applied in order after --round; see heist list defenses): ${describeChoices(defenses)}`,
+      defenseSpec(defenses),
+      [] as DefenseSpec[],
+    )
     .option('--log', 'log every request (pino JSON lines on stdout)', false)
     .action(async (o) => {
       const gw = await startGateway({
@@ -38,6 +45,7 @@ export function serveCommand(): Command {
         logger: o.log,
         audit: o.audit,
         round: o.round,
+        defenses: o.defense,
       });
       const lines = [
         ...gw.modelNames.map((n) => `  ${gw.url}/v1/models/${n}`),
