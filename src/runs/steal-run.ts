@@ -9,13 +9,13 @@ import { HeistError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { planSteal } from '../attacks/plan.js';
-import { steal } from '../attacks/steal.js';
+import { type RoundResult, steal } from '../attacks/steal.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
-import { type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
+import { type RoundRecord, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
@@ -71,6 +71,12 @@ function checkResume(c: StealConfig, outDir: string): void {
 }
 
 export { substituteInputShape } from '../attacks/plan.js';
+
+/** A round of the steal loop as the run record and the live reporters see it. */
+function roundRecord(r: RoundResult): RoundRecord {
+  const { round, queriesUsed, labeledRows, metrics, fitMs, wallMs } = r;
+  return { round, queriesUsed, labeledRows, metrics, fitMs, wallMs };
+}
 
 export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promise<RunRecord> {
   const config = parseStealConfig(input);
@@ -140,15 +146,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         evaluation,
         clock,
         onRound: (r) => {
-          for (const rep of reporters)
-            void rep.onRound?.({
-              round: r.round,
-              queriesUsed: r.queriesUsed,
-              labeledRows: r.labeledRows,
-              metrics: r.metrics,
-              fitMs: r.fitMs,
-              wallMs: r.wallMs,
-            });
+          for (const rep of reporters) void rep.onRound?.(roundRecord(r));
         },
       },
       rng,
@@ -181,14 +179,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       config: recordConfig,
       target: targetRecord(target, info),
       queries: { budget: plan.budget, used, cached: client.cached, eval: evalSpent, total: used + evalSpent },
-      rounds: result.rounds.map((r) => ({
-        round: r.round,
-        queriesUsed: r.queriesUsed,
-        labeledRows: r.labeledRows,
-        metrics: r.metrics,
-        fitMs: r.fitMs,
-        wallMs: r.wallMs,
-      })),
+      rounds: result.rounds.map(roundRecord),
       metrics: { ...last.metrics },
       artifacts: { substitute: SUBSTITUTE_FILE, transcript: TRANSCRIPT_FILE, report: 'report.html' },
       references: reference

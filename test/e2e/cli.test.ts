@@ -80,7 +80,7 @@ test('heist list prints every registry, read from the registries', () => {
   ]) {
     assert.match(r.out, new RegExp(`^  ${name}: `, 'm'));
   }
-  assert.match(heist('list', 'defenses').out, /^defenses\n  round: [^\n]+\n    paper: [^\n]+\n  audit-log: /);
+  assert.match(heist('list', 'defenses').out, /^defenses\n {2}round: [^\n]+\n {4}paper: [^\n]+\n {2}audit-log: /);
 });
 
 test('errors from the run carry their HEIST_ERR code', () => {

@@ -13,11 +13,24 @@ import { HeistError } from '../../../core/errors.js';
 import { inputSize } from '../../../core/prediction.js';
 import type { Rng } from '../../../core/rng.js';
 import { type DenseLayer64, type DenseReluNet, denseReluPredictor, forwardLogits } from '../../../models/dense-relu.js';
+import { z } from 'zod';
 import type { Oracle } from '../../../oracle/types.js';
 import type { ExtractOptions, ExtractResult } from '../types.js';
 import type { KinkStrategy } from './kinks.js';
 import { type LayerResult, type LayerSearch, extractLayer, fitOutputs, reluLayer } from './layer.js';
 import { type Meter, type Probe, affine, oracleProbe, virtualProbe } from './probe.js';
+
+/** The options both ReLU extractors take (`--method-option`). */
+export const reluExtractorOptions = z
+  .object({
+    /** Hidden widths, when the architecture is known. */
+    hidden: z.array(z.number().int().positive()).min(1).optional(),
+    timeLimitMs: z.number().int().positive().optional(),
+    maxLines: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type ReluExtractorOptions = z.input<typeof reluExtractorOptions>;
 
 export interface ReluAttackSettings {
   readonly strategy: KinkStrategy;

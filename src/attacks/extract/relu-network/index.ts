@@ -10,7 +10,8 @@ import type { DenseReluNet } from '../../../models/dense-relu.js';
 import type { NetworkSpec } from '../../../models/network-spec.js';
 import type { ExtractResult } from '../types.js';
 
-export { createReluJagielski, reluJagielski, type ReluExtractorOptions } from './relu-jagielski.js';
+export { createReluJagielski, reluJagielski } from './relu-jagielski.js';
+export type { ReluExtractorOptions } from './attack.js';
 export { createReluCryptanalytic, reluCryptanalytic } from './relu-cryptanalytic.js';
 export { alignNetworks, type Alignment } from './align.js';
 

@@ -9,9 +9,7 @@
  */
 import { inputSize } from '../../../core/prediction.js';
 import { type Extractor, extractorEntry } from '../types.js';
-import { type ReluAttackSettings, runReluAttack } from './attack.js';
-import type { ReluExtractorOptions } from './relu-jagielski.js';
-import { z } from 'zod';
+import { type ReluAttackSettings, type ReluExtractorOptions, reluExtractorOptions, runReluAttack } from './attack.js';
 
 export function createReluCryptanalytic(o: ReluExtractorOptions = {}): Extractor {
   const settings: ReluAttackSettings = {
@@ -36,14 +34,6 @@ export function createReluCryptanalytic(o: ReluExtractorOptions = {}): Extractor
 
 export const reluCryptanalytic = createReluCryptanalytic();
 
-export const reluCryptanalyticEntry = extractorEntry(
-  'relu-network',
-  z
-    .object({
-      hidden: z.array(z.number().int().positive()).min(1).optional(),
-      timeLimitMs: z.number().int().positive().optional(),
-      maxLines: z.number().int().positive().optional(),
-    })
-    .strict(),
-  (o) => createReluCryptanalytic(o),
+export const reluCryptanalyticEntry = extractorEntry('relu-network', reluExtractorOptions, (o) =>
+  createReluCryptanalytic(o),
 );

@@ -8,15 +8,7 @@
  */
 import { inputSize } from '../../../core/prediction.js';
 import { type Extractor, extractorEntry } from '../types.js';
-import { type ReluAttackSettings, runReluAttack } from './attack.js';
-import { z } from 'zod';
-
-export interface ReluExtractorOptions {
-  /** Hidden widths, when the architecture is known. */
-  readonly hidden?: readonly number[];
-  readonly timeLimitMs?: number;
-  readonly maxLines?: number;
-}
+import { type ReluAttackSettings, type ReluExtractorOptions, reluExtractorOptions, runReluAttack } from './attack.js';
 
 export function createReluJagielski(o: ReluExtractorOptions = {}): Extractor {
   const settings: ReluAttackSettings = {
@@ -42,14 +34,4 @@ export function createReluJagielski(o: ReluExtractorOptions = {}): Extractor {
 
 export const reluJagielski = createReluJagielski();
 
-export const reluJagielskiEntry = extractorEntry(
-  'relu-network',
-  z
-    .object({
-      hidden: z.array(z.number().int().positive()).min(1).optional(),
-      timeLimitMs: z.number().int().positive().optional(),
-      maxLines: z.number().int().positive().optional(),
-    })
-    .strict(),
-  (o) => createReluJagielski(o),
-);
+export const reluJagielskiEntry = extractorEntry('relu-network', reluExtractorOptions, (o) => createReluJagielski(o));
