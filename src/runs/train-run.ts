@@ -73,7 +73,8 @@ function splitFor(opts: TrainOptions): {
       'HEIST_ERR_BAD_CONFIG',
       'heist train needs --scenario <name> or --dataset <name> --arch <arch>',
     );
-  if (!opts.arch) throw new HeistError('HEIST_ERR_BAD_CONFIG', '--dataset needs --arch logreg|mlp|cnn|tree');
+  if (!opts.arch)
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `--dataset needs --arch ${[...surrogates.names(), 'tree'].join('|')}`);
   const ds = loadDataset(opts.dataset);
   const n = ds.x.shape[0];
   // Default split for a bare data set: half victim training, a quarter pool, a quarter evaluation.

@@ -1,13 +1,14 @@
 /** @file `heist train`: train a victim (scenario or data set + arch) and write it as ONNX. */
 import { Command } from 'commander';
 import { runTrain } from '../../runs/train-run.js';
+import { scenarios } from '../../datasets/scenarios.js';
 import { surrogates } from '../../surrogates/index.js';
 import { intList, nonNegativeInt, positiveInt, registryChoice } from '../options.js';
 
 export function trainCommand(): Command {
   return new Command('train')
     .description('Train a victim model and write it as a standard ONNX file (checked against onnxruntime).')
-    .option('--scenario <name>', 'a standard scenario: digits-mlp | mnist-cnn | breast-cancer-logreg')
+    .option('--scenario <name>', `a standard scenario: ${Object.keys(scenarios).join(' | ')}`)
     .option('--dataset <name>', 'a shipped data set (mnist, digits, breast-cancer), with --arch')
     .option(
       '--arch <arch>',
