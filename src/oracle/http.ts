@@ -166,6 +166,7 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
   return {
     info,
     url: predictUrl,
+    ...(Number.isFinite(maxBatch) ? { maxBatch } : {}),
     async query(x: Tensor, opts: QueryOptions = {}): Promise<Prediction> {
       checkRows(x, size, info);
       const n = rowCount(x);

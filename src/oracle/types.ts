@@ -19,5 +19,11 @@ export interface Oracle {
   readonly info: ModelInfo;
   /** Buys answers for every row of x (shape [n, ...info.inputShape] or [n, inputSize]). */
   query(x: Tensor, options?: QueryOptions): Promise<Prediction>;
+  /**
+   * The most rows one upstream request may carry (an API's batch cap). The query client's splitter
+   * cuts calls to it, so that each request is retried, counted and written to the transcript on its
+   * own: a failure at request 21 of a call loses nothing of requests 1-20 and re-sends none of them.
+   */
+  readonly maxBatch?: number;
   close?(): Promise<void>;
 }

@@ -4,7 +4,10 @@
  * Cache outermost, so repeated rows never reach the budget; budget before anything is written or
  * sent, so an over-budget call is refused untouched; transcript above the splitter, so each completed
  * upstream call is on disk before the budget, the cache or the caller sees it; retry innermost, so a
- * retried upstream call is counted and recorded once.
+ * retried upstream call is counted and recorded once. The splitter cuts calls to the target's own
+ * batch cap (Oracle.maxBatch), so that one upstream call is one request: nothing below it splits
+ * again, a retry re-sends one request, and every request that was answered is recorded and counted
+ * even when a later request of the same call fails.
  */
 import { HeistError } from '../core/errors.js';
 import type { Prediction } from '../core/prediction.js';
@@ -29,7 +32,7 @@ export function createQueryClient(oracle: Oracle, options: QueryClientOptions): 
   const retry = withRetry(oracle, options.retry ?? {}, { clock, rng: rng.fork('query-retry'), log: options.log });
   const split = withConcurrency(retry, {
     concurrency: options.concurrency ?? 4,
-    maxCallRows: options.maxCallRows ?? 256,
+    maxCallRows: Math.min(options.maxCallRows ?? 256, oracle.maxBatch ?? Number.POSITIVE_INFINITY),
   });
   const transcript: Transcript | undefined = options.transcriptPath
     ? openTranscript(options.transcriptPath, {

@@ -34,7 +34,7 @@ export interface QueryClientOptions {
   readonly fsync?: boolean;
   /** Upstream calls in flight at once, over all callers (default 4). */
   readonly concurrency?: number;
-  /** Rows per upstream call (default 256). */
+  /** Rows per upstream call (default 256; never more than the target's Oracle.maxBatch). */
   readonly maxCallRows?: number;
   readonly retry?: Partial<RetryOptions>;
   readonly clock?: Clock;

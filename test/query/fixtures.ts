@@ -53,6 +53,8 @@ export function linearModel(over: Partial<ModelInfo> = {}): Predictor {
 }
 
 export interface Reply {
+  /** Close the connection without answering (a dropped connection), instead of replying. */
+  readonly drop?: boolean;
   readonly status: number;
   readonly headers?: Record<string, string>;
   readonly body: string;
@@ -84,6 +86,10 @@ export interface TestServer {
 }
 
 function send(res: ServerResponse, r: Reply): void {
+  if (r.drop) {
+    res.socket?.destroy();
+    return;
+  }
   res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
   res.end(r.body);
 }
