@@ -1,5 +1,6 @@
 /** @file Flag parsers shared by the commands: each rejects bad values with a clear message. */
 import { InvalidArgumentError } from 'commander';
+import { type RateLimit, parseRate } from '../query/pacing.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -114,4 +115,21 @@ export function defenseSpec(
     }
     return [...previous, { name, options }];
   };
+}
+
+/** `--rate "20/s, 1200 rows/min"` (see query/pacing.ts). */
+export function rate(value: string): RateLimit {
+  try {
+    return parseRate(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** `--timeout 30` (seconds, may be fractional) -> milliseconds. */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
+  return Math.round(n * 1000);
 }

@@ -1,10 +1,11 @@
 /**
  * @file createQueryClient: THE one place the decorator order is fixed.
- *   cache -> budget -> transcript -> concurrency (splitter) -> retry -> the target
+ *   cache -> budget -> transcript -> concurrency (splitter) -> retry -> pacing -> the target
  * Cache outermost, so repeated rows never reach the budget; budget before anything is written or
  * sent, so an over-budget call is refused untouched; transcript above the splitter, so each completed
  * upstream call is on disk before the budget, the cache or the caller sees it; retry innermost, so a
- * retried upstream call is counted and recorded once. The splitter cuts calls to the target's own
+ * retried upstream call is counted and recorded once; pacing below retry, so retries keep to the
+ * rate limit too. The splitter cuts calls to the target's own
  * batch cap (Oracle.maxBatch), so that one upstream call is one request: nothing below it splits
  * again, a retry re-sends one request, and every request that was answered is recorded and counted
  * even when a later request of the same call fails.
@@ -18,6 +19,7 @@ import type { Oracle, QueryOptions, QueryPurpose } from '../oracle/types.js';
 import { withBudget } from './budget.js';
 import { withCache } from './cache.js';
 import { withConcurrency } from './concurrency.js';
+import { withPacing } from './pacing.js';
 import { withRetry } from './retry.js';
 import { type Transcript, openTranscript, withTranscript } from './transcript.js';
 import type { QueryClient, QueryClientOptions } from './types.js';
@@ -29,7 +31,8 @@ export function createQueryClient(oracle: Oracle, options: QueryClientOptions): 
     throw new HeistError('HEIST_ERR_BAD_CONFIG', 'resume needs a transcript path');
   }
 
-  const retry = withRetry(oracle, options.retry ?? {}, { clock, rng: rng.fork('query-retry'), log: options.log });
+  const paced = options.rate ? withPacing(oracle, options.rate, clock) : oracle;
+  const retry = withRetry(paced, options.retry ?? {}, { clock, rng: rng.fork('query-retry'), log: options.log });
   const split = withConcurrency(retry, {
     concurrency: options.concurrency ?? 4,
     maxCallRows: Math.min(options.maxCallRows ?? 256, oracle.maxBatch ?? Number.POSITIVE_INFINITY),

@@ -21,6 +21,7 @@ import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
+import { clientPacing, targetPacing } from './pacing-config.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
@@ -40,7 +41,7 @@ const SUBSTITUTE_FILE = 'substitute.onnx';
 
 /** Settings that must match for --resume (out and resume themselves may differ). */
 function resumeKey(c: StealConfig): string {
-  const { resume: _r, out: _o, concurrency: _c, headers: _h, ...rest } = c;
+  const { resume: _r, out: _o, concurrency: _c, headers: _h, rate: _rate, maxBatch: _m, timeoutMs: _t, ...rest } = c;
   return JSON.stringify(rest);
 }
 
@@ -88,7 +89,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
 
   const target = hooks.oracle
     ? { oracle: hooks.oracle, kind: 'file' as const, location: config.target }
-    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch });
+    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch, ...targetPacing(config) });
   const info = target.oracle.info;
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
   const evalData = evalName ? resolveEval(evalName) : undefined;
@@ -121,6 +122,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     transcriptPath: join(outDir, TRANSCRIPT_FILE),
     resume: config.resume,
     concurrency: config.concurrency,
+    ...clientPacing(config),
   });
   try {
     const reporters = withFileReporters(hooks.reporters);

@@ -20,11 +20,20 @@ export interface ResolvedTarget {
 export interface TargetOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
+  /** Most rows per request (HTTP targets; the query client cuts calls to it). */
+  readonly maxBatch?: number;
+  /** Per-request timeout, ms (HTTP targets). */
+  readonly timeoutMs?: number;
 }
 
 export async function resolveTarget(target: string, options: TargetOptions = {}): Promise<ResolvedTarget> {
   if (/^https?:\/\//i.test(target)) {
-    const oracle = await httpOracle(target, { headers: options.headers, fetch: options.fetch });
+    const oracle = await httpOracle(target, {
+      headers: options.headers,
+      fetch: options.fetch,
+      maxBatch: options.maxBatch,
+      timeoutMs: options.timeoutMs,
+    });
     return { oracle, kind: 'url', location: target };
   }
   if (!existsSync(target)) {

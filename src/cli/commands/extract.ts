@@ -5,7 +5,7 @@ import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
 import { runExtractLlm } from '../../runs/extract-llm-run.js';
-import { header, keyValue, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { header, keyValue, rate, seconds, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 
 export function extractCommand(): Command {
   return new Command('extract')
@@ -46,6 +46,13 @@ export function extractCommand(): Command {
       'query rows: uniform (random in the domain) | basis (a corner and its d edges)',
       oneOf(['uniform', 'basis'] as const),
     )
+    .option(
+      '--rate <limits>',
+      'client-side rate limit on upstream requests: "N/s" or "N/min" (requests), "N rows/s" or "N rows/min", comma-separated',
+      rate,
+    )
+    .option('--max-batch <n>', "most rows per upstream request (the target's own cap applies too)", positiveInt)
+    .option('--timeout <seconds>', 'per-request timeout (default 30)', seconds)
     .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
     .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
     .option('--list', 'list the extraction methods and the papers they implement', false)
@@ -122,6 +129,9 @@ export function extractCommand(): Command {
         uniformEval: o.uniformEval,
         design: o.design,
         headers: o.header,
+        rate: o.rate,
+        maxBatch: o.maxBatch,
+        timeoutMs: o.timeout,
         seed: o.seed,
       });
       const m = record.metrics;

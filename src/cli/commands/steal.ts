@@ -14,7 +14,9 @@ import {
   positiveInt,
   positiveNumber,
   nonNegativeInt,
+  rate,
   registryChoice,
+  seconds,
 } from '../options.js';
 
 export function stealCommand(): Command {
@@ -69,6 +71,13 @@ export function stealCommand(): Command {
     )
     .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
     .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
+    .option(
+      '--rate <limits>',
+      'client-side rate limit on upstream requests: "N/s" or "N/min" (requests), "N rows/s" or "N rows/min", comma-separated',
+      rate,
+    )
+    .option('--max-batch <n>', "most rows per upstream request (the target's own cap applies too)", positiveInt)
+    .option('--timeout <seconds>', 'per-request timeout (default 30)', seconds)
     .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
     .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
     .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false)
@@ -94,6 +103,9 @@ export function stealCommand(): Command {
           concurrency: o.concurrency,
           pricePerQuery: o.price,
           headers: o.header,
+          rate: o.rate,
+          maxBatch: o.maxBatch,
+          timeoutMs: o.timeout,
           seed: o.seed,
           resume: o.resume,
         },
