@@ -1,12 +1,18 @@
 /**
- * @file The settings every paid run shares for how it talks to a target: a client-side rate limit
- * (`--rate`), the most rows per request (`--max-batch`) and the per-request timeout (`--timeout`).
- * They change how answers are bought, never which, so --resume accepts new values.
+ * @file The settings every paid run shares for how it talks to a target: its wire format
+ * (`--format`, `--format-option`), a client-side rate limit (`--rate`), the most rows per request
+ * (`--max-batch`) and the per-request timeout (`--timeout`). The last three change how answers are
+ * bought, never which, so --resume accepts new values for them.
  */
 import { z } from 'zod';
+import { wireFormats } from '../oracle/formats/index.js';
 import type { RateLimit } from '../query/pacing.js';
+import { registryName } from './registry-name.js';
 
 export const pacingFields = {
+  /** The target's wire format (a wire-format registry key; default heist-v1) and its options. */
+  format: registryName(wireFormats).optional(),
+  formatOptions: z.record(z.string(), z.unknown()).optional(),
   rate: z
     .object({ requestsPerSecond: z.number().positive().optional(), rowsPerMinute: z.number().positive().optional() })
     .strict()
@@ -18,14 +24,23 @@ export const pacingFields = {
 };
 
 export interface PacingSettings {
+  readonly format?: string;
+  readonly formatOptions?: Readonly<Record<string, unknown>>;
   readonly rate?: RateLimit;
   readonly maxBatch?: number;
   readonly timeoutMs?: number;
 }
 
 /** What the HTTP oracle takes of the settings. */
-export function targetPacing(c: PacingSettings): { maxBatch?: number; timeoutMs?: number } {
+export function targetPacing(c: PacingSettings): {
+  format?: string;
+  formatOptions?: Readonly<Record<string, unknown>>;
+  maxBatch?: number;
+  timeoutMs?: number;
+} {
   return {
+    ...(c.format !== undefined ? { format: c.format } : {}),
+    ...(c.formatOptions !== undefined ? { formatOptions: c.formatOptions } : {}),
     ...(c.maxBatch !== undefined ? { maxBatch: c.maxBatch } : {}),
     ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
   };

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { HeistError } from '../core/errors.js';
 import { loadOnnxModel } from '../backends/onnx-model.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
+import { getWireFormat } from '../oracle/formats/index.js';
 import { httpOracle } from '../oracle/http.js';
 import { localOracle } from '../oracle/local.js';
 import type { Oracle } from '../oracle/types.js';
@@ -18,6 +19,9 @@ export interface ResolvedTarget {
 }
 
 export interface TargetOptions {
+  /** Wire format of an HTTP target (registry key, default heist-v1) and its options. */
+  readonly format?: string;
+  readonly formatOptions?: Readonly<Record<string, unknown>>;
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
   /** Most rows per request (HTTP targets; the query client cuts calls to it). */
@@ -29,6 +33,7 @@ export interface TargetOptions {
 export async function resolveTarget(target: string, options: TargetOptions = {}): Promise<ResolvedTarget> {
   if (/^https?:\/\//i.test(target)) {
     const oracle = await httpOracle(target, {
+      format: getWireFormat(options.format ?? 'heist-v1', options.formatOptions ?? {}),
       headers: options.headers,
       fetch: options.fetch,
       maxBatch: options.maxBatch,

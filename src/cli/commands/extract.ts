@@ -5,7 +5,19 @@ import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
 import { runExtractLlm } from '../../runs/extract-llm-run.js';
-import { header, keyValue, rate, seconds, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import {
+  describeChoices,
+  header,
+  keyValue,
+  registryChoice,
+  rate,
+  seconds,
+  nonNegativeInt,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+} from '../options.js';
+import { wireFormats } from '../../oracle/formats/index.js';
 
 export function extractCommand(): Command {
   return new Command('extract')
@@ -45,6 +57,16 @@ export function extractCommand(): Command {
       '--design <kind>',
       'query rows: uniform (random in the domain) | basis (a corner and its d edges)',
       oneOf(['uniform', 'basis'] as const),
+    )
+    .option(
+      '--format <name>',
+      `the target API's wire format (default heist-v1): ${describeChoices(wireFormats)}`,
+      registryChoice(wireFormats),
+    )
+    .option(
+      '--format-option <key=value>',
+      'an option of the format, e.g. domain=\'{"min":0,"max":255}\' or output=logits (repeatable; JSON values)',
+      keyValue,
     )
     .option(
       '--rate <limits>',
@@ -129,6 +151,8 @@ export function extractCommand(): Command {
         uniformEval: o.uniformEval,
         design: o.design,
         headers: o.header,
+        format: o.format,
+        formatOptions: o.formatOption,
         rate: o.rate,
         maxBatch: o.maxBatch,
         timeoutMs: o.timeout,

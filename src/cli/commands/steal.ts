@@ -18,6 +18,7 @@ import {
   registryChoice,
   seconds,
 } from '../options.js';
+import { wireFormats } from '../../oracle/formats/index.js';
 
 export function stealCommand(): Command {
   return new Command('steal')
@@ -72,6 +73,16 @@ export function stealCommand(): Command {
     .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
     .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
     .option(
+      '--format <name>',
+      `the target API's wire format (default heist-v1): ${describeChoices(wireFormats)}`,
+      registryChoice(wireFormats),
+    )
+    .option(
+      '--format-option <key=value>',
+      'an option of the format, e.g. domain=\'{"min":0,"max":255}\' or output=logits (repeatable; JSON values)',
+      keyValue,
+    )
+    .option(
       '--rate <limits>',
       'client-side rate limit on upstream requests: "N/s" or "N/min" (requests), "N rows/s" or "N rows/min", comma-separated',
       rate,
@@ -103,6 +114,8 @@ export function stealCommand(): Command {
           concurrency: o.concurrency,
           pricePerQuery: o.price,
           headers: o.header,
+          format: o.format,
+          formatOptions: o.formatOption,
           rate: o.rate,
           maxBatch: o.maxBatch,
           timeoutMs: o.timeout,

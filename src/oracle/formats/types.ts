@@ -31,6 +31,12 @@ export interface WireError {
 
 export interface WireFormat {
   readonly name: string;
+  /**
+   * What the format can carry: leaf ids per prediction, and the whole ModelInfo (class names,
+   * domain, batch cap) in its info body. A format without fullInfo takes what is missing from its
+   * options (hints.ts); the conformance suite checks only what the format says it carries.
+   */
+  readonly capabilities: { readonly leafIds: boolean; readonly fullInfo: boolean };
   /** Splits a user-supplied URL into base + model name. */
   parseTarget(url: string): Target;
   /** GET this URL to list the served models (absent: the format cannot list). */

@@ -39,7 +39,7 @@ export const heistV1: WireFormat = {
 
 export const heistV1Entry: WireFormatEntry<Record<string, never>> = {
   name: 'heist-v1',
-  summary: "the Heist gateway's own JSON format (GET /v1/models/{name}, POST /v1/models/{name}/predict)",
+  summary: "the Heist gateway's own JSON format: GET /v1/models/{name}, POST /v1/models/{name}/predict",
   options: z.object({}).strict(),
   create: () => heistV1,
 };
