@@ -1,6 +1,6 @@
 /** @file Flag parsers shared by the commands: each rejects bad values with a clear message. */
 import { InvalidArgumentError } from 'commander';
-import { type RateLimit, parseRate } from '../query/pacing.js';
+import { type RateLimit, parseRate } from '../core/rate.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -132,4 +132,9 @@ export function seconds(value: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new InvalidArgumentError(`expected a positive number of seconds, got "${value}"`);
   return Math.round(n * 1000);
+}
+
+/** `--format`: a wire-format name, or a mapping file (*.yaml, *.yml, *.json). */
+export function formatChoice(registry: NamedRegistry): (value: string) => string {
+  return (value) => (/\.(ya?ml|json)$/i.test(value) ? value : registryChoice(registry)(value));
 }

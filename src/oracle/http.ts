@@ -138,15 +138,20 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
   const format = typeof options.format === 'object' ? options.format : getWireFormat(options.format ?? 'heist-v1');
   const ctx: Ctx = {
     fetch: options.fetch ?? globalThis.fetch,
-    headers: options.headers ?? {},
+    headers: { ...format.requestHeaders?.(), ...options.headers },
     timeoutMs: options.timeoutMs ?? 30_000,
     now: options.now ?? Date.now,
     format,
   };
   const parsed = format.parseTarget(url);
   const target = await resolveModel(ctx, options.model !== undefined ? { ...parsed, model: options.model } : parsed);
-  const info = format.decodeInfo(await call(ctx, format.infoUrl(target), { method: 'GET' }));
-  const maxBatch = Math.min(options.maxBatch ?? Infinity, info.maxBatch ?? Infinity);
+  const infoUrl = format.infoUrl(target);
+  const info = format.decodeInfo(infoUrl === undefined ? undefined : await call(ctx, infoUrl, { method: 'GET' }));
+  const maxBatch = Math.min(
+    options.maxBatch ?? Infinity,
+    info.maxBatch ?? Infinity,
+    format.limits?.maxBatch ?? Infinity,
+  );
   if (!(maxBatch >= 1))
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxBatch must be at least 1, got ${options.maxBatch}`);
   const size = inputSize(info);
@@ -157,7 +162,7 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
     const answer = await call(
       ctx,
       predictUrl,
-      { method: 'POST', body, headers: { 'content-type': 'application/json' } },
+      { method: format.predictMethod ?? 'POST', body, headers: { 'content-type': 'application/json' } },
       signal,
     );
     return format.decodePredict(answer, rowCount(x), info);
@@ -167,6 +172,8 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
     info,
     url: predictUrl,
     ...(Number.isFinite(maxBatch) ? { maxBatch } : {}),
+    ...(format.limits?.rate ? { rate: format.limits.rate } : {}),
+    ...(format.limits?.pricePer1k !== undefined ? { pricePer1k: format.limits.pricePer1k } : {}),
     async query(x: Tensor, opts: QueryOptions = {}): Promise<Prediction> {
       checkRows(x, size, info);
       const n = rowCount(x);

@@ -5,6 +5,7 @@
  * decorators that add budget, cache, transcript, concurrency and retry.
  */
 import type { ModelInfo, Prediction } from '../core/prediction.js';
+import type { RateLimit } from '../core/rate.js';
 import type { Tensor } from '../core/tensor.js';
 
 /** Why rows are bought: attack rows count against the attack budget, eval rows are reported apart. */
@@ -25,5 +26,9 @@ export interface Oracle {
    * own: a failure at request 21 of a call loses nothing of requests 1-20 and re-sends none of them.
    */
   readonly maxBatch?: number;
+  /** The rate limit the target publishes; the query client keeps to it unless given its own. */
+  readonly rate?: RateLimit;
+  /** The price per 1,000 rows the target publishes, for the cost line of a report. */
+  readonly pricePer1k?: number;
   close?(): Promise<void>;
 }

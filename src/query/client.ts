@@ -31,7 +31,8 @@ export function createQueryClient(oracle: Oracle, options: QueryClientOptions): 
     throw new HeistError('HEIST_ERR_BAD_CONFIG', 'resume needs a transcript path');
   }
 
-  const paced = options.rate ? withPacing(oracle, options.rate, clock) : oracle;
+  const rate = options.rate ?? oracle.rate;
+  const paced = rate ? withPacing(oracle, rate, clock) : oracle;
   const retry = withRetry(paced, options.retry ?? {}, { clock, rng: rng.fork('query-retry'), log: options.log });
   const split = withConcurrency(retry, {
     concurrency: options.concurrency ?? 4,

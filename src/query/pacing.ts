@@ -7,17 +7,13 @@
  * concurrent callers share one schedule; the schedule is a pure function of the clock.
  */
 import { HeistError } from '../core/errors.js';
+import type { RateLimit } from '../core/rate.js';
+
+export { type RateLimit, parseRate } from '../core/rate.js';
 import type { Prediction } from '../core/prediction.js';
 import { type Tensor, rowCount } from '../core/tensor.js';
 import type { Clock } from '../core/types.js';
 import type { Oracle, QueryOptions } from '../oracle/types.js';
-
-export interface RateLimit {
-  /** Most upstream requests started per second. */
-  readonly requestsPerSecond?: number;
-  /** Most rows sent per minute. */
-  readonly rowsPerMinute?: number;
-}
 
 export interface PacedOracle extends Oracle {
   /** Milliseconds spent waiting for a slot so far. */
@@ -51,31 +47,5 @@ export function withPacing(inner: Oracle, limit: RateLimit, clock: Clock): Paced
       return inner.query(x, opts);
     },
     close: inner.close ? () => inner.close!() : undefined,
-  };
-}
-
-/**
- * Reads `--rate`: comma-separated limits, each "N/s" or "N/min" (requests) or "N rows/s" or
- * "N rows/min" (rows), e.g. "20/s" or "20/s, 1200 rows/min".
- */
-export function parseRate(text: string): RateLimit {
-  let requestsPerSecond: number | undefined;
-  let rowsPerMinute: number | undefined;
-  for (const part of text.split(',')) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(rows?\s*)?\/\s*(s|sec|second|m|min|minute)\s*$/i.exec(part);
-    if (!m)
-      throw new HeistError(
-        'HEIST_ERR_BAD_CONFIG',
-        `--rate "${part.trim()}": expected N/s, N/min, N rows/s or N rows/min`,
-      );
-    const n = Number(m[1]);
-    if (!(n > 0)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `--rate "${part.trim()}": the rate must be positive`);
-    const perSecond = /^s/i.test(m[3]);
-    if (m[2]) rowsPerMinute = perSecond ? n * 60 : n;
-    else requestsPerSecond = perSecond ? n : n / 60;
-  }
-  return {
-    ...(requestsPerSecond !== undefined ? { requestsPerSecond } : {}),
-    ...(rowsPerMinute !== undefined ? { rowsPerMinute } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Clock, Logger } from '../core/types.js';
 import type { Oracle, QueryOptions, QueryPurpose } from '../oracle/types.js';
-import type { RateLimit } from './pacing.js';
+import type { RateLimit } from '../core/rate.js';
 
 /** Rows a run may buy. A number is the attack budget. Probe rows count against the attack budget
  * unless `probe` is given. Eval rows have their own budget (default 0: eval needs an explicit budget). */
@@ -38,7 +38,7 @@ export interface QueryClientOptions {
   /** Rows per upstream call (default 256; never more than the target's Oracle.maxBatch). */
   readonly maxCallRows?: number;
   readonly retry?: Partial<RetryOptions>;
-  /** Client-side rate limit on upstream requests (pacing.ts). */
+  /** Client-side rate limit on upstream requests (pacing.ts); default the target's own (Oracle.rate). */
   readonly rate?: RateLimit;
   readonly clock?: Clock;
   /** Jitter source (default createRng(0)). */

@@ -6,12 +6,23 @@
  */
 import { z } from 'zod';
 import { wireFormats } from '../oracle/formats/index.js';
-import type { RateLimit } from '../query/pacing.js';
-import { registryName } from './registry-name.js';
+import type { RateLimit } from '../core/rate.js';
+import { isMappingFile } from './mapping-file.js';
 
 export const pacingFields = {
   /** The target's wire format (a wire-format registry key; default heist-v1) and its options. */
-  format: registryName(wireFormats).optional(),
+  format: z
+    .string()
+    .min(1)
+    .superRefine((v, ctx) => {
+      if (!wireFormats.has(v) && !isMappingFile(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown wire format "${v}" (known: ${wireFormats.names().join(', ')}; or a mapping file, *.yaml / *.json)`,
+        });
+      }
+    })
+    .optional(),
   formatOptions: z.record(z.string(), z.unknown()).optional(),
   rate: z
     .object({ requestsPerSecond: z.number().positive().optional(), rowsPerMinute: z.number().positive().optional() })

@@ -135,6 +135,10 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       eval: evalName,
       checkpoints: plan.checkpoints,
       fit: plan.fit,
+      // The price the target publishes (a mapping file's pricePer1k) when --price gives none.
+      ...(config.pricePerQuery === undefined && target.oracle.pricePer1k !== undefined
+        ? { pricePerQuery: target.oracle.pricePer1k / 1000 }
+        : {}),
     };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;

@@ -10,6 +10,7 @@ import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { getWireFormat } from '../oracle/formats/index.js';
 import { httpOracle } from '../oracle/http.js';
 import { localOracle } from '../oracle/local.js';
+import { isMappingFile, loadMappingFormat } from './mapping-file.js';
 import type { Oracle } from '../oracle/types.js';
 
 export interface ResolvedTarget {
@@ -33,7 +34,10 @@ export interface TargetOptions {
 export async function resolveTarget(target: string, options: TargetOptions = {}): Promise<ResolvedTarget> {
   if (/^https?:\/\//i.test(target)) {
     const oracle = await httpOracle(target, {
-      format: getWireFormat(options.format ?? 'heist-v1', options.formatOptions ?? {}),
+      format:
+        options.format && isMappingFile(options.format)
+          ? loadMappingFormat(options.format)
+          : getWireFormat(options.format ?? 'heist-v1', options.formatOptions ?? {}),
       headers: options.headers,
       fetch: options.fetch,
       maxBatch: options.maxBatch,

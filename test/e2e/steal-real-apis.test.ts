@@ -47,7 +47,9 @@ async function stealThrough(
       "the server's count equals Heist's paid count",
     );
     assert.equal(record.queries.used, 250);
-    process.stderr.write(`${format} ${JSON.stringify(formatOptions)}: fidelity ${record.metrics.fidelity} at 250 queries\n`);
+    process.stderr.write(
+      `${format} ${JSON.stringify(formatOptions)}: fidelity ${record.metrics.fidelity} at 250 queries\n`,
+    );
     return record;
   } finally {
     await server.close();

@@ -9,13 +9,13 @@ import {
   describeChoices,
   header,
   keyValue,
-  registryChoice,
   rate,
   seconds,
   nonNegativeInt,
   oneOf,
   positiveInt,
   positiveNumber,
+  formatChoice,
 } from '../options.js';
 import { wireFormats } from '../../oracle/formats/index.js';
 
@@ -60,8 +60,8 @@ export function extractCommand(): Command {
     )
     .option(
       '--format <name>',
-      `the target API's wire format (default heist-v1): ${describeChoices(wireFormats)}`,
-      registryChoice(wireFormats),
+      `the target API's wire format (default heist-v1), or a heist.mapping/v1 file (*.yaml, *.json) for any JSON API: ${describeChoices(wireFormats)}`,
+      formatChoice(wireFormats),
     )
     .option(
       '--format-option <key=value>',

@@ -17,6 +17,7 @@ import {
   rate,
   registryChoice,
   seconds,
+  formatChoice,
 } from '../options.js';
 import { wireFormats } from '../../oracle/formats/index.js';
 
@@ -74,8 +75,8 @@ export function stealCommand(): Command {
     .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
     .option(
       '--format <name>',
-      `the target API's wire format (default heist-v1): ${describeChoices(wireFormats)}`,
-      registryChoice(wireFormats),
+      `the target API's wire format (default heist-v1), or a heist.mapping/v1 file (*.yaml, *.json) for any JSON API: ${describeChoices(wireFormats)}`,
+      formatChoice(wireFormats),
     )
     .option(
       '--format-option <key=value>',

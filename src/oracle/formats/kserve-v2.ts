@@ -58,7 +58,7 @@ function kserveV2(o: Options): WireFormat {
 
   return {
     name: NAME,
-    capabilities: { leafIds: false, fullInfo: false },
+    capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: false, info: 'shape' },
 
     parseTarget(url: string): Target {
       let u: URL;

@@ -85,7 +85,7 @@ function tfServing(o: Options): WireFormat {
 
   return {
     name: NAME,
-    capabilities: { leafIds: false, fullInfo: false },
+    capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: false, info: 'shape' },
 
     parseTarget(url: string): Target {
       let u: URL;

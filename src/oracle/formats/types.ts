@@ -6,7 +6,8 @@
  * in the format. Add one: a file (or folder) here named after the format exporting a
  * WireFormatEntry, plus one line in index.ts.
  */
-import type { ModelInfo, Prediction } from '../../core/prediction.js';
+import type { ModelInfo, OutputKind, Prediction } from '../../core/prediction.js';
+import type { RateLimit } from '../../core/rate.js';
 import type { RegistryEntry } from '../../core/registry.js';
 import type { Tensor } from '../../core/tensor.js';
 
@@ -32,20 +33,31 @@ export interface WireError {
 export interface WireFormat {
   readonly name: string;
   /**
-   * What the format can carry: leaf ids per prediction, and the whole ModelInfo (class names,
-   * domain, batch cap) in its info body. A format without fullInfo takes what is missing from its
-   * options (hints.ts); the conformance suite checks only what the format says it carries.
+   * What the format can carry, so that the conformance suite checks just that: the output kinds its
+   * answers can express; leaf ids per prediction; and how much of ModelInfo its info body holds:
+   * 'full' (heist-v1), 'shape' (name, shapes, classes, output kind; the rest from the options,
+   * hints.ts) or 'static' (nothing to read: the options describe the model, as a mapping file does).
    */
-  readonly capabilities: { readonly leafIds: boolean; readonly fullInfo: boolean };
+  readonly capabilities: {
+    readonly outputs: readonly OutputKind[];
+    readonly leafIds: boolean;
+    readonly info: 'full' | 'shape' | 'static';
+  };
   /** Splits a user-supplied URL into base + model name. */
   parseTarget(url: string): Target;
   /** GET this URL to list the served models (absent: the format cannot list). */
   listUrl?(base: string): string;
   /** Model names out of the list answer. Throws HeistError('HEIST_ERR_UPSTREAM') when unreadable. */
   decodeList?(body: unknown): string[];
-  /** GET this URL to read the model's info. */
-  infoUrl(target: Required<Target>): string;
+  /** GET this URL to read the model's info; undefined when the format knows it already (decodeInfo(undefined)). */
+  infoUrl(target: Required<Target>): string | undefined;
   decodeInfo(body: unknown): RemoteModelInfo;
+  /** Headers every request carries (e.g. an API key from a mapping file), below the caller's own. */
+  requestHeaders?(): Readonly<Record<string, string>>;
+  /** The predict request's method (default POST). */
+  readonly predictMethod?: 'POST' | 'PUT';
+  /** What the target publishes about its limits and price (a mapping file); the client keeps to them. */
+  readonly limits?: { readonly maxBatch?: number; readonly rate?: RateLimit; readonly pricePer1k?: number };
   /** POST this URL with encodePredict's body to buy answers. */
   predictUrl(target: Required<Target>): string;
   /** JSON body text for x, whose rows are flattened. */

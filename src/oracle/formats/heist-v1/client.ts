@@ -29,7 +29,7 @@ function trimSlash(s: string): string {
 /** The client half of the format (index.ts adds the server half). */
 export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 'encodeInfo'> = {
   name: 'heist-v1',
-  capabilities: { leafIds: true, fullInfo: true },
+  capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: true, info: 'full' },
 
   parseTarget(url: string): Target {
     let u: URL;
