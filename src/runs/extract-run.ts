@@ -186,7 +186,7 @@ interface RunContext {
   readonly extractor: Extractor;
   readonly budget: number;
   readonly info: ModelInfo;
-  readonly target: { readonly kind: 'url' | 'file'; readonly location: string };
+  readonly target: { readonly kind: 'url' | 'file'; readonly location: string; readonly format?: string };
   readonly client: QueryClient;
   readonly evalData?: Dataset;
   readonly startedAt: Date;
@@ -201,7 +201,12 @@ async function extractAndReport(ctx: RunContext): Promise<RunRecord> {
   const reporters = withFileReporters(ctx.extra);
   const id = runId('extract', startedAt, config.seed);
   const { headers, ...rest } = config;
-  const recordConfig = { ...rest, ...(headers ? { headers: redactHeaders(headers) } : {}), budget };
+  const recordConfig = {
+    ...rest,
+    ...(headers ? { headers: redactHeaders(headers) } : {}),
+    ...(target.format !== undefined ? { format: target.format } : {}),
+    budget,
+  };
   for (const r of reporters) await r.onStart?.({ id, kind: 'extract', config: recordConfig });
 
   const t0 = performance.now();

@@ -135,6 +135,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       eval: evalName,
       checkpoints: plan.checkpoints,
       fit: plan.fit,
+      ...(target.format !== undefined ? { format: target.format } : {}),
       // The price the target publishes (a mapping file's pricePer1k) when --price gives none.
       ...(config.pricePerQuery === undefined && target.oracle.pricePer1k !== undefined
         ? { pricePerQuery: target.oracle.pricePer1k / 1000 }

@@ -8,6 +8,7 @@ import { HeistError } from '../core/errors.js';
 import { loadOnnxModel } from '../backends/onnx-model.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { getWireFormat } from '../oracle/formats/index.js';
+import { detectHttpOracle } from '../oracle/detect.js';
 import { httpOracle } from '../oracle/http.js';
 import { localOracle } from '../oracle/local.js';
 import { isMappingFile, loadMappingFormat } from './mapping-file.js';
@@ -17,6 +18,8 @@ export interface ResolvedTarget {
   readonly oracle: Oracle;
   readonly kind: 'url' | 'file';
   readonly location: string;
+  /** The wire format spoken (HTTP targets): the one given, or the one detected. */
+  readonly format?: string;
 }
 
 export interface TargetOptions {
@@ -33,17 +36,22 @@ export interface TargetOptions {
 
 export async function resolveTarget(target: string, options: TargetOptions = {}): Promise<ResolvedTarget> {
   if (/^https?:\/\//i.test(target)) {
-    const oracle = await httpOracle(target, {
-      format:
-        options.format && isMappingFile(options.format)
-          ? loadMappingFormat(options.format)
-          : getWireFormat(options.format ?? 'heist-v1', options.formatOptions ?? {}),
+    const http = {
       headers: options.headers,
       fetch: options.fetch,
       maxBatch: options.maxBatch,
       timeoutMs: options.timeoutMs,
-    });
-    return { oracle, kind: 'url', location: target };
+    };
+    if (options.format === undefined) {
+      // No --format: the first registered format whose info request the target answers (GETs only).
+      const detected = await detectHttpOracle(target, http);
+      return { oracle: detected.oracle, kind: 'url', location: target, format: detected.format };
+    }
+    const format = isMappingFile(options.format)
+      ? loadMappingFormat(options.format)
+      : getWireFormat(options.format, options.formatOptions ?? {});
+    const oracle = await httpOracle(target, { ...http, format });
+    return { oracle, kind: 'url', location: target, format: options.format };
   }
   if (!existsSync(target)) {
     throw new HeistError(
