@@ -90,6 +90,20 @@ export function at(value: unknown, p: string): unknown {
   return v;
 }
 
+/** Writes value at a path of plain keys (the server half's writer; paths with [i] are read-only). */
+function setAt(target: Record<string, unknown>, p: string, value: unknown): Record<string, unknown> {
+  const keys = p.replace(/^\$\./, '').split('.');
+  if (keys.some((key) => key.includes('[')))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `cannot write at ${p}: indexed paths are read-only`);
+  let cur = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
+    cur = cur[key] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]] = value;
+  return target;
+}
+
 /** The template with every "$rows" string replaced by the batch. */
 function fill(template: unknown, rows: unknown): unknown {
   if (template === '$rows') return rows;
@@ -214,35 +228,18 @@ function jsonMapping(m: Mapping): WireFormat {
       const k = mi.classes;
       const item = (i: number): unknown => {
         const o: Record<string, unknown> = {};
-        const put = (pth: string, v: unknown) => {
-          const keys = pth.replace(/^\$\./, '').split('.');
-          let cur = o;
-          for (const key of keys.slice(0, -1)) cur = (cur[key] ??= {}) as Record<string, unknown>;
-          cur[keys[keys.length - 1]] = v;
-        };
-        if (r.label) put(r.label, p.labels[i]);
+        if (r.label) setAt(o, r.label, p.labels[i]);
         const row = p.scores ? Array.from(p.scores.data.subarray(i * k, (i + 1) * k)) : [];
-        if (r.probabilities || r.scores) put((r.probabilities ?? r.scores)!, row);
-        if (r.topk)
-          put(
-            r.topk.path,
-            row
-              .map((s, c) => ({ [r.topk!.label]: c, [r.topk!.score]: s }))
-              .filter((e) => (e[r.topk!.score] as number) !== 0),
-          );
+        if (r.probabilities || r.scores) setAt(o, (r.probabilities ?? r.scores)!, row);
+        if (r.topk) {
+          const { label, score } = r.topk;
+          const top = row.flatMap((v, c) => (v === 0 ? [] : [setAt(setAt({}, label, c), score, v)]));
+          setAt(o, r.topk.path, top);
+        }
         return o;
       };
       const items = Array.from({ length: p.labels.length }, (_, i) => item(i));
-      const doc: Record<string, unknown> = {};
-      let cur = doc;
-      const keys = r.items
-        .replace(/^\$\.?/, '')
-        .split('.')
-        .filter(Boolean);
-      for (const key of keys.slice(0, -1)) cur = (cur[key] = {}) as Record<string, unknown>;
-      if (keys.length === 0) return JSON.stringify(items);
-      cur[keys[keys.length - 1]] = items;
-      return JSON.stringify(doc);
+      return JSON.stringify(r.items === '$' ? items : setAt({}, r.items, items));
     },
 
     decodeRequest(body: unknown, mi: RemoteModelInfo): Tensor {
