@@ -5,6 +5,7 @@ import { heistVersion } from '../runs/version.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
+import { probeCommand } from './commands/probe.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
@@ -21,6 +22,7 @@ program.addCommand(extractCommand());
 program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(reportCommand());
+program.addCommand(probeCommand());
 program.addCommand(listCommand());
 
 try {
