@@ -5,7 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { HeistError } from '../core/errors.js';
+import { dirname, basename, resolve } from 'node:path';
 import { loadOnnxModel } from '../backends/onnx-model.js';
+import { loadTfjsModel } from '../backends/tfjs-model.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { getWireFormat } from '../oracle/formats/index.js';
 import { detectHttpOracle } from '../oracle/detect.js';
@@ -59,7 +61,12 @@ export async function resolveTarget(target: string, options: TargetOptions = {})
       `--target "${target}" is neither an http(s) URL nor an existing model file`,
     );
   }
-  const model = isTreeFile(target) ? loadTreeModel(target) : await loadOnnxModel(target);
+  // A *.tree.json is a heist.tree/v1 decision tree; any other *.json a TF.js model.json; else ONNX.
+  const model = isTreeFile(target)
+    ? loadTreeModel(target)
+    : /\.json$/i.test(target)
+      ? await loadTfjsModel(target, { name: basename(dirname(resolve(target))) })
+      : await loadOnnxModel(target);
   const oracle: Oracle = { ...localOracle(model), close: () => model.close() };
   return { oracle, kind: 'file', location: target };
 }
