@@ -5,165 +5,132 @@ import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
 import { runExtractLlm } from '../../runs/extract-llm-run.js';
-import {
-  describeChoices,
-  header,
-  keyValue,
-  rate,
-  seconds,
-  nonNegativeInt,
-  oneOf,
-  positiveInt,
-  positiveNumber,
-  formatChoice,
-} from '../options.js';
-import { wireFormats } from '../../oracle/formats/index.js';
+import { keyValue, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { addTargetOptions, targetSettings } from '../target-options.js';
 
 export function extractCommand(): Command {
-  return new Command('extract')
-    .description(
-      'Extract a model exactly: recover its parameters from a few paid answers (e.g. logistic / softmax regression by equation solving).',
-    )
-    .option(
-      '--method <name>',
-      `extraction method (see --list): ${[...listExtractors().map((m) => m.name), ...textExtractors.names()].join(' | ')}`,
-    )
-    .option(
-      '--method-option <key=value>',
-      'an option of the method, e.g. hidden=20 for mlp-equation-solving (repeatable; value read as JSON when it parses)',
-      keyValue,
-    )
-    .option('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
-    .option(
-      '--out <dir>',
-      'output folder: run.json, report.html, extracted.onnx, extracted-weights.json, transcript.jsonl',
-    )
-    .option(
-      '--budget <n>',
-      "paid attack queries (input rows); default: the method's minimum (d + 1 for equation solving)",
-      positiveInt,
-    )
-    .option(
-      '--eval <name>',
-      'held-out inputs on which to compare with the target: a scenario (its evaluation split) or a data set',
-    )
-    .option(
-      '--uniform-eval <n>',
-      'uniform random inputs on which to compare with the target (paid, counted as eval; 0 = skip)',
-      nonNegativeInt,
-      10_000,
-    )
-    .option(
-      '--design <kind>',
-      'query rows: uniform (random in the domain) | basis (a corner and its d edges)',
-      oneOf(['uniform', 'basis'] as const),
-    )
-    .option(
-      '--format <name>',
-      `the target API's wire format (default heist-v1), or a heist.mapping/v1 file (*.yaml, *.json) for any JSON API: ${describeChoices(wireFormats)}`,
-      formatChoice(wireFormats),
-    )
-    .option(
-      '--format-option <key=value>',
-      'an option of the format, e.g. domain=\'{"min":0,"max":255}\' or output=logits (repeatable; JSON values)',
-      keyValue,
-    )
-    .option(
-      '--rate <limits>',
-      'client-side rate limit on upstream requests: "N/s" or "N/min" (requests), "N rows/s" or "N rows/min", comma-separated',
-      rate,
-    )
-    .option('--max-batch <n>', "most rows per upstream request (the target's own cap applies too)", positiveInt)
-    .option('--timeout <seconds>', 'per-request timeout (default 30)', seconds)
-    .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
-    .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
-    .option('--list', 'list the extraction methods and the papers they implement', false)
-    .option('--lm-model <name>', 'llm-final-layer: the model name sent to /v1/completions', 'tiny-lm')
-    .option(
-      '--prompts <n>',
-      'llm-final-layer: random prompts (logit vectors) to buy; must exceed the hidden size',
-      positiveInt,
-      128,
-    )
-    .option(
-      '--logits <kind>',
-      'llm-final-layer: full (Heist "logprobs": "full") | topk (top-5 logprobs + logit_bias)',
-      oneOf(['full', 'topk'] as const),
-      'topk',
-    )
-    .option(
-      '--price-per-1k <usd>',
-      'llm-final-layer: assumed USD per 1k tokens for the cost report (default 0.002)',
-      positiveNumber,
-    )
-    .option(
-      '--verify <tiny-lm.json>',
-      "llm-final-layer: align the recovered W to this model file's true W (evaluation only)",
-    )
-    .action(async (o) => {
-      if (o.list) {
-        for (const m of listExtractors())
-          process.stdout.write(`${m.name}\n  ${m.description}\n  needs: ${m.needs}\n  paper: ${m.paper}\n`);
-        for (const m of textExtractors.entries())
-          process.stdout.write(
-            `${m.name}\n  ${m.summary}\n  needs: an OpenAI-style /v1/completions API\n  paper: ${m.paper}\n`,
-          );
-        return;
-      }
-      const missing = ['method', 'target', 'out'].filter((k) => o[k] === undefined);
-      if (missing.length > 0) {
-        throw new HeistError(
-          'HEIST_ERR_BAD_CONFIG',
-          `heist extract needs ${missing.map((k) => `--${k}`).join(', ')} (or --list)`,
-        );
-      }
-      if (textExtractors.has(o.method)) {
-        const { record: r } = await runExtractLlm({
-          target: o.target,
-          model: o.lmModel,
-          out: o.out,
-          prompts: o.prompts,
-          logits: o.logits,
-          budget: o.budget,
-          seed: o.seed,
-          pricePer1k: o.pricePer1k,
-          verify: o.verify,
-          headers: o.header,
-        });
-        const v = r.verification;
+  return addTargetOptions(
+    new Command('extract')
+      .description(
+        'Extract a model exactly: recover its parameters from a few paid answers (e.g. logistic / softmax regression by equation solving).',
+      )
+      .option(
+        '--method <name>',
+        `extraction method (see --list): ${[...listExtractors().map((m) => m.name), ...textExtractors.names()].join(' | ')}`,
+      )
+      .option(
+        '--method-option <key=value>',
+        'an option of the method, e.g. hidden=20 for mlp-equation-solving (repeatable; value read as JSON when it parses)',
+        keyValue,
+      )
+      .option('--target <url|file>', 'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file')
+      .option(
+        '--out <dir>',
+        'output folder: run.json, report.html, extracted.onnx, extracted-weights.json, transcript.jsonl',
+      )
+      .option(
+        '--budget <n>',
+        "paid attack queries (input rows); default: the method's minimum (d + 1 for equation solving)",
+        positiveInt,
+      )
+      .option(
+        '--eval <name>',
+        'held-out inputs on which to compare with the target: a scenario (its evaluation split) or a data set',
+      )
+      .option(
+        '--uniform-eval <n>',
+        'uniform random inputs on which to compare with the target (paid, counted as eval; 0 = skip)',
+        nonNegativeInt,
+        10_000,
+      )
+      .option(
+        '--design <kind>',
+        'query rows: uniform (random in the domain) | basis (a corner and its d edges)',
+        oneOf(['uniform', 'basis'] as const),
+      )
+      .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
+      .option('--list', 'list the extraction methods and the papers they implement', false)
+      .option('--lm-model <name>', 'llm-final-layer: the model name sent to /v1/completions', 'tiny-lm')
+      .option(
+        '--prompts <n>',
+        'llm-final-layer: random prompts (logit vectors) to buy; must exceed the hidden size',
+        positiveInt,
+        128,
+      )
+      .option(
+        '--logits <kind>',
+        'llm-final-layer: full (Heist "logprobs": "full") | topk (top-5 logprobs + logit_bias)',
+        oneOf(['full', 'topk'] as const),
+        'topk',
+      )
+      .option(
+        '--price-per-1k <usd>',
+        'llm-final-layer: assumed USD per 1k tokens for the cost report (default 0.002)',
+        positiveNumber,
+      )
+      .option(
+        '--verify <tiny-lm.json>',
+        "llm-final-layer: align the recovered W to this model file's true W (evaluation only)",
+      ),
+  ).action(async (o) => {
+    if (o.list) {
+      for (const m of listExtractors())
+        process.stdout.write(`${m.name}\n  ${m.description}\n  needs: ${m.needs}\n  paper: ${m.paper}\n`);
+      for (const m of textExtractors.entries())
         process.stdout.write(
-          `hidden size ${r.hiddenSize} (gap s_h/s_h+1 = ${r.gapRatio.toExponential(2)})  queries ${r.queries}  tokens ${r.totalTokens}  ` +
-            `cost $${r.costUsd.toFixed(4)} at $${r.pricePer1kTokens}/1k tokens\n` +
-            (v
-              ? `verify: true h ${v.trueHiddenSize} (${v.hiddenSizeCorrect ? 'correct' : 'WRONG'}), RMS after alignment ${v.rms.toExponential(2)} (relative ${v.relativeRms.toExponential(2)})\n`
-              : '') +
-            `record: ${o.out}/llm-run.json\n`,
+          `${m.name}\n  ${m.summary}\n  needs: an OpenAI-style /v1/completions API\n  paper: ${m.paper}\n`,
         );
-        return;
-      }
-      const record = await runExtract({
-        method: o.method,
-        methodOptions: o.methodOption,
-        target: o.target,
-        out: o.out,
-        budget: o.budget,
-        eval: o.eval,
-        uniformEval: o.uniformEval,
-        design: o.design,
-        headers: o.header,
-        format: o.format,
-        formatOptions: o.formatOption,
-        rate: o.rate,
-        maxBatch: o.maxBatch,
-        timeoutMs: o.timeout,
-        seed: o.seed,
-      });
-      const m = record.metrics;
-      const f = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(4));
-      process.stdout.write(
-        `fidelity ${f(m.fidelity)} (eval split ${f(m.evalSplitFidelity)}, uniform ${f(m.uniformFidelity)})  ` +
-          `queries ${record.queries.used}/${record.queries.budget} (+${record.queries.eval} eval)  ` +
-          `extraction ${((m.extractMs ?? 0) / 1000).toFixed(2)} s\nreport: ${o.out}/report.html\n`,
+      return;
+    }
+    const missing = ['method', 'target', 'out'].filter((k) => o[k] === undefined);
+    if (missing.length > 0) {
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `heist extract needs ${missing.map((k) => `--${k}`).join(', ')} (or --list)`,
       );
+    }
+    if (textExtractors.has(o.method)) {
+      const { record: r } = await runExtractLlm({
+        target: o.target,
+        model: o.lmModel,
+        out: o.out,
+        prompts: o.prompts,
+        logits: o.logits,
+        budget: o.budget,
+        seed: o.seed,
+        pricePer1k: o.pricePer1k,
+        verify: o.verify,
+        headers: o.header,
+      });
+      const v = r.verification;
+      process.stdout.write(
+        `hidden size ${r.hiddenSize} (gap s_h/s_h+1 = ${r.gapRatio.toExponential(2)})  queries ${r.queries}  tokens ${r.totalTokens}  ` +
+          `cost $${r.costUsd.toFixed(4)} at $${r.pricePer1kTokens}/1k tokens\n` +
+          (v
+            ? `verify: true h ${v.trueHiddenSize} (${v.hiddenSizeCorrect ? 'correct' : 'WRONG'}), RMS after alignment ${v.rms.toExponential(2)} (relative ${v.relativeRms.toExponential(2)})\n`
+            : '') +
+          `record: ${o.out}/llm-run.json\n`,
+      );
+      return;
+    }
+    const record = await runExtract({
+      method: o.method,
+      methodOptions: o.methodOption,
+      target: o.target,
+      out: o.out,
+      budget: o.budget,
+      eval: o.eval,
+      uniformEval: o.uniformEval,
+      design: o.design,
+      ...targetSettings(o),
+      seed: o.seed,
     });
+    const m = record.metrics;
+    const f = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(4));
+    process.stdout.write(
+      `fidelity ${f(m.fidelity)} (eval split ${f(m.evalSplitFidelity)}, uniform ${f(m.uniformFidelity)})  ` +
+        `queries ${record.queries.used}/${record.queries.budget} (+${record.queries.eval} eval)  ` +
+        `extraction ${((m.extractMs ?? 0) / 1000).toFixed(2)} s\nreport: ${o.out}/report.html\n`,
+    );
+  });
 }

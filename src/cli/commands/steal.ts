@@ -7,129 +7,103 @@ import { surrogates } from '../../surrogates/index.js';
 import {
   describeChoices,
   fraction,
-  header,
   intList,
   keyValue,
   oneOf,
   positiveInt,
   positiveNumber,
   nonNegativeInt,
-  rate,
   registryChoice,
-  seconds,
-  formatChoice,
 } from '../options.js';
-import { wireFormats } from '../../oracle/formats/index.js';
+import { addTargetOptions, targetSettings } from '../target-options.js';
 
 export function stealCommand(): Command {
-  return new Command('steal')
-    .description(
-      'Steal a model: buy answers from a target within a query budget, train a substitute, report fidelity and cost.',
-    )
-    .requiredOption(
-      '--target <url|file>',
-      'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file',
-    )
-    .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
-    .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
-    .option(
-      '--strategy <name>',
-      `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`,
-      registryChoice(strategies),
-    )
-    .option(
-      '--strategy-option <key=value>',
-      'an option of the strategy (repeatable; value read as JSON when it parses)',
-      keyValue,
-    )
-    .option(
-      '--pool <name>',
-      'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)',
-    )
-    .option(
-      '--eval <name>',
-      "held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool's scenario",
-    )
-    .option(
-      '--arch <arch>',
-      `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`,
-      registryChoice(surrogates),
-    )
-    .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
-    .option(
-      '--labels <kind>',
-      'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)',
-      oneOf(['soft', 'hard'] as const),
-    )
-    .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
-    .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
-    .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
-    .option('--batch-size <n>', 'training batch size', positiveInt)
-    .option('--lr <rate>', 'Adam learning rate (annealed to 0 with a cosine schedule)', positiveNumber)
-    .option(
-      '--shift-augment <px>',
-      'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)',
-      nonNegativeInt,
-    )
-    .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
-    .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
-    .option(
-      '--format <name>',
-      `the target API's wire format (default heist-v1), or a heist.mapping/v1 file (*.yaml, *.json) for any JSON API: ${describeChoices(wireFormats)}`,
-      formatChoice(wireFormats),
-    )
-    .option(
-      '--format-option <key=value>',
-      'an option of the format, e.g. domain=\'{"min":0,"max":255}\' or output=logits (repeatable; JSON values)',
-      keyValue,
-    )
-    .option(
-      '--rate <limits>',
-      'client-side rate limit on upstream requests: "N/s" or "N/min" (requests), "N rows/s" or "N rows/min", comma-separated',
-      rate,
-    )
-    .option('--max-batch <n>', "most rows per upstream request (the target's own cap applies too)", positiveInt)
-    .option('--timeout <seconds>', 'per-request timeout (default 30)', seconds)
-    .option('--header <h>', 'extra HTTP header "Name: value" (repeatable), e.g. an API key', header)
-    .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
-    .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false)
-    .action(async (o) => {
-      const record = await runSteal(
-        {
-          target: o.target,
-          budget: o.budget,
-          out: o.out,
-          strategy: o.strategy,
-          strategyOptions: o.strategyOption,
-          pool: o.pool,
-          eval: o.eval,
-          arch: o.arch,
-          hidden: o.hidden,
-          labels: o.labels,
-          targetFidelity: o.targetFidelity,
-          checkpoints: o.checkpoints,
-          epochs: o.epochs,
-          batchSize: o.batchSize,
-          learningRate: o.lr,
-          shiftAugment: o.shiftAugment,
-          concurrency: o.concurrency,
-          pricePerQuery: o.price,
-          headers: o.header,
-          format: o.format,
-          formatOptions: o.formatOption,
-          rate: o.rate,
-          maxBatch: o.maxBatch,
-          timeoutMs: o.timeout,
-          seed: o.seed,
-          resume: o.resume,
-        },
-        { reporters: [createTerminalReporter({ stream: process.stderr })] },
-      );
-      const m = record.metrics;
-      process.stdout.write(
-        `fidelity ${m.fidelity?.toFixed(4) ?? 'n/a'}  accuracy ${m.accuracy?.toFixed(4) ?? 'n/a'}  ` +
-          `queries ${record.queries.used}/${record.queries.budget} (+${record.queries.eval} eval, ${record.queries.cached} cached)  ` +
-          `${(record.wallMs / 1000).toFixed(1)} s\nreport: ${o.out}/report.html\n`,
-      );
-    });
+  return addTargetOptions(
+    new Command('steal')
+      .description(
+        'Steal a model: buy answers from a target within a query budget, train a substitute, report fidelity and cost.',
+      )
+      .requiredOption(
+        '--target <url|file>',
+        'prediction API (http://host:port/v1/models/NAME) or a local .onnx model file',
+      )
+      .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
+      .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
+      .option(
+        '--strategy <name>',
+        `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`,
+        registryChoice(strategies),
+      )
+      .option(
+        '--strategy-option <key=value>',
+        'an option of the strategy (repeatable; value read as JSON when it parses)',
+        keyValue,
+      )
+      .option(
+        '--pool <name>',
+        'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)',
+      )
+      .option(
+        '--eval <name>',
+        "held-out evaluation inputs: a scenario (its evaluation split) or a data set; default: the pool's scenario",
+      )
+      .option(
+        '--arch <arch>',
+        `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`,
+        registryChoice(surrogates),
+      )
+      .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
+      .option(
+        '--labels <kind>',
+        'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)',
+        oneOf(['soft', 'hard'] as const),
+      )
+      .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
+      .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
+      .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
+      .option('--batch-size <n>', 'training batch size', positiveInt)
+      .option('--lr <rate>', 'Adam learning rate (annealed to 0 with a cosine schedule)', positiveNumber)
+      .option(
+        '--shift-augment <px>',
+        'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)',
+        nonNegativeInt,
+      )
+      .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
+      .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
+      .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
+      .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false),
+  ).action(async (o) => {
+    const record = await runSteal(
+      {
+        target: o.target,
+        budget: o.budget,
+        out: o.out,
+        strategy: o.strategy,
+        strategyOptions: o.strategyOption,
+        pool: o.pool,
+        eval: o.eval,
+        arch: o.arch,
+        hidden: o.hidden,
+        labels: o.labels,
+        targetFidelity: o.targetFidelity,
+        checkpoints: o.checkpoints,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.lr,
+        shiftAugment: o.shiftAugment,
+        concurrency: o.concurrency,
+        pricePerQuery: o.price,
+        ...targetSettings(o),
+        seed: o.seed,
+        resume: o.resume,
+      },
+      { reporters: [createTerminalReporter({ stream: process.stderr })] },
+    );
+    const m = record.metrics;
+    process.stdout.write(
+      `fidelity ${m.fidelity?.toFixed(4) ?? 'n/a'}  accuracy ${m.accuracy?.toFixed(4) ?? 'n/a'}  ` +
+        `queries ${record.queries.used}/${record.queries.budget} (+${record.queries.eval} eval, ${record.queries.cached} cached)  ` +
+        `${(record.wallMs / 1000).toFixed(1)} s\nreport: ${o.out}/report.html\n`,
+    );
+  });
 }

@@ -1,5 +1,6 @@
 /**
- * @file What a target cannot say about itself. TF Serving's and KServe's metadata give tensor
+ * @file What a target cannot say about itself, and the small helpers the wire formats share (URL
+ * parsing, malformed-answer errors, nesting and flattening rows, picking the scores output). TF Serving's and KServe's metadata give tensor
  * shapes but no input domain, no class names and no hint whether scores are probabilities or
  * logits; a format built with these options fills the gaps (`--format-option domain={"min":0,"max":1}`).
  */
@@ -23,6 +24,15 @@ export interface TargetHints {
   readonly domain: InputDomain;
   readonly output: Extract<OutputKind, 'probs' | 'logits'>;
   readonly classNames?: readonly string[];
+}
+
+/** The URL, or HEIST_ERR_BAD_CONFIG naming it. */
+export function parseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch (cause) {
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `not a URL: ${url}`, { cause });
+  }
 }
 
 export function malformed(format: string, what: string, issues: unknown): HeistError {

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import { type ModelInfo, type OutputKind, type Prediction, inputSize } from '../../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount } from '../../core/tensor.js';
-import { flattenInto, hintFields, malformed, pickOutput, type TargetHints } from './hints.js';
+import { flattenInto, hintFields, malformed, parseUrl, pickOutput, type TargetHints } from './hints.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat, WireFormatEntry } from './types.js';
 
 const NAME = 'kserve-v2';
@@ -61,12 +61,7 @@ function kserveV2(o: Options): WireFormat {
     capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: false, info: 'shape' },
 
     parseTarget(url: string): Target {
-      let u: URL;
-      try {
-        u = new URL(url);
-      } catch (cause) {
-        throw new HeistError('HEIST_ERR_BAD_CONFIG', `not a URL: ${url}`, { cause });
-      }
+      const u = parseUrl(url);
       const m = /^(.*?)\/v2\/models\/([^/]+(?:\/versions\/[^/]+)?)(?:\/infer)?\/?$/.exec(u.pathname);
       if (!m)
         throw new HeistError(

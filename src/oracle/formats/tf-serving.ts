@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import { type ModelInfo, type OutputKind, type Prediction, inputSize } from '../../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount } from '../../core/tensor.js';
-import { flattenInto, hintFields, malformed, nest, pickOutput, type TargetHints } from './hints.js';
+import { flattenInto, hintFields, malformed, parseUrl, nest, pickOutput, type TargetHints } from './hints.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat, WireFormatEntry } from './types.js';
 
 const NAME = 'tf-serving';
@@ -88,12 +88,7 @@ function tfServing(o: Options): WireFormat {
     capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: false, info: 'shape' },
 
     parseTarget(url: string): Target {
-      let u: URL;
-      try {
-        u = new URL(url);
-      } catch (cause) {
-        throw new HeistError('HEIST_ERR_BAD_CONFIG', `not a URL: ${url}`, { cause });
-      }
+      const u = parseUrl(url);
       const m = /^(.*?)\/v1\/models\/([^/:]+(?:\/versions\/\d+)?)(?::(?:predict|classify))?(?:\/metadata)?\/?$/.exec(
         u.pathname,
       );

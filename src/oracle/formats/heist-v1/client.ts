@@ -14,6 +14,7 @@ import { type ModelInfo, type Prediction, inputSize } from '../../../core/predic
 import { type Tensor, rowCount } from '../../../core/tensor.js';
 import { type RowAnswer, fromRowAnswers } from '../../merge.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat } from '../types.js';
+import { parseUrl } from '../hints.js';
 import { errorBodySchema, modelListSchema, predictResponseSchema, remoteDescriptionSchema } from './schema.js';
 
 function malformed(what: string, issues: unknown): HeistError {
@@ -32,12 +33,7 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
   capabilities: { outputs: ['probs', 'logits', 'topk', 'label'], leafIds: true, info: 'full' },
 
   parseTarget(url: string): Target {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch (cause) {
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `not a URL: ${url}`, { cause });
-    }
+    const u = parseUrl(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') {
       throw new HeistError('HEIST_ERR_BAD_CONFIG', `target must be http(s), got ${u.protocol}`);
     }
