@@ -33,6 +33,7 @@ import type { QueryClient } from '../query/types.js';
 import { type RunMetrics, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { resolveEval } from './data-sources.js';
+import { type Confirm, costSummary } from './cost-summary.js';
 import { clientPacing, pacingFields, targetPacing } from './pacing-config.js';
 import { registryName } from './registry-name.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
@@ -70,6 +71,8 @@ export interface ExtractRunHooks {
   readonly fetch?: typeof fetch;
   /** Use this oracle instead of resolving config.target (library use and tests); config.target is then only a label. */
   readonly oracle?: Oracle;
+  /** Called with what the run will buy, after every check and before anything is paid; reject to stop. */
+  readonly confirm?: Confirm;
 }
 
 export const EXTRACTED_ONNX = 'extracted.onnx';
@@ -154,6 +157,26 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
       );
     }
     const evalRows = evalData ? evalData.x.shape[0] : 0;
+    const warnings = [
+      ...(config.uniformEval > 0
+        ? [
+            `${config.uniformEval} uniform random rows are bought to measure agreement (--uniform-eval N changes it; 0 skips it)`,
+          ]
+        : []),
+      ...(config.uniformEval === 0 && !evalData
+        ? ['no evaluation at all: agreement will not be measured (pass --eval or --uniform-eval)']
+        : []),
+    ];
+    await hooks.confirm?.(
+      costSummary({
+        kind: 'extract',
+        target: config.target,
+        attackQueries: budget,
+        evalQueries: evalRows + config.uniformEval,
+        pricePerQuery: target.oracle.pricePer1k !== undefined ? target.oracle.pricePer1k / 1000 : undefined,
+        warnings,
+      }),
+    );
     const client = createQueryClient(target.oracle, {
       budget: { attack: budget, eval: evalRows + config.uniformEval },
       transcriptPath: join(outDir, TRANSCRIPT_FILE),

@@ -21,6 +21,7 @@ import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
+import { type Confirm, answersLikeVictim, costSummary, overlappingRows } from './cost-summary.js';
 import { clientPacing, targetPacing } from './pacing-config.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
@@ -31,6 +32,8 @@ export interface StealRunHooks {
   readonly clock?: Clock;
   /** Override fetch (tests route HTTP through fastify inject). */
   readonly fetch?: typeof fetch;
+  /** Called with what the run will buy, after every check and before anything is paid; reject to stop. */
+  readonly confirm?: Confirm;
   /** Attack this oracle instead of resolving config.target (library use: an in-process, defended model); config.target is then only a label. */
   readonly oracle?: Oracle;
 }
@@ -94,13 +97,14 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
   const evalData = evalName ? resolveEval(evalName) : undefined;
   const rng = createRng(config.seed);
+  const pool = config.pool ? resolvePool(config.pool) : undefined;
   const plan = planSteal(
     {
       budget: config.budget,
       checkpoints: config.checkpoints,
       strategy: config.strategy,
       strategyOptions: config.strategyOptions,
-      pool: config.pool ? resolvePool(config.pool) : undefined,
+      pool,
       arch: config.arch,
       hidden: config.hidden,
       labels: config.labels,
@@ -116,6 +120,25 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     info,
     rng,
   ); // checked before the first paid query, evaluation labels included
+  const warnings: string[] = [];
+  const overlap = pool && evalData ? overlappingRows(pool, evalData) : 0;
+  if (overlap > 0)
+    warnings.push(
+      `${overlap} of the ${evalData!.x.shape[0]} evaluation rows are also in the attack pool: fidelity on them is not held out`,
+    );
+  if (!evalData) warnings.push('no evaluation set: fidelity will not be measured (pass --eval <scenario|dataset>)');
+  const pricePerQuery =
+    config.pricePerQuery ?? (target.oracle.pricePer1k !== undefined ? target.oracle.pricePer1k / 1000 : undefined);
+  await hooks.confirm?.(
+    costSummary({
+      kind: 'steal',
+      target: config.target,
+      attackQueries: plan.budget,
+      evalQueries: evalData ? evalData.x.shape[0] : 0,
+      pricePerQuery,
+      warnings,
+    }),
+  );
   writeFileSync(join(outDir, CONFIG_FILE), `${JSON.stringify(savedConfig(config), null, 2)}\n`);
   const client = await createQueryClient(target.oracle, {
     budget: { attack: plan.budget, eval: evalData ? evalData.x.shape[0] : 0 },
@@ -137,9 +160,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       fit: plan.fit,
       ...(target.format !== undefined ? { format: target.format } : {}),
       // The price the target publishes (a mapping file's pricePer1k) when --price gives none.
-      ...(config.pricePerQuery === undefined && target.oracle.pricePer1k !== undefined
-        ? { pricePerQuery: target.oracle.pricePer1k / 1000 }
-        : {}),
+      ...(pricePerQuery !== undefined ? { pricePerQuery } : {}),
     };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
     let evaluation: EvaluationSet | undefined;
@@ -173,7 +194,15 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const used = client.spentByPurpose.attack;
     const evalSpent = client.spentByPurpose.eval;
     const scenario = evalName && evalName in scenarios ? scenarios[evalName] : undefined;
-    const reference = scenario?.reference[plan.reference];
+    // The scenario's reference curve is the right comparison only for the scenario's own victim.
+    const isVictim =
+      scenario !== undefined && evaluation !== undefined && (await answersLikeVictim(scenario.name, evaluation));
+    const reference = isVictim ? scenario.reference[plan.reference] : undefined;
+    if (scenario && !isVictim && Object.keys(scenario.reference).length > 0) {
+      warnings.push(
+        `no reference curve: the target is not the shipped ${scenario.name} victim (its evaluation labels differ)`,
+      );
+    }
     const record: RunRecord = {
       schema: RUN_SCHEMA,
       id,
@@ -198,7 +227,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
             },
           ]
         : undefined,
-      notes: [`stopped by ${result.stoppedBy}`],
+      notes: [`stopped by ${result.stoppedBy}`, ...warnings],
     };
     for (const r of reporters) await r.onEnd(record, outDir);
     return record;

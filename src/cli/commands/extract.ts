@@ -6,6 +6,7 @@ import { HeistError } from '../../core/errors.js';
 import { runExtract } from '../../runs/extract-run.js';
 import { runExtractLlm } from '../../runs/extract-llm-run.js';
 import { keyValue, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { confirmOnTerminal } from '../confirm.js';
 import { addTargetOptions, targetSettings } from '../target-options.js';
 
 export function extractCommand(): Command {
@@ -50,6 +51,7 @@ export function extractCommand(): Command {
       )
       .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
       .option('--list', 'list the extraction methods and the papers they implement', false)
+      .option('--yes', 'do not ask before buying (the cost summary is printed all the same)', false)
       .option('--lm-model <name>', 'llm-final-layer: the model name sent to /v1/completions', 'tiny-lm')
       .option(
         '--prompts <n>',
@@ -113,18 +115,21 @@ export function extractCommand(): Command {
       );
       return;
     }
-    const record = await runExtract({
-      method: o.method,
-      methodOptions: o.methodOption,
-      target: o.target,
-      out: o.out,
-      budget: o.budget,
-      eval: o.eval,
-      uniformEval: o.uniformEval,
-      design: o.design,
-      ...targetSettings(o),
-      seed: o.seed,
-    });
+    const record = await runExtract(
+      {
+        method: o.method,
+        methodOptions: o.methodOption,
+        target: o.target,
+        out: o.out,
+        budget: o.budget,
+        eval: o.eval,
+        uniformEval: o.uniformEval,
+        design: o.design,
+        ...targetSettings(o),
+        seed: o.seed,
+      },
+      { confirm: confirmOnTerminal(o.yes) },
+    );
     const m = record.metrics;
     const f = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(4));
     process.stdout.write(

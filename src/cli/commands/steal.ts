@@ -15,6 +15,7 @@ import {
   nonNegativeInt,
   registryChoice,
 } from '../options.js';
+import { confirmOnTerminal } from '../confirm.js';
 import { addTargetOptions, targetSettings } from '../target-options.js';
 
 export function stealCommand(): Command {
@@ -71,7 +72,8 @@ export function stealCommand(): Command {
       .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
       .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
       .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
-      .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false),
+      .option('--resume', 'continue an interrupted run in --out from its transcript, re-buying nothing', false)
+      .option('--yes', 'do not ask before buying (the cost summary is printed all the same)', false),
   ).action(async (o) => {
     const record = await runSteal(
       {
@@ -97,7 +99,7 @@ export function stealCommand(): Command {
         seed: o.seed,
         resume: o.resume,
       },
-      { reporters: [createTerminalReporter({ stream: process.stderr })] },
+      { reporters: [createTerminalReporter({ stream: process.stderr })], confirm: confirmOnTerminal(o.yes) },
     );
     const m = record.metrics;
     process.stdout.write(
