@@ -41,6 +41,12 @@ export interface CompletionAnswer {
 export interface CompletionsClientOptions {
   /** Most paid requests. */
   readonly maxQueries: number;
+  /**
+   * 'completions' (default): POST {base}/completions. 'chat': POST {base}/chat/completions, the
+   * prompt sent as one user message, logprobs as `logprobs: true, top_logprobs: k`, and the answer
+   * read back into the completions shape (no "full" logits over chat).
+   */
+  readonly api?: 'completions' | 'chat';
   readonly transcriptPath?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly fetch?: typeof fetch;
@@ -58,11 +64,70 @@ export interface CompletionsClient {
   close(): void;
 }
 
+/** A completions query as a chat completions request (OpenAI's chat format). */
+export function toChatRequest(q: CompletionQuery): Record<string, unknown> {
+  if (q.logprobs === 'full')
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      'the chat API has no "full" logprobs: use top-k logprobs with logit_bias',
+    );
+  if (typeof q.prompt !== 'string')
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', 'the chat API takes text prompts, not token ids');
+  return {
+    model: q.model,
+    messages: [{ role: 'user', content: q.prompt }],
+    max_tokens: q.max_tokens,
+    ...(q.logprobs !== undefined ? { logprobs: true, top_logprobs: q.logprobs } : {}),
+    ...(q.logit_bias ? { logit_bias: q.logit_bias } : {}),
+    ...(q.temperature !== undefined ? { temperature: q.temperature } : {}),
+    ...(q.seed !== undefined ? { seed: q.seed } : {}),
+  };
+}
+
+interface ChatLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly top_logprobs?: readonly { readonly token: string; readonly logprob: number }[];
+}
+
+/** A chat completions answer in the completions shape the attacks read. */
+export function fromChatAnswer(body: unknown, url: string): CompletionAnswer {
+  const choices = (body as { choices?: unknown }).choices;
+  if (!Array.isArray(choices) || choices.length === 0)
+    throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered without choices`);
+  const c = choices[0] as { message?: { content?: unknown }; logprobs?: { content?: readonly ChatLogprob[] } | null };
+  const content: readonly ChatLogprob[] | undefined = c.logprobs?.content;
+  if (content !== undefined && !Array.isArray(content))
+    throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered logprobs.content that is not a list`);
+  return {
+    choices: [
+      {
+        text: typeof c.message?.content === 'string' ? c.message.content : '',
+        logprobs: content
+          ? {
+              tokens: content.map((t) => t.token),
+              token_logprobs: content.map((t) => t.logprob),
+              top_logprobs: content.map((t) =>
+                Object.fromEntries(
+                  (t.top_logprobs ?? []).map((e: { token: string; logprob: number }) => [e.token, e.logprob]),
+                ),
+              ),
+            }
+          : null,
+      },
+    ],
+    ...((body as { usage?: CompletionAnswer['usage'] }).usage
+      ? { usage: (body as { usage: CompletionAnswer['usage'] }).usage }
+      : {}),
+  };
+}
+
 /** baseUrl: the API root that holds /completions, e.g. http://127.0.0.1:8080/v1. */
 export function createCompletionsClient(baseUrl: string, o: CompletionsClientOptions): CompletionsClient {
   if (!(Number.isInteger(o.maxQueries) && o.maxQueries >= 0))
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `maxQueries must be a non-negative integer, got ${o.maxQueries}`);
-  const url = `${baseUrl.replace(/\/+$/, '')}/completions`;
+  const api = o.api ?? 'completions';
+  const url = `${baseUrl.replace(/\/+$/, '')}/${api === 'chat' ? 'chat/completions' : 'completions'}`;
   const doFetch = o.fetch ?? fetch;
   const clock = o.clock ?? systemClock;
   let fd: number | undefined;
@@ -102,7 +167,7 @@ export function createCompletionsClient(baseUrl: string, o: CompletionsClientOpt
         const res = await doFetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...o.headers },
-          body: JSON.stringify(q),
+          body: JSON.stringify(api === 'chat' ? toChatRequest(q) : q),
         });
         const text = await res.text();
         let body: unknown;
@@ -119,7 +184,7 @@ export function createCompletionsClient(baseUrl: string, o: CompletionsClientOpt
             { details: { status: res.status, error: err } },
           );
         }
-        answer = body as CompletionAnswer;
+        answer = api === 'chat' ? fromChatAnswer(body, url) : (body as CompletionAnswer);
         if (!Array.isArray(answer.choices) || answer.choices.length === 0)
           throw new HeistError('HEIST_ERR_UPSTREAM', `${url} answered without choices`);
         // Paid from here on: count and record before the caller sees it.

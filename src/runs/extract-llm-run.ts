@@ -34,6 +34,8 @@ export const llmExtractConfigSchema = z
     out: z.string().min(1),
     prompts: z.number().int().min(2).max(100_000).default(128),
     logits: z.enum(['full', 'topk']).default('topk'),
+    /** The OpenAI API spoken: legacy completions, or chat completions (top-k logprobs only). */
+    api: z.enum(['completions', 'chat']).default('completions'),
     /** Most paid requests; default exactly what the prompts need. */
     budget: z.number().int().positive().optional(),
     seed: z.number().int().nonnegative().default(0),
@@ -42,7 +44,11 @@ export const llmExtractConfigSchema = z
     verify: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.api === 'chat' && c.logits === 'full'), {
+    message: 'the chat API has no full logits: use --logits topk',
+    path: ['logits'],
+  });
 
 export type LlmExtractConfigInput = z.input<typeof llmExtractConfigSchema>;
 
@@ -76,6 +82,7 @@ export async function runExtractLlm(
   const budget = c.budget ?? extractor.queriesNeeded();
   const client = createCompletionsClient(c.target, {
     maxQueries: budget,
+    api: c.api,
     transcriptPath: join(outDir, 'transcript.jsonl'),
     headers: c.headers,
     fetch: hooks.fetch,

@@ -178,3 +178,53 @@ test('without language models the route is not there', async () => {
   const plain = buildGateway({ models: [] });
   assertError(await plain.inject(post(ok)), 404, 'HEIST_ERR_NOT_FOUND', 'no LMs');
 });
+
+test('POST /v1/chat/completions: the same model in the chat format; bad chat bodies are 4xx', async () => {
+  const chat = (b: unknown): InjectOptions => ({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    payload: JSON.stringify(b),
+    headers: JSON_CT,
+  });
+  const body = {
+    model: 'tiny',
+    messages: [{ role: 'user', content: 'Hello' }],
+    max_tokens: 2,
+    logprobs: true,
+    top_logprobs: 5,
+    temperature: 0,
+  };
+  const res = await app.inject(chat(body));
+  assert.equal(res.statusCode, 200);
+  const c = res.json() as {
+    object: string;
+    choices: {
+      message: { content: string };
+      logprobs: { content: { token: string; logprob: number; top_logprobs: { token: string; logprob: number }[] }[] };
+    }[];
+  };
+  assert.equal(c.object, 'chat.completion');
+  const legacy = (
+    await app.inject(post({ model: 'tiny', prompt: 'Hello', max_tokens: 2, logprobs: 5, temperature: 0 }))
+  ).json() as {
+    choices: { text: string; logprobs: { top_logprobs: Record<string, number>[] } }[];
+  };
+  assert.equal(c.choices[0].message.content, legacy.choices[0].text, 'same text as /v1/completions');
+  assert.equal(c.choices[0].logprobs.content.length, 2);
+  assert.deepEqual(
+    Object.fromEntries(c.choices[0].logprobs.content[0].top_logprobs.map((t) => [t.token, t.logprob])),
+    legacy.choices[0].logprobs.top_logprobs[0],
+    'same top-5 logprobs',
+  );
+  for (const bad of [
+    { ...body, messages: [] },
+    { ...body, messages: [{ role: 'robot', content: 'x' }] },
+    { ...body, logprobs: false },
+    { ...body, top_logprobs: 9 },
+    { ...body, logit_bias: { abc: 1 } },
+    { model: 'tiny' },
+  ]) {
+    assertError(await app.inject(chat(bad)), 400, 'HEIST_ERR_BAD_BODY', JSON.stringify(bad).slice(0, 60));
+  }
+  assertError(await app.inject(chat({ ...body, model: 'nope' })), 404, 'HEIST_ERR_UNKNOWN_MODEL');
+});

@@ -60,6 +60,12 @@ export function extractCommand(): Command {
         128,
       )
       .option(
+        '--api <kind>',
+        'llm-final-layer: completions (POST /v1/completions) | chat (POST /v1/chat/completions, top-k logprobs)',
+        oneOf(['completions', 'chat'] as const),
+        'completions',
+      )
+      .option(
         '--logits <kind>',
         'llm-final-layer: full (Heist "logprobs": "full") | topk (top-5 logprobs + logit_bias)',
         oneOf(['full', 'topk'] as const),
@@ -98,6 +104,7 @@ export function extractCommand(): Command {
         out: o.out,
         prompts: o.prompts,
         logits: o.logits,
+        api: o.api,
         budget: o.budget,
         seed: o.seed,
         pricePer1k: o.pricePer1k,

@@ -1,5 +1,6 @@
 /**
- * @file POST /v1/completions: OpenAI-compatible completions over byte-level language models.
+ * @file POST /v1/completions and POST /v1/chat/completions: OpenAI-compatible completions over
+ * byte-level language models.
  * logprobs are log softmax(logits + logit_bias) (temperature only affects sampling, as in OpenAI's
  * API); temperature 0 is greedy; sampling is seeded by the request's `seed` (default 0), so equal
  * requests give equal answers. Validation errors are 4xx; a failure inside the model is a 500.
@@ -17,6 +18,7 @@ import {
   type CompletionResponse,
   decodeCompletionRequest,
 } from '../completions-wire.js';
+import { decodeChatRequest, encodeChatResponse } from '../chat-wire.js';
 
 export interface CompletionsRouteOptions {
   readonly clock: Clock;
@@ -89,14 +91,18 @@ export function registerCompletionsRoute(
     if (table.has(m.name)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `duplicate language model name "${m.name}"`);
     table.set(m.name, m);
   }
-  app.post('/v1/completions', async (request) => {
-    const q = decodeCompletionRequest(request.body);
+  const run = (q: CompletionRequest, id: string): CompletionResponse => {
     const m = table.get(q.model);
     if (!m) throw new HeistError('HEIST_ERR_UNKNOWN_MODEL', 'no language model of that name is served');
     try {
-      return complete(m, q, `cmpl-${request.id}`, Math.floor(options.clock.now() / 1000));
+      return complete(m, q, `cmpl-${id}`, Math.floor(options.clock.now() / 1000));
     } catch (e) {
       throw new HeistError('HEIST_ERR_INTERNAL', 'internal error', { cause: e });
     }
-  });
+  };
+  app.post('/v1/completions', async (request) => run(decodeCompletionRequest(request.body), request.id));
+  // The chat format over the same models (chat-wire.ts translates both ways).
+  app.post('/v1/chat/completions', async (request) =>
+    encodeChatResponse(run(decodeChatRequest(request.body), request.id)),
+  );
 }
