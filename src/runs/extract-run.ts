@@ -34,7 +34,7 @@ import { type RunMetrics, type RunRecord, RUN_SCHEMA } from '../report/run-recor
 import type { Reporter } from '../report/types.js';
 import { resolveEval } from './data-sources.js';
 import { type Confirm, costSummary } from './cost-summary.js';
-import { clientPacing, pacingFields, targetPacing } from './pacing-config.js';
+import { clientSettings, targetSettingsFields, oracleSettings } from './target-settings.js';
 import { registryName } from './registry-name.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { resolveTarget } from './target.js';
@@ -56,7 +56,7 @@ export const extractConfigSchema = z
     uniformEval: z.number().int().nonnegative().default(10_000),
     design: z.enum(['uniform', 'basis']).optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    ...pacingFields,
+    ...targetSettingsFields,
   })
   .strict();
 
@@ -145,7 +145,7 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
   }
   const target = hooks.oracle
     ? { oracle: hooks.oracle, kind: 'file' as const, location: config.target }
-    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch, ...targetPacing(config) });
+    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch, ...oracleSettings(config) });
   const info = target.oracle.info;
   try {
     const budget = checkExtractor(extractor, info, config.budget); // before the first paid query
@@ -180,7 +180,7 @@ export async function runExtract(input: unknown, hooks: ExtractRunHooks = {}): P
     const client = createQueryClient(target.oracle, {
       budget: { attack: budget, eval: evalRows + config.uniformEval },
       transcriptPath: join(outDir, TRANSCRIPT_FILE),
-      ...clientPacing(config),
+      ...clientSettings(config),
     });
     try {
       return await extractAndReport({

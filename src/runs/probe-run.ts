@@ -17,7 +17,7 @@ import type { Tensor } from '../core/tensor.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { probeInfo } from '../oracle/probe.js';
 import { createQueryClient } from '../query/client.js';
-import { pacingFields, targetPacing } from './pacing-config.js';
+import { targetSettingsFields, oracleSettings } from './target-settings.js';
 import { redactHeaders } from './run-parts.js';
 import { resolveTarget } from './target.js';
 
@@ -31,7 +31,7 @@ export const probeConfigSchema = z
     burst: z.number().int().min(0).max(256).default(0),
     seed: z.number().int().nonnegative().default(0),
     headers: z.record(z.string(), z.string()).optional(),
-    ...pacingFields,
+    ...targetSettingsFields,
   })
   .strict();
 
@@ -145,7 +145,7 @@ export async function runProbe(input: unknown, hooks: ProbeHooks = {}): Promise<
 
   let target: Awaited<ReturnType<typeof resolveTarget>>;
   try {
-    target = await resolveTarget(c.target, { headers: c.headers, fetch: timed, ...targetPacing(c) });
+    target = await resolveTarget(c.target, { headers: c.headers, fetch: timed, ...oracleSettings(c) });
   } catch (e) {
     if (!isHeistError(e, 'HEIST_ERR_BAD_CONFIG') || c.format !== undefined) throw e;
     // No registered format fits: say what each saw, and hand over a mapping skeleton.

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { strategies } from '../strategies/index.js';
 import { surrogates } from '../surrogates/index.js';
-import { pacingFields } from './pacing-config.js';
+import { targetSettingsFields } from './target-settings.js';
 import { registryName } from './registry-name.js';
 
 export const stealConfigSchema = z
@@ -31,7 +31,7 @@ export const stealConfigSchema = z
     concurrency: z.number().int().positive().max(64).default(4),
     pricePerQuery: z.number().nonnegative().optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    ...pacingFields,
+    ...targetSettingsFields,
     resume: z.boolean().default(false),
     out: z.string().min(1),
   })

@@ -22,7 +22,7 @@ import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { type Confirm, answersLikeVictim, costSummary, overlappingRows } from './cost-summary.js';
-import { clientPacing, targetPacing } from './pacing-config.js';
+import { clientSettings, oracleSettings } from './target-settings.js';
 import { resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
@@ -92,7 +92,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
 
   const target = hooks.oracle
     ? { oracle: hooks.oracle, kind: 'file' as const, location: config.target }
-    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch, ...targetPacing(config) });
+    : await resolveTarget(config.target, { headers: config.headers, fetch: hooks.fetch, ...oracleSettings(config) });
   const info = target.oracle.info;
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
   const evalData = evalName ? resolveEval(evalName) : undefined;
@@ -145,7 +145,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     transcriptPath: join(outDir, TRANSCRIPT_FILE),
     resume: config.resume,
     concurrency: config.concurrency,
-    ...clientPacing(config),
+    ...clientSettings(config),
   });
   try {
     const reporters = withFileReporters(hooks.reporters);

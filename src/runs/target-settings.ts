@@ -9,7 +9,7 @@ import { wireFormats } from '../oracle/formats/index.js';
 import type { RateLimit } from '../core/rate.js';
 import { isMappingFile } from './mapping-file.js';
 
-export const pacingFields = {
+export const targetSettingsFields = {
   /** The target's wire format (a wire-format registry key; default heist-v1) and its options. */
   format: z
     .string()
@@ -34,7 +34,7 @@ export const pacingFields = {
   timeoutMs: z.number().int().positive().optional(),
 };
 
-export interface PacingSettings {
+export interface TargetSettings {
   readonly format?: string;
   readonly formatOptions?: Readonly<Record<string, unknown>>;
   readonly rate?: RateLimit;
@@ -43,7 +43,7 @@ export interface PacingSettings {
 }
 
 /** What the HTTP oracle takes of the settings. */
-export function targetPacing(c: PacingSettings): {
+export function oracleSettings(c: TargetSettings): {
   format?: string;
   formatOptions?: Readonly<Record<string, unknown>>;
   maxBatch?: number;
@@ -58,7 +58,7 @@ export function targetPacing(c: PacingSettings): {
 }
 
 /** What the query client takes of the settings. */
-export function clientPacing(c: PacingSettings): { rate?: RateLimit; maxCallRows?: number } {
+export function clientSettings(c: TargetSettings): { rate?: RateLimit; maxCallRows?: number } {
   return {
     ...(c.rate ? { rate: c.rate } : {}),
     ...(c.maxBatch !== undefined ? { maxCallRows: Math.min(256, c.maxBatch) } : {}),
