@@ -17,7 +17,7 @@ import type { Tensor } from '../core/tensor.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { probeInfo } from '../oracle/probe.js';
 import { createQueryClient } from '../query/client.js';
-import { targetSettingsFields, oracleSettings } from './target-settings.js';
+import { clientSettings, oracleSettings, targetSettingsFields } from './target-settings.js';
 import { redactHeaders } from './run-parts.js';
 import { resolveTarget } from './target.js';
 
@@ -160,6 +160,7 @@ export async function runProbe(input: unknown, hooks: ProbeHooks = {}): Promise<
     });
   }
   const client = createQueryClient(target.oracle, {
+    ...clientSettings(c),
     budget: { attack: 0, probe: c.rows + c.burst },
     transcriptPath: join(outDir, 'transcript.jsonl'),
     overwrite: true,

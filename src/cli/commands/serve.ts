@@ -7,7 +7,7 @@ import { defenseSpec, describeChoices, nonNegativeInt, port, positiveInt } from 
 export function serveCommand(): Command {
   return new Command('serve')
     .description(
-      'Serve ONNX classifiers over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /healthz; and language models (--lm) on POST /v1/completions.',
+      'Serve ONNX classifiers over HTTP: POST /v1/models/NAME/predict, GET /v1/models, GET /healthz; and language models (--lm) on POST /v1/completions and /v1/chat/completions.',
     )
     .option(
       '--model <file.onnx...>',
