@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
 import { probeCommand } from './commands/probe.js';
+import { scanWebCommand } from './commands/scan-web.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
@@ -23,6 +24,7 @@ program.addCommand(trainCommand());
 program.addCommand(serveCommand());
 program.addCommand(reportCommand());
 program.addCommand(probeCommand());
+program.addCommand(scanWebCommand());
 program.addCommand(listCommand());
 
 try {

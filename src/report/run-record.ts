@@ -88,7 +88,7 @@ export const referenceSeriesSchema = z.object({
 export const runRecordSchema = z.object({
   schema: z.literal(RUN_SCHEMA),
   id: z.string().min(1),
-  kind: z.enum(['steal', 'extract', 'train', 'bench', 'verify', 'audit']),
+  kind: z.enum(['steal', 'extract', 'train', 'bench', 'verify', 'audit', 'scan']),
   heistVersion: z.string().min(1),
   startedAt: isoTime,
   finishedAt: isoTime,
