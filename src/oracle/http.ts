@@ -5,7 +5,7 @@
  * 429 -> HEIST_ERR_RATE_LIMITED (details.retryAfterMs from Retry-After), any other 4xx/5xx, a
  * network failure or an unreadable body -> HEIST_ERR_UPSTREAM (details.status, details.retryable).
  */
-import { HeistError } from '../core/errors.js';
+import { HeistError, isHeistError } from '../core/errors.js';
 import { type ModelInfo, type Prediction, inputSize } from '../core/prediction.js';
 import { type Tensor, rowCount, rowSize, sliceRows } from '../core/tensor.js';
 import { getWireFormat } from './formats/index.js';
@@ -90,7 +90,7 @@ async function call(ctx: Ctx, url: string, init: RequestInit, signal?: AbortSign
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), ctx.now());
       throw new HeistError(
         'HEIST_ERR_RATE_LIMITED',
-        `the target is rate limiting (429)${retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`}`,
+        `${init.method ?? 'GET'} ${url}: the target is rate limiting (429)${retryAfterMs === undefined ? '' : `, retry after ${retryAfterMs} ms`}`,
         {
           details: { ...details, retryAfterMs, retryable: true },
         },
@@ -98,16 +98,20 @@ async function call(ctx: Ctx, url: string, init: RequestInit, signal?: AbortSign
     }
     throw new HeistError(
       'HEIST_ERR_UPSTREAM',
-      `the target answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${details.upstreamMessage}`,
+      `${init.method ?? 'GET'} ${url}: the target answered ${res.status}${err?.code ? ` ${err.code}` : ''}: ${details.upstreamMessage} (expected the ${ctx.format.name} format)`,
       {
         details: { ...details, retryable: res.status >= 500 },
       },
     );
   }
   if (!parsed) {
-    throw new HeistError('HEIST_ERR_UPSTREAM', `the target answered ${res.status} with a body that is not JSON`, {
-      details: { url, status: res.status, retryable: false, body: text.slice(0, 200) },
-    });
+    throw new HeistError(
+      'HEIST_ERR_UPSTREAM',
+      `${init.method ?? 'GET'} ${url}: the target answered ${res.status} with a body that is not JSON (expected the ${ctx.format.name} format)`,
+      {
+        details: { url, status: res.status, retryable: false, body: text.slice(0, 200) },
+      },
+    );
   }
   return body;
 }
@@ -146,7 +150,8 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
   const parsed = format.parseTarget(url);
   const target = await resolveModel(ctx, options.model !== undefined ? { ...parsed, model: options.model } : parsed);
   const infoUrl = format.infoUrl(target);
-  const info = format.decodeInfo(infoUrl === undefined ? undefined : await call(ctx, infoUrl, { method: 'GET' }));
+  const infoBody = infoUrl === undefined ? undefined : await call(ctx, infoUrl, { method: 'GET' });
+  const info = withUrl(infoUrl === undefined ? url : `GET ${infoUrl}`, () => format.decodeInfo(infoBody));
   const maxBatch = Math.min(
     options.maxBatch ?? Infinity,
     info.maxBatch ?? Infinity,
@@ -165,7 +170,7 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
       { method: format.predictMethod ?? 'POST', body, headers: { 'content-type': 'application/json' } },
       signal,
     );
-    return format.decodePredict(answer, rowCount(x), info);
+    return withUrl(`POST ${predictUrl}`, () => format.decodePredict(answer, rowCount(x), info));
   };
 
   return {
@@ -186,6 +191,17 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
       return concatPredictions(parts, info.classes);
     },
   };
+}
+
+/** A malformed answer's error, naming the request it answered (the format is in its message). */
+function withUrl<T>(where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (isHeistError(e, 'HEIST_ERR_UPSTREAM'))
+      throw new HeistError(e.code, `${where}: ${e.message}`, { details: e.details, cause: e });
+    throw e;
+  }
 }
 
 function checkRows(x: Tensor, size: number, info: ModelInfo): void {
