@@ -6,10 +6,17 @@
 import { Registry } from '../core/registry.js';
 import { systemClock, silentLogger } from '../core/types.js';
 import { auditLogEntry } from './audit-log.js';
+import { labelOnlyEntry } from './label-only.js';
 import { roundEntry } from './round.js';
+import { topKEntry } from './top-k.js';
 import type { Defense, DefenseDeps, DefenseEntry } from './types.js';
 
-export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defense', [roundEntry, auditLogEntry]);
+export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defense', [
+  roundEntry,
+  topKEntry,
+  labelOnlyEntry,
+  auditLogEntry,
+]);
 
 /** One configured stage: a registry name and its options. */
 export interface DefenseSpec {
@@ -35,5 +42,7 @@ export {
   provisionalClient,
   type Pipeline,
 } from './pipeline.js';
+export { labelOnly } from './label-only.js';
 export { round, roundScores } from './round.js';
+export { topK, topKRows } from './top-k.js';
 export * from './types.js';
