@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelsDir, repoRoot } from '../../src/datasets/paths.js';
+import { defenses } from '../../src/defenses/index.js';
 
 function heist(...args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], {
@@ -41,7 +42,10 @@ test('bad flags get a clear message and a non-zero exit', () => {
       ['steal', '--target', 'x.onnx', '--budget', '10', '--out', 'o', '--strategy', 'jbda'],
       /unknown strategy "jbda"; expected one of random, pool/,
     ],
-    [['serve', '--model', 'm.onnx', '--defense', 'noise'], /unknown defense "noise"; expected one of round, audit-log/],
+    [
+      ['serve', '--model', 'm.onnx', '--defense', 'noise'],
+      new RegExp(`unknown defense "noise"; expected one of ${defenses.names().join(', ')}`),
+    ],
     [['serve', '--model', 'm.onnx', '--defense', 'round={decimals:2}'], /must be a JSON object/],
     [['list', 'recipes'], /HEIST_ERR_BAD_CONFIG: unknown role "recipes"/],
   ];
@@ -80,7 +84,13 @@ test('heist list prints every registry, read from the registries', () => {
   ]) {
     assert.match(r.out, new RegExp(`^  ${name}: `, 'm'));
   }
-  assert.match(heist('list', 'defenses').out, /^defenses\n {2}round: [^\n]+\n {4}paper: [^\n]+\n {2}audit-log: /);
+  // The section lists exactly the registry's entries, in its order, each with its paper.
+  const section = heist('list', 'defenses').out;
+  assert.deepEqual(
+    [...section.matchAll(/^ {2}([a-z0-9-]+): /gm)].map((m) => m[1]),
+    defenses.names(),
+  );
+  assert.equal([...section.matchAll(/^ {4}paper: /gm)].length, defenses.entries().filter((e) => e.paper).length);
 });
 
 test('errors from the run carry their HEIST_ERR code', () => {
