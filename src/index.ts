@@ -29,7 +29,7 @@ export {
 export { type Dataset, subset } from './core/dataset.js';
 export { type Rng, createRng } from './core/rng.js';
 export { HeistError, isHeistError, errorCatalog, type HeistErrorCode } from './core/errors.js';
-export { Registry, defineEntry, type RegistryEntry, type OptionsSchema } from './core/registry.js';
+export { Registry, type RegistryEntry, type OptionsSchema } from './core/registry.js';
 
 // Models: ONNX files (onnxruntime), decision trees, softmax regression, framework-free networks.
 export { loadOnnxModel, type OnnxPredictor } from './backends/onnx-model.js';

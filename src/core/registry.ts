@@ -120,8 +120,3 @@ export class Registry<D, P, E extends AnyEntry<D, P> = AnyEntry<D, P>> {
     return entry.create(this.parseOptions(entry, options), deps);
   }
 }
-
-/** Identity helper that lets TypeScript infer an entry's options type from its schema. */
-export function defineEntry<O, D, P>(entry: RegistryEntry<O, D, P>): RegistryEntry<O, D, P> {
-  return entry;
-}

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { readRunRecord } from '../../src/report/run-record.js';
 import { runScanWeb } from '../../src/runs/scan-web-run.js';
 import { runSteal } from '../../src/runs/steal-run.js';
+import { saveLayersModel } from '../helpers/tfjs-files.js';
 
 const chromiumPath = process.env.HEIST_CHROMIUM ?? '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'heist-scan-'));
@@ -54,21 +55,7 @@ test('scan-web finds the TF.js model a page runs, saves it loadable, and it pred
     { epochs: 15, batchSize: 64, shuffle: false, verbose: 0 },
   );
   const site = join(dir, 'site');
-  mkdirSync(join(site, 'model'), { recursive: true });
-  await m.save(
-    tf.io.withSaveHandler(async (a) => {
-      writeFileSync(join(site, 'model', 'group1-shard1of1.bin'), Buffer.from(a.weightData as ArrayBuffer));
-      writeFileSync(
-        join(site, 'model', 'model.json'),
-        JSON.stringify({
-          format: 'layers-model',
-          modelTopology: a.modelTopology,
-          weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }],
-        }),
-      );
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
+  await saveLayersModel(m, join(site, 'model'));
   m.dispose();
   const rows = Array.from(digits.evaluation.x.data.subarray(0, 16 * 64));
   writeFileSync(

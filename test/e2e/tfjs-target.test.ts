@@ -14,29 +14,13 @@ import { initTfjs } from '../../src/backends/tfjs.js';
 import { createRng } from '../../src/core/rng.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { linearModel } from '../../src/models/linear.js';
+import { saveLayersModel } from '../helpers/tfjs-files.js';
 import { runSteal } from '../../src/runs/steal-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'heist-tfjs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const digits = loadScenarioData('digits-mlp');
 const probe = { data: digits.evaluation.x.data.subarray(0, 20 * 64), shape: [20, 64] };
-
-async function saveLayersModel(model: tf.LayersModel, to: string): Promise<void> {
-  mkdirSync(to, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      writeFileSync(join(to, 'weights.bin'), Buffer.from(a.weightData as ArrayBuffer));
-      const doc = {
-        format: 'layers-model',
-        generatedBy: 'test',
-        modelTopology: a.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      };
-      writeFileSync(join(to, 'model.json'), JSON.stringify(doc));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
 
 test('a tfjs layers model: same predictions from model.json, and a steal of it', async () => {
   await initTfjs();
@@ -57,7 +41,7 @@ test('a tfjs layers model: same predictions from model.json, and a steal of it',
     }),
   );
   const to = join(dir, 'page-digits');
-  await saveLayersModel(m, to);
+  await saveLayersModel(m, to, 'weights.bin');
   const want = tf.tidy(() => (m.predict(tf.tensor(probe.data, [20, 64])) as tf.Tensor).dataSync());
   m.dispose();
   const loaded = await loadTfjsModel(join(to, 'model.json'));

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import type { InputDomain, OutputKind } from '../../core/prediction.js';
+import type { RemoteModelInfo } from './types.js';
 
 export const hintFields = {
   /** The input domain the attacker assumes (default [0, 1]). */
@@ -33,6 +34,43 @@ export function parseUrl(url: string): URL {
   } catch (cause) {
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `not a URL: ${url}`, { cause });
   }
+}
+
+/** What a shapes-only info body (TF Serving's signature, KServe's metadata) tells, checked and completed by the hints. */
+export interface DeclaredShapes {
+  readonly name: string;
+  /** Input dims with the batch axis first (-1 or a size). */
+  readonly inputDims: readonly number[];
+  readonly outputDims: readonly number[];
+  /** The scores output's name ("logits" in it: the scores are logits). */
+  readonly outputName: string;
+}
+
+export function describeFromShapes(
+  format: string,
+  what: string,
+  d: DeclaredShapes,
+  hints: TargetHints,
+): RemoteModelInfo {
+  const inputShape = d.inputDims.slice(1);
+  const classes = d.outputDims[d.outputDims.length - 1];
+  if (inputShape.length === 0 || !inputShape.every((n) => n > 0))
+    throw malformed(format, what, ['the input has no fixed row shape']);
+  if (!(classes >= 2)) throw malformed(format, what, ['the output has no class axis']);
+  if (hints.classNames && hints.classNames.length !== classes) {
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${format}: ${hints.classNames.length} classNames for ${classes} classes`,
+    );
+  }
+  return {
+    name: d.name,
+    inputShape,
+    classes,
+    ...(hints.classNames ? { classNames: [...hints.classNames] } : {}),
+    output: /logit/i.test(d.outputName) ? 'logits' : hints.output,
+    domain: hints.domain,
+  };
 }
 
 export function malformed(format: string, what: string, issues: unknown): HeistError {

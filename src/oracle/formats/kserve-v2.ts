@@ -15,7 +15,15 @@ import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import { type ModelInfo, type OutputKind, type Prediction, inputSize } from '../../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount } from '../../core/tensor.js';
-import { flattenInto, hintFields, malformed, parseUrl, pickOutput, type TargetHints } from './hints.js';
+import {
+  describeFromShapes,
+  flattenInto,
+  hintFields,
+  malformed,
+  parseUrl,
+  pickOutput,
+  type TargetHints,
+} from './hints.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat, WireFormatEntry } from './types.js';
 
 const NAME = 'kserve-v2';
@@ -83,25 +91,12 @@ function kserveV2(o: Options): WireFormat {
       const out = outputs.find((t) => t.name === outputName);
       if (!out)
         throw malformed(NAME, 'model metadata', ['several outputs and none named probabilities, scores or logits']);
-      const inputShape = inputs[0].shape.slice(1);
-      const classes = out.shape[out.shape.length - 1];
-      if (inputShape.length === 0 || !inputShape.every((d) => d > 0))
-        throw malformed(NAME, 'model metadata', ['the input has no fixed row shape']);
-      if (!(classes >= 2)) throw malformed(NAME, 'model metadata', ['the output has no class axis']);
-      if (hints.classNames && hints.classNames.length !== classes) {
-        throw new HeistError(
-          'HEIST_ERR_BAD_CONFIG',
-          `${NAME}: ${hints.classNames.length} classNames for ${classes} classes`,
-        );
-      }
-      return {
-        name: r.data.name,
-        inputShape,
-        classes,
-        ...(hints.classNames ? { classNames: [...hints.classNames] } : {}),
-        output: /logit/i.test(out.name) ? 'logits' : hints.output,
-        domain: hints.domain,
-      };
+      return describeFromShapes(
+        NAME,
+        'model metadata',
+        { name: r.data.name, inputDims: inputs[0].shape, outputDims: out.shape, outputName: out.name },
+        hints,
+      );
     },
 
     predictUrl: (t) => `${t.base}/v2/models/${t.model}/infer`,

@@ -16,7 +16,16 @@ import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import { type ModelInfo, type OutputKind, type Prediction, inputSize } from '../../core/prediction.js';
 import { type Tensor, argmaxRows, rowCount } from '../../core/tensor.js';
-import { flattenInto, hintFields, malformed, parseUrl, nest, pickOutput, type TargetHints } from './hints.js';
+import {
+  describeFromShapes,
+  flattenInto,
+  hintFields,
+  malformed,
+  parseUrl,
+  nest,
+  pickOutput,
+  type TargetHints,
+} from './hints.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat, WireFormatEntry } from './types.js';
 
 const NAME = 'tf-serving';
@@ -113,26 +122,13 @@ function tfServing(o: Options): WireFormat {
       outputName = pickOutput(Object.keys(sig.outputs));
       if (!outputName)
         throw malformed(NAME, 'metadata', ['several outputs and none named probabilities, scores or logits']);
-      const inputShape = dims(sig.inputs[inputName]).slice(1);
-      const outDims = dims(sig.outputs[outputName]);
-      const classes = outDims[outDims.length - 1];
-      if (inputShape.length === 0 || !inputShape.every((d) => d > 0))
-        throw malformed(NAME, 'metadata', ['the input has no fixed row shape']);
-      if (!(classes >= 2)) throw malformed(NAME, 'metadata', ['the output has no class axis']);
-      if (hints.classNames && hints.classNames.length !== classes) {
-        throw new HeistError(
-          'HEIST_ERR_BAD_CONFIG',
-          `${NAME}: ${hints.classNames.length} classNames for ${classes} classes`,
-        );
-      }
-      return {
-        name: r.data.model_spec?.name ?? 'model',
-        inputShape,
-        classes,
-        ...(hints.classNames ? { classNames: [...hints.classNames] } : {}),
-        output: /logit/i.test(outputName) ? 'logits' : hints.output,
-        domain: hints.domain,
-      };
+      const name = r.data.model_spec?.name ?? 'model';
+      return describeFromShapes(
+        NAME,
+        'metadata',
+        { name, inputDims: dims(sig.inputs[inputName]), outputDims: dims(sig.outputs[outputName]), outputName },
+        hints,
+      );
     },
 
     predictUrl: (t) => `${t.base}/v1/models/${t.model}${verb}`,
