@@ -25,7 +25,7 @@ export interface CurveResult {
 export async function benchCurve(scenarioName = 'mnist-cnn', budget?: number, seed = 0): Promise<CurveResult> {
   const scenario = getScenario(scenarioName);
   const b = budget ?? scenario.budgets[scenario.budgets.length - 1];
-  const gw = await startGateway({ models: [join(modelsDir, `${scenario.name}.onnx`)], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [join(modelsDir, `${scenario.name}.onnx`)], port: 0 });
   const result: CurveResult = {
     scenario: scenario.name,
     budget: b,

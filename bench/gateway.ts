@@ -39,7 +39,7 @@ export async function benchGateway(
 ): Promise<Record<string, number | string>> {
   const model = await loadOnnxModel(modelPath);
   const d = inputSize(model.info);
-  const gw = await startGateway({ models: [modelPath], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [modelPath], port: 0 });
   const url = `${gw.url}/v1/models/${gw.modelNames[0]}/predict`;
   const result: Record<string, number | string> = { model: gw.modelNames[0], inputSize: d, inFlight: IN_FLIGHT };
   try {

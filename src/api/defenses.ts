@@ -1,6 +1,7 @@
 /**
  * @file `heist/defenses`: the defender's API. The defense registry and pipeline, a defended model
- * as a Predictor (to run Heist's attacks against a defense in-process), and the audit log.
+ * as a Predictor (to run Heist's attacks against a defense in-process), and the audit log the
+ * gateway keeps (stores by URL scheme, hash-chained records, verification).
  */
 
 // Stages by name, and the pipeline that runs them: admit -> infer -> inspect -> transform -> record.
@@ -12,7 +13,6 @@ export {
   createContext,
   emptyPipeline,
   round,
-  auditLog,
   DefenseRejection,
   defensePhases,
   type DefendedPredictor,
@@ -32,7 +32,10 @@ export {
 export {
   auditStores,
   openAuditStore,
-  type AuditEntry,
+  type AuditRecord,
+  type AuditRow,
+  type StoredAuditRecord,
+  type VerifyReport,
   type AuditFilter,
   type AuditStore,
   type AuditStoreEntry,

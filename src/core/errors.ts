@@ -10,7 +10,10 @@ export const errorCatalog = {
   HEIST_ERR_NOT_FINITE: { status: 400, summary: 'an input value is NaN, Infinity or not a number' },
   HEIST_ERR_BATCH_TOO_LARGE: { status: 413, summary: 'the batch has more rows than the server allows' },
   HEIST_ERR_BODY_TOO_LARGE: { status: 413, summary: 'the request body is larger than the server allows' },
-  HEIST_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the request body must be application/json' },
+  HEIST_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'the request body must be application/json (or application/octet-stream where a route takes binary bodies)',
+  },
   HEIST_ERR_UNKNOWN_MODEL: { status: 404, summary: 'no model of that name is served' },
   HEIST_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
   HEIST_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'method not allowed on this route' },
@@ -24,6 +27,15 @@ export const errorCatalog = {
   HEIST_ERR_BAD_DATA: { status: undefined, summary: 'a data file is missing or malformed' },
   HEIST_ERR_RESUME: { status: undefined, summary: 'cannot resume: the saved run does not match' },
   HEIST_ERR_REQUIREMENTS: { status: undefined, summary: 'the plan needs something the target does not offer' },
+  HEIST_ERR_OUT_OF_DOMAIN: { status: 400, summary: "an input value is outside the model's declared input domain" },
+  HEIST_ERR_KEY_IN_URL: { status: 400, summary: 'API keys go in the x-api-key header, never in the URL' },
+  HEIST_ERR_BAD_CHARSET: { status: 415, summary: 'the request body must be UTF-8' },
+  HEIST_ERR_REQUEST_TIMEOUT: { status: 408, summary: 'the request was not received in time' },
+  HEIST_ERR_AUDIT_UNAVAILABLE: { status: 503, summary: 'the audit log cannot record this request, so it is not answered' },
+  HEIST_ERR_LIMITS_UNAVAILABLE: { status: 503, summary: 'the rate-limit store cannot be reached, so the request is refused' },
+  HEIST_ERR_OVERLOADED: { status: 503, summary: 'the server is too busy to read this request now' },
+  HEIST_ERR_SHUTTING_DOWN: { status: 503, summary: 'the server is shutting down' },
+  HEIST_ERR_AUDIT_TAMPERED: { status: undefined, summary: 'the audit log hash chain does not verify' },
   HEIST_ERR_INTERNAL: { status: 500, summary: 'internal error' },
 } as const;
 

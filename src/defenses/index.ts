@@ -5,7 +5,6 @@
  */
 import { Registry } from '../core/registry.js';
 import { systemClock, silentLogger } from '../core/types.js';
-import { auditLogEntry } from './audit-log.js';
 import { labelOnlyEntry } from './label-only.js';
 import { roundEntry } from './round.js';
 import { topKEntry } from './top-k.js';
@@ -15,7 +14,6 @@ export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defens
   roundEntry,
   topKEntry,
   labelOnlyEntry,
-  auditLogEntry,
 ]);
 
 /** One configured stage: a registry name and its options. */
@@ -32,7 +30,6 @@ export function createDefenses(
   return specs.map((s) => defenses.create(s.name, s.options ?? {}, deps));
 }
 
-export { auditLog } from './audit-log.js';
 export { type DefendedPredictor, type DefendedPredictorOptions, defendPredictor } from './defended-predictor.js';
 export {
   checkOrder,

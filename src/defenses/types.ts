@@ -8,7 +8,6 @@ import type { ModelInfo, Prediction, RequestedOutput } from '../core/prediction.
 import type { Tensor } from '../core/tensor.js';
 import type { RegistryEntry } from '../core/registry.js';
 import type { Awaitable, Clock, Logger } from '../core/types.js';
-import type { AuditStore } from '../store/types.js';
 
 /** Who is asking. The gateway sets a provisional identity; an authenticating admit stage may replace it. */
 export interface ClientIdentity {
@@ -106,8 +105,6 @@ export interface Defense {
 export interface DefenseDeps {
   readonly clock: Clock;
   readonly log: Logger;
-  /** The audit log (for record stages), with the file entries spill to when the store fails. */
-  readonly audit?: { readonly store: AuditStore; readonly spillPath: string };
 }
 
 /** The pipeline phases a stage may act in, in the order they run (inference sits between admit and inspect). */

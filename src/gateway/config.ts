@@ -7,6 +7,9 @@ import { HeistError } from '../core/errors.js';
 import type { Predictor } from '../core/prediction.js';
 import type { Clock } from '../core/types.js';
 import type { Pipeline } from '../defenses/pipeline.js';
+import type { AuditStore } from '../store/types.js';
+import type { LimitStore } from '../store/limits/types.js';
+import type { KeyRing } from './keys.js';
 
 export const DEFAULT_MAX_BATCH = 1024;
 export const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -60,10 +63,56 @@ const clockSchema = z.custom<Clock>(
   { message: 'clock must have now()' },
 );
 
+const objectWith = <T>(what: string, methods: readonly string[]) =>
+  z.custom<T>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    { message: `${what} must have ${methods.join(', ')}` },
+  );
+
 export const servedModelSchema = z.strictObject({
   name: z.string().regex(MODEL_NAME, 'model name must match [A-Za-z0-9][A-Za-z0-9._-]* (at most 100 characters)'),
   predictor: predictorSchema,
   pipeline: pipelineSchema.optional(),
+  /** Inputs outside the model's declared domain: refused (400 HEIST_ERR_OUT_OF_DOMAIN), or clipped and flagged. */
+  inputDomain: z.enum(['reject', 'clip']).default('reject'),
+});
+
+const limitWindows = z.strictObject({
+  second: z.number().int().min(1).optional(),
+  minute: z.number().int().min(1).optional(),
+  day: z.number().int().min(1).optional(),
+});
+const limitTable = z.strictObject({ requests: limitWindows.optional(), rows: limitWindows.optional() });
+export const tierSchema = z.strictObject({ perKey: limitTable.optional(), shared: limitTable.optional() });
+const failMode = z.enum(['closed', 'open']);
+
+export const accessSchema = z.strictObject({
+  keys: objectWith<KeyRing>('keys', ['check', 'put', 'revoke']),
+  tiers: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'tier names are letters, digits, _ and - (at most 40)'), tierSchema),
+  anonymousTier: z.string().optional(),
+  adminKeySha256: z.custom<Buffer>((v) => Buffer.isBuffer(v) && v.length === 32, 'adminKeySha256 must be a 32-byte SHA-256').optional(),
+  limiter: z.strictObject({ store: objectWith<LimitStore>('limiter.store', ['consume', 'close']), failMode: failMode.default('closed') }).optional(),
+  /** Where admin routes write key changes (the key file); unset: changes live in memory only. */
+  keyFile: z.string().optional(),
+});
+
+export const auditSchema = z.strictObject({
+  store: objectWith<AuditStore>('audit.store', ['append', 'verify', 'close']),
+  failMode: failMode.default('closed'),
+  /** Keep each input row (default) or only its hash. */
+  inputs: z.boolean().default(true),
+});
+
+export const timeoutsSchema = z.strictObject({
+  /** Whole request headers must arrive within this (slowloris). */
+  headersMs: z.number().int().min(100).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this. */
+  requestMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: z.number().int().min(100).max(600_000).default(5_000),
 });
 
 export const gatewayConfigSchema = z
@@ -84,6 +133,21 @@ export const gatewayConfigSchema = z
     trustProxy: z.boolean().default(false),
     /** Time source for QueryContext.at (tests inject one). */
     clock: clockSchema.optional(),
+    /** Keys, tiers, limits and the admin key; default: anyone may ask, identified by IP, unlimited. */
+    access: accessSchema.optional(),
+    /** The audit log; default: none. */
+    audit: auditSchema.optional(),
+    timeouts: timeoutsSchema.default({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 }),
+    /** GET /metrics: behind the admin key (default; absent without one), open to all, or off. */
+    metrics: z.enum(['admin', 'public', 'off']).default('admin'),
+    /** Most open connections; more are closed at once (bounds memory under held connections). */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+    /** Most request-body bytes buffered at once over all connections; beyond it new bodies get 503. */
+    maxBufferedBodyBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
+    /** Nesting depth a JSON body may reach (refused while scanning, before parsing). */
+    maxJsonDepth: z.number().int().min(2).max(64).default(8),
+    /** Where log lines go (default stdout); errors are always logged, requests only with `logger`. */
+    logStream: z.custom<NodeJS.WritableStream>((v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.WritableStream).write === 'function').optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -99,6 +163,13 @@ export const gatewayConfigSchema = z
         });
       }
     });
+    const tiers = cfg.access ? Object.keys(cfg.access.tiers) : [];
+    if (cfg.access?.anonymousTier !== undefined && !tiers.includes(cfg.access.anonymousTier))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['access', 'anonymousTier'],
+        message: `anonymous tier "${cfg.access.anonymousTier}" is not among the tiers (${tiers.join(', ') || 'none'})`,
+      });
   });
 
 /** What callers pass (defaults optional). */

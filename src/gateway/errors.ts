@@ -29,7 +29,8 @@ const fastifyCodes: Readonly<Record<string, { readonly code: HeistErrorCode; rea
   },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: 'HEIST_ERR_UNSUPPORTED_MEDIA_TYPE',
-    message: 'the request body must be application/json',
+    message:
+      'the request body must be application/json, or application/octet-stream (float32 rows) on POST /v1/models/{name}/predict',
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'HEIST_ERR_BAD_JSON', message: 'the request body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'HEIST_ERR_BAD_JSON', message: 'the request body is not valid JSON' },
@@ -51,7 +52,8 @@ export function mapError(err: unknown): MappedError {
   }
   if (err instanceof HeistError) {
     const status = err.status;
-    if (status !== undefined && status >= 400 && status < 500) {
+    // 4xx, and the 503s that mean "not now" (shutting down, audit or limit store unavailable).
+    if (status !== undefined && ((status >= 400 && status < 500) || status === 503)) {
       return { status, code: err.code, message: err.message, internal: false };
     }
     return { status: 500, code: 'HEIST_ERR_INTERNAL', message: 'internal error', internal: true };
@@ -83,5 +85,7 @@ export function sendError(
   m: Pick<MappedError, 'status' | 'code' | 'message' | 'headers'>,
 ): FastifyReply {
   if (m.headers) for (const [k, v] of Object.entries(m.headers)) reply.header(k, v);
+  // The audit hook reads the code of what went back.
+  if (reply.request.heist) reply.request.heist.code = m.code;
   return reply.code(m.status).type('application/json; charset=utf-8').send(errorBody(m.code, m.message));
 }

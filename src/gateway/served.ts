@@ -5,6 +5,7 @@
 import { HeistError } from '../core/errors.js';
 import { type ModelInfo, type OutputKind, type Predictor, inputSize } from '../core/prediction.js';
 import { type Pipeline, emptyPipeline } from '../defenses/pipeline.js';
+import type { DomainPolicy } from './input-domain.js';
 import { type DecodeTarget, type ModelDescription, describeModel } from '../oracle/formats/heist-v1/index.js';
 
 export interface ServedModel extends DecodeTarget {
@@ -12,12 +13,13 @@ export interface ServedModel extends DecodeTarget {
   readonly predictor: Predictor;
   readonly pipeline: Pipeline;
   readonly description: ModelDescription;
+  readonly inputDomain: DomainPolicy;
 }
 
 export type ModelTable = ReadonlyMap<string, ServedModel>;
 
 export function buildModelTable(
-  models: readonly { name: string; predictor: Predictor; pipeline?: Pipeline }[],
+  models: readonly { name: string; predictor: Predictor; pipeline?: Pipeline; inputDomain?: DomainPolicy }[],
   maxBatch: number,
 ): ModelTable {
   const table = new Map<string, ServedModel>();
@@ -40,6 +42,7 @@ export function buildModelTable(
       predictor: m.predictor,
       pipeline,
       description: describeModel(m.name, target),
+      inputDomain: m.inputDomain ?? 'reject',
     });
   }
   return table;

@@ -163,11 +163,15 @@ export async function httpOracle(url: string, options: HttpOracleOptions = {}): 
   const predictUrl = format.predictUrl(target);
 
   const send = async (x: Tensor, signal?: AbortSignal): Promise<Prediction> => {
-    const body = format.encodePredict(x, info);
+    const bin = format.encodePredictBinary?.(x, info);
     const answer = await call(
       ctx,
       predictUrl,
-      { method: format.predictMethod ?? 'POST', body, headers: { 'content-type': 'application/json' } },
+      {
+        method: format.predictMethod ?? 'POST',
+        body: bin ? bin.body : format.encodePredict(x, info),
+        headers: { 'content-type': bin ? bin.contentType : 'application/json' },
+      },
       signal,
     );
     return withUrl(`POST ${predictUrl}`, () => format.decodePredict(answer, rowCount(x), info));

@@ -6,28 +6,17 @@
  * the inputs or the model's own answer, and a stage without a transform leaves the answer as is.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { Prediction } from '../../src/core/prediction.js';
 import { createRng } from '../../src/core/rng.js';
 import { type Tensor, takeRows, tensor } from '../../src/core/tensor.js';
 import { silentLogger } from '../../src/core/types.js';
 import { createContext, createPipeline, defensePhases, defenses } from '../../src/defenses/index.js';
 import { randomLinearModel } from '../../src/models/linear.js';
-import { openAuditStore } from '../../src/store/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'heist-def-'));
-const store = openAuditStore('sqlite://:memory:');
-after(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 const deps = {
   clock: { now: () => 1_700_000_000_000, sleep: async () => {} },
   log: silentLogger,
-  audit: { store, spillPath: join(dir, 'spill.jsonl') },
 };
 const model = randomLinearModel(createRng(3), 5, 4, { scale: 2 });
 const classes = 4;

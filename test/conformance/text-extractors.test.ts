@@ -15,7 +15,7 @@ import { type RunningGateway, startGateway } from '../../src/runs/serve-run.js';
 
 let gw: RunningGateway;
 before(async () => {
-  gw = await startGateway({ models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
+  gw = await startGateway({ anonymous: true, models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
 });
 after(() => gw.close());
 

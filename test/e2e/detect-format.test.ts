@@ -23,7 +23,7 @@ before(async () => {
 after(() => victim.close());
 
 test('the gateway, TF Serving and KServe v2 are recognised from their info, with no paid row', async () => {
-  const gw = await startGateway({ models: [join(modelsDir, 'digits-mlp.onnx')], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [join(modelsDir, 'digits-mlp.onnx')], port: 0 });
   const tfs = await startTfServing('digits', victim);
   const ks = await startKserveV2('digits', victim);
   try {

@@ -10,7 +10,7 @@ import { runExtractLlm } from '../../src/runs/extract-llm-run.js';
 import { startGateway } from '../../src/runs/serve-run.js';
 
 test('full logits over HTTP: hidden size 96, aligned W within 1e-4, a heist.run/v1 record and report', async () => {
-  const gw = await startGateway({ models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
   const out = mkdtempSync(join(tmpdir(), 'heist-llm-'));
   try {
     const { record } = await runExtractLlm({
@@ -34,7 +34,7 @@ test('full logits over HTTP: hidden size 96, aligned W within 1e-4, a heist.run/
 });
 
 test('top-5 logprobs + logit_bias over the chat completions API: the same hidden size and W', async () => {
-  const gw = await startGateway({ models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [], lms: [join(modelsDir, 'tiny-lm.json')], port: 0 });
   const out = mkdtempSync(join(tmpdir(), 'heist-llm-chat-'));
   try {
     const { record } = await runExtractLlm({

@@ -28,7 +28,7 @@ function maxWeightError(out: string, kernel: Float32Array): number {
 }
 
 async function against(file: string, round: number | undefined, method: string, name: string): Promise<RunRecord> {
-  const gw = await startGateway({ models: [file], port: 0, round });
+  const gw = await startGateway({ anonymous: true, models: [file], port: 0, round });
   try {
     const target = `${gw.url}/v1/models/digits-softmax`;
     return await runExtract({

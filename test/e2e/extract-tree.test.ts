@@ -68,7 +68,7 @@ for (const method of ['tree-path-finding', 'tree-top-down'] as const) {
 }
 
 test('through the real HTTP gateway (leaf ids and null features over heist-v1): same tree, same query count as from the file', async () => {
-  const gw = await startGateway({ models: [treeFile], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [treeFile], port: 0 });
   try {
     const url = `${gw.url}/v1/models/breast-cancer-tree`;
     const dir = tmp();

@@ -93,7 +93,7 @@ test('binary LR from a local file: exactly 31 paid queries, 100% agreement on th
 
 test('through the real HTTP gateway: float32 probabilities as JSON lose nothing (same weights as the local file), 100% agreement', async (t) => {
   const dir = tmp();
-  const gw = await startGateway({ models: [victimFile], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [victimFile], port: 0 });
   try {
     const target = `${gw.url}/v1/models/breast-cancer-logreg`;
     const rec = await runExtract({

@@ -30,8 +30,8 @@ async function predict(url: string): Promise<{ label: number; probabilities?: nu
 }
 
 test('top-k over HTTP: k renormalised probabilities, the same labels as undefended', async () => {
-  const plain = await startGateway({ models: [model], port: 0 });
-  const defended = await startGateway({ models: [model], port: 0, defenses: [{ name: 'top-k', options: { k: 3 } }] });
+  const plain = await startGateway({ anonymous: true, models: [model], port: 0 });
+  const defended = await startGateway({ anonymous: true, models: [model], port: 0, defenses: [{ name: 'top-k', options: { k: 3 } }] });
   try {
     const a = await predict(plain.url);
     const b = await predict(defended.url);
@@ -48,7 +48,7 @@ test('top-k over HTTP: k renormalised probabilities, the same labels as undefend
 });
 
 test('label-only: the gateway declares labels, and a steal of it trains on labels', async () => {
-  const gw = await startGateway({ models: [model], port: 0, defenses: [{ name: 'label-only' }] });
+  const gw = await startGateway({ anonymous: true, models: [model], port: 0, defenses: [{ name: 'label-only' }] });
   try {
     assert.equal(
       ((await (await fetch(`${gw.url}/v1/models/digits-mlp`)).json()) as { output: string }).output,

@@ -78,14 +78,14 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
   const dir = mkdtempSync(join(tmpdir(), 'heist-resume-'));
   const model = join(modelsDir, 'digits-mlp.onnx');
 
-  const reference = await startGateway({ models: [model], port: 0, audit: `sqlite://${join(dir, 'ref-audit.db')}` });
+  const reference = await startGateway({ anonymous: true, models: [model], port: 0, audit: `sqlite://${join(dir, 'ref-audit.db')}` });
   try {
     await run(stealArgs(`${reference.url}/v1/models/digits-mlp`, join(dir, 'ref'), false));
   } finally {
     await reference.close();
   }
 
-  const gw = await startGateway({ models: [model], port: 0, audit: `sqlite://${join(dir, 'audit.db')}` });
+  const gw = await startGateway({ anonymous: true, models: [model], port: 0, audit: `sqlite://${join(dir, 'audit.db')}` });
   try {
     const target = `${gw.url}/v1/models/digits-mlp`;
     const out = join(dir, 'killed');
@@ -98,7 +98,7 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
     const ref = await readRunRecord(join(dir, 'ref', 'run.json'));
     assert.equal(resumed.queries.used, BUDGET, 'paid attack queries equal the budget');
     assert.equal(resumed.queries.total, ref.queries.total);
-    const audit = gw.auditStore!.query();
+    const audit = (await gw.auditStore!.query()).flatMap((r) => r.rows);
     assert.equal(audit.length, ref.queries.total, 'the gateway answered exactly budget + evaluation rows');
     assert.equal(new Set(audit.map((e) => e.inputHash)).size, audit.length, 'no input was bought twice');
     assert.deepEqual(resumed.metrics, ref.metrics, 'same final metrics as the uninterrupted run');

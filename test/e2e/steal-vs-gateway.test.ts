@@ -13,18 +13,23 @@ import { runSteal } from '../../src/runs/steal-run.js';
 import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
 import { isHeistError } from '../../src/core/errors.js';
+import { createKey } from '../../src/runs/keys-run.js';
 
 test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries; the audit log holds every paid row', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
+  const keys = join(dir, 'keys.json');
+  const { key } = createKey({ file: keys, tier: 'customer' });
   const gw = await startGateway({
     models: [join(modelsDir, 'digits-mlp.onnx')],
     port: 0,
+    keys,
     audit: `sqlite://${join(dir, 'audit.db')}`,
   });
   try {
     const out = join(dir, 'run');
     const rec = await runSteal({
       target: `${gw.url}/v1/models/digits-mlp`,
+      headers: { 'x-api-key': key },
       budget: 250,
       pool: 'digits-mlp',
       out,
@@ -38,7 +43,11 @@ test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries;
       rec.rounds.map((r) => r.queriesUsed),
       [50, 100, 250],
     );
-    assert.equal(gw.auditStore!.count(), rec.queries.total, 'one audit row per paid query');
+    assert.equal(await gw.auditStore!.countRows(), rec.queries.total, 'one audit row per paid query');
+    const records = await gw.auditStore!.query();
+    assert.ok(records.every((r) => r.clientId.startsWith('key:') && r.tier === 'customer'), 'every record names the verified key');
+    assert.ok(!readFileSync(join(out, 'run.json'), 'utf8').includes(key), 'the key is not in the run record');
+    assert.equal((await gw.auditStore!.verify()).ok, true, 'the audit chain verifies');
     for (const f of ['run.json', 'report.html', 'substitute.onnx', 'transcript.jsonl'])
       assert.ok(existsSync(join(out, f)), f);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -65,6 +74,7 @@ test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries;
 test('a hard-label steal trains on labels only; a plan the pool cannot fill is refused before any query', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
   const gw = await startGateway({
+    anonymous: true,
     models: [join(modelsDir, 'digits-mlp.onnx')],
     port: 0,
     audit: `sqlite://${join(dir, 'audit.db')}`,
@@ -81,12 +91,12 @@ test('a hard-label steal trains on labels only; a plan the pool cannot fill is r
     });
     assert.equal(rec.config.labels, 'hard');
     assert.ok(rec.metrics.fidelity! >= 0.8, `hard-label fidelity ${rec.metrics.fidelity}`);
-    const before = gw.auditStore!.count();
+    const before = await gw.auditStore!.countRows();
     await assert.rejects(
       runSteal({ target, budget: 5000, pool: 'digits-mlp', out: join(dir, 'too-big'), seed: 1 }),
       (e) => isHeistError(e, 'HEIST_ERR_REQUIREMENTS'),
     );
-    assert.equal(gw.auditStore!.count(), before, 'a refused plan buys nothing');
+    assert.equal(await gw.auditStore!.countRows(), before, 'a refused plan buys nothing');
   } finally {
     await gw.close();
   }
@@ -108,7 +118,7 @@ test('a local ONNX file is a target too (no HTTP)', async () => {
 
 test('mnist-cnn (small setting for CI): 100 pool queries with probabilities reach fidelity >= 0.77', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heist-e2e-'));
-  const gw = await startGateway({ models: [join(modelsDir, 'mnist-cnn.onnx')], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [join(modelsDir, 'mnist-cnn.onnx')], port: 0 });
   try {
     const rec = await runSteal({
       target: `${gw.url}/v1/models/mnist-cnn`,

@@ -73,7 +73,7 @@ test('a PyTorch-style ONNX file (NCHW, Gemm transB, raw logits, no metadata) is 
   const reference = (await cnn.predict(evaluation.x)).labels;
   cnn.dispose();
 
-  const gw = await startGateway({ models: [file], port: 0 });
+  const gw = await startGateway({ anonymous: true, models: [file], port: 0 });
   try {
     const described = (await (await fetch(`${gw.url}/v1/models/${gw.modelNames[0]}`)).json()) as {
       inputShape: number[];

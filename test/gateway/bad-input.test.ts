@@ -142,7 +142,7 @@ const cases: Case[] = [
     name: 'deeply nested arrays',
     req: raw(`{"inputs":${'['.repeat(30000)}${']'.repeat(30000)}}`),
     status: 400,
-    code: 'HEIST_ERR_SHAPE',
+    code: 'HEIST_ERR_BAD_JSON',
   },
   { name: '"NaN" as a string', req: body({ inputs: [row('NaN')] }), status: 400, code: 'HEIST_ERR_NOT_FINITE' },
   { name: 'numeric string', req: body({ inputs: [row('0.5')] }), status: 400, code: 'HEIST_ERR_NOT_FINITE' },

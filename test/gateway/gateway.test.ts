@@ -42,15 +42,15 @@ test('the predictor gets one float32 batch shaped [n, ...inputShape]', async () 
   const app = buildGateway({ models: [{ name: 'm', predictor: spy }] });
   const res = await post(app, 'm', {
     inputs: [
-      [1, 2, 3, 4, 5, 6],
-      [-1, 0, 0.25, 1e-3, 7, 8],
+      [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+      [1, 0, 0.25, 1e-3, 0.7, 0.8],
     ],
   });
   assert.equal(res.statusCode, 200);
   assert.equal(seen.length, 1);
   assert.deepEqual(seen[0].shape, [2, 2, 3]);
   assert.ok(seen[0].data instanceof Float32Array);
-  assert.deepEqual(seen[0].data, Float32Array.from([1, 2, 3, 4, 5, 6, -1, 0, 0.25, 1e-3, 7, 8]));
+  assert.deepEqual(seen[0].data, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1, 0, 0.25, 1e-3, 0.7, 0.8]));
   await app.close();
 });
 

@@ -7,7 +7,7 @@ import { createPipeline } from '../../src/defenses/pipeline.js';
 import { type Defense, DefenseRejection, type QueryContext, type Served } from '../../src/defenses/types.js';
 import { buildGateway } from '../../src/gateway/server.js';
 import type { ModelDescription, PredictResponse } from '../../src/oracle/formats/heist-v1/index.js';
-import { D, K, assertError, model, post, rows } from './helpers.js';
+import { D, K, assertError, keyedAccess, model, post, rows } from './helpers.js';
 
 /** A tiny real stage: admits 2 requests per client, rounds scores to 1 decimal, records everything. */
 function testStage(seen: { ctx: QueryContext; served: Served }[]): Defense {
@@ -35,14 +35,16 @@ function testStage(seen: { ctx: QueryContext; served: Served }[]): Defense {
   };
 }
 
-test('the context carries request id, model, inputs, clock time and client identity', async () => {
+test('the context carries request id, model, inputs, clock time and the verified client identity', async () => {
   const seen: { ctx: QueryContext; served: Served }[] = [];
+  const { access, key } = keyedAccess();
   const app = buildGateway({
     models: [{ name: 'm', predictor: model(), pipeline: createPipeline([testStage(seen)]) }],
     clock: { now: () => 1234, sleep: async () => {} },
+    access,
   });
   const x = rows(3);
-  const res = await post(app, 'm', { inputs: x }, { 'x-api-key': 'k-123' });
+  const res = await post(app, 'm', { inputs: x }, { 'x-api-key': key('a') });
   assert.equal(res.statusCode, 200);
   const { ctx } = seen[0];
   assert.equal(ctx.requestId, res.headers['x-request-id']);
@@ -51,13 +53,12 @@ test('the context carries request id, model, inputs, clock time and client ident
   assert.deepEqual(ctx.inputs.shape, [3, 2, 3]);
   assert.deepEqual(ctx.inputs.data, Float32Array.from(x.flat()));
   assert.equal(ctx.at, 1234);
-  assert.equal(ctx.credentials.apiKey, 'k-123');
+  assert.equal(ctx.credentials.apiKey, undefined, 'the raw key never reaches the stages');
   assert.equal(ctx.credentials.ip, '127.0.0.1');
-  assert.equal(ctx.client.source, 'api-key');
-  assert.match(ctx.client.id, /^key:/);
+  assert.deepEqual(ctx.client, { id: `key:${key('a').slice(3, 15)}`, source: 'api-key', authenticated: true, tier: 't' });
   assert.ok(ctx.raw?.scores);
   await post(app, 'm', { inputs: x });
-  assert.deepEqual(seen[1].ctx.client, { id: 'ip:127.0.0.1', source: 'ip', authenticated: false });
+  assert.deepEqual(seen[1].ctx.client, { id: 'ip:127.0.0.1', source: 'ip', authenticated: false, tier: 't' });
   await app.close();
 });
 
@@ -83,10 +84,12 @@ test('transforms shape the answer; raw stays the model output', async () => {
 
 test('an admit rejection becomes its HTTP status, code and headers; record still runs; others still served', async () => {
   const seen: { ctx: QueryContext; served: Served }[] = [];
+  const keyed = keyedAccess();
   const app = buildGateway({
     models: [{ name: 'm', predictor: model(), pipeline: createPipeline([testStage(seen)]) }],
+    access: keyed.access,
   });
-  const key = { 'x-api-key': 'heavy-user' };
+  const key = { 'x-api-key': keyed.key('heavy-user') };
   assert.equal((await post(app, 'm', { inputs: rows(1) }, key)).statusCode, 200);
   assert.equal((await post(app, 'm', { inputs: rows(1) }, key)).statusCode, 200);
   const res = await post(app, 'm', { inputs: rows(1) }, key);
@@ -94,9 +97,9 @@ test('an admit rejection becomes its HTTP status, code and headers; record still
   assert.equal(res.headers['retry-after'], '60');
   assert.equal(seen.length, 3);
   assert.ok(seen[2].served instanceof DefenseRejection);
-  assert.equal((await post(app, 'm', { inputs: rows(1) }, { 'x-api-key': 'someone-else' })).statusCode, 200);
+  assert.equal((await post(app, 'm', { inputs: rows(1) }, { 'x-api-key': keyed.key('someone-else') })).statusCode, 200);
   // Bad input is refused before the pipeline: no admit, no record.
-  assertError(await post(app, 'm', { inputs: [] }, { 'x-api-key': 'fresh' }), 400, 'HEIST_ERR_EMPTY_BATCH', 'empty');
+  assertError(await post(app, 'm', { inputs: [] }, { 'x-api-key': keyed.key('fresh') }), 400, 'HEIST_ERR_EMPTY_BATCH', 'empty');
   assert.equal(seen.length, 4);
   await app.close();
 });

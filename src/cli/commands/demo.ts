@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { modelsDir } from '../../datasets/paths.js';
 import { getScenario } from '../../datasets/scenarios.js';
+import { createKey } from '../../runs/keys-run.js';
 import { startGateway } from '../../runs/serve-run.js';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
@@ -29,11 +30,15 @@ export function demoCommand(): Command {
     .action(async (o) => {
       const audit = join(o.out, 'audit.db');
       // A demo always starts fresh: drop the previous demo's transcript and audit log (only those files).
-      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm'])
+      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm', 'keys.json'])
         rmSync(join(o.out, f), { force: true });
+      // The attacker is a paying customer: one API key of tier "customer", as `heist keys create` issues it.
+      const keyFile = join(o.out, 'keys.json');
+      const { key } = createKey({ file: keyFile, tier: 'customer', label: 'demo attacker' });
       const gw = await startGateway({
         models: [join(modelsDir, `${o.scenario}.onnx`)],
         port: 0,
+        keys: keyFile,
         audit: `sqlite://${audit}`,
       });
       try {
@@ -43,7 +48,7 @@ export function demoCommand(): Command {
         );
         const checkpoints = [...getScenario(o.scenario).budgets.filter((b) => b < o.budget), o.budget];
         const rec = await runSteal(
-          { target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0 },
+          { target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0, headers: { 'x-api-key': key } },
           {
             reporters: [createTerminalReporter({ stream: process.stderr })],
           },
@@ -55,7 +60,7 @@ export function demoCommand(): Command {
         }
         process.stdout.write(
           `fidelity ${rec.metrics.fidelity?.toFixed(4)} with ${rec.queries.used} queries (+${rec.queries.eval} for evaluation) in ${(rec.wallMs / 1000).toFixed(1)} s\n` +
-            `gateway audit log: ${gw.auditStore!.count()} rows in ${audit} (paid queries: ${rec.queries.total})\n` +
+            `gateway audit log: ${await gw.auditStore!.count()} requests, ${await gw.auditStore!.countRows()} rows in ${audit} (paid queries: ${rec.queries.total}); check it with heist audit verify --audit sqlite://${audit}\n` +
             `report: ${join(o.out, 'report.html')}\n`,
         );
       } finally {

@@ -62,6 +62,11 @@ export interface WireFormat {
   predictUrl(target: Required<Target>): string;
   /** JSON body text for x, whose rows are flattened. */
   encodePredict(x: Tensor, info: ModelInfo): string;
+  /** A binary predict body in place of encodePredict's JSON (heist-v1 with binary=true); answers stay JSON. */
+  encodePredictBinary?(
+    x: Tensor,
+    info: ModelInfo,
+  ): { readonly body: Uint8Array<ArrayBuffer>; readonly contentType: string };
   /** One answer per row of the request; throws HeistError('HEIST_ERR_UPSTREAM') on a malformed body. */
   decodePredict(body: unknown, rows: number, info: ModelInfo): Prediction;
   /** The code and message of an error body, when it has that shape. */

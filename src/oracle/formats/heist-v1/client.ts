@@ -8,14 +8,55 @@
  *                                         -> {"predictions":[{"label":k,"probabilities":[...]?,"leaf":id?}]}
  *                                         ("leaf": the answering tree node's id, Prediction.leafIds)
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
+ * Option binary=true (`--format-option binary=true`): predict bodies go out as little-endian float32
+ * rows, content-type application/octet-stream (binary.ts; encodeBinaryPredict below); answers stay JSON.
  */
+import { z } from 'zod';
 import { HeistError } from '../../../core/errors.js';
 import { type ModelInfo, type Prediction, inputSize } from '../../../core/prediction.js';
 import { type Tensor, rowCount } from '../../../core/tensor.js';
 import { type RowAnswer, fromRowAnswers } from '../../merge.js';
 import type { RemoteModelInfo, Target, WireError, WireFormat } from '../types.js';
 import { parseUrl } from '../hints.js';
+import { BINARY_CONTENT_TYPE } from './binary.js';
 import { errorBodySchema, modelListSchema, predictResponseSchema, remoteDescriptionSchema } from './schema.js';
+
+/** heist-v1's format options. */
+export const heistV1Options = z.strictObject({
+  /** Send predict bodies as float32 bytes instead of JSON (cheaper to build and to parse for big batches). */
+  binary: z.boolean().optional(),
+});
+export type HeistV1Options = z.infer<typeof heistV1Options>;
+
+/**
+ * The binary predict body for x: its rows as little-endian float32, row-major. Same checks as
+ * encodePredict: row length, and NaN (a missing feature) only for models that declare they answer it.
+ */
+export function encodeBinaryPredict(
+  x: Tensor,
+  info: ModelInfo,
+): { readonly body: Uint8Array<ArrayBuffer>; readonly contentType: string } {
+  const n = rowCount(x);
+  const k = inputSize(info);
+  if (x.data.length !== n * k)
+    throw new HeistError(
+      'HEIST_ERR_SHAPE',
+      `rows have ${n === 0 ? 0 : x.data.length / n} values, the model takes ${k}`,
+    );
+  const missingOk = (info as RemoteModelInfo).acceptsMissing === true;
+  const body = new Uint8Array(x.data.length * 4);
+  const view = new DataView(body.buffer);
+  for (let i = 0; i < x.data.length; i++) {
+    const v = x.data[i];
+    if (!(Number.isFinite(v) || (missingOk && Number.isNaN(v))))
+      throw new HeistError(
+        'HEIST_ERR_NOT_FINITE',
+        `row ${Math.floor(i / k)} has a NaN or infinite value${missingOk ? '' : ' (this model takes no missing features)'}`,
+      );
+    view.setFloat32(i * 4, v, true);
+  }
+  return { body, contentType: BINARY_CONTENT_TYPE };
+}
 
 function malformed(what: string, issues: unknown): HeistError {
   return new HeistError('HEIST_ERR_UPSTREAM', `the target's ${what} answer does not match heist-v1`, {

@@ -11,9 +11,8 @@
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
  */
 import { inputSize } from '../../../core/prediction.js';
-import { z } from 'zod';
 import type { WireFormat, WireFormatEntry } from '../types.js';
-import { heistV1Client } from './client.js';
+import { type HeistV1Options, encodeBinaryPredict, heistV1Client, heistV1Options } from './client.js';
 import { decodePredictRequest, describeModel, serializePredictResponse } from './server.js';
 
 export const heistV1: WireFormat = {
@@ -37,14 +36,19 @@ export const heistV1: WireFormat = {
     }),
 };
 
-export const heistV1Entry: WireFormatEntry<Record<string, never>> = {
+/** The same format sending float32 request bodies (application/octet-stream) for bulk callers. */
+const heistV1Binary: WireFormat = { ...heistV1, encodePredictBinary: encodeBinaryPredict };
+
+export const heistV1Entry: WireFormatEntry<HeistV1Options> = {
   name: 'heist-v1',
-  summary: "the Heist gateway's own JSON format: GET /v1/models/{name}, POST /v1/models/{name}/predict",
-  options: z.object({}).strict(),
-  create: () => heistV1,
+  summary:
+    "the Heist gateway's own JSON format: GET /v1/models/{name}, POST /v1/models/{name}/predict (binary=true: float32 request bodies)",
+  options: heistV1Options,
+  create: (o) => (o.binary ? heistV1Binary : heistV1),
 };
 
 export * from './schema.js';
+export { BINARY_CONTENT_TYPE, OUTPUT_HEADER, decodeBinaryPredictRequest } from './binary.js';
 export {
   type DecodeTarget,
   type PredictRequest,
