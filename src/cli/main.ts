@@ -5,7 +5,9 @@ import { heistVersion } from '../runs/version.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
+import { keysCommand } from './commands/keys.js';
 import { probeCommand } from './commands/probe.js';
+import { profileCommand } from './commands/profile.js';
 import { scanWebCommand } from './commands/scan-web.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
@@ -22,9 +24,12 @@ program.addCommand(stealCommand());
 program.addCommand(extractCommand());
 program.addCommand(trainCommand());
 program.addCommand(serveCommand());
+program.addCommand(keysCommand());
+program.addCommand(profileCommand());
 program.addCommand(reportCommand());
 program.addCommand(probeCommand());
 program.addCommand(scanWebCommand());
+program.addCommand((await import('./commands/audit.js')).auditCommand());
 program.addCommand(listCommand());
 
 try {

@@ -1,129 +1,154 @@
 /**
- * @file SQLite audit store (better-sqlite3 v12; v13 needs Node 22). WAL journal with synchronous
- * commits: an entry is on disk when append() returns. Inputs and scores are stored as float32
- * blobs so forensics can replay exactly what a client sent.
+ * @file The SQLite audit store (sqlite://path/to/audit.db, or sqlite://:memory:), the embedded
+ * default. better-sqlite3 (v12; v13 needs Node 22) runs in a worker thread (sqlite-worker.ts): every
+ * call is a message to it, so the event loop never blocks on the disk or on another process's lock.
+ * append() resolves once the worker has committed the records (WAL, synchronous=FULL) and rejects
+ * with HEIST_ERR_AUDIT_UNAVAILABLE when they are not durable within commitTimeoutMs, or when the
+ * worker is gone: nothing ever waits forever.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { HeistError } from '../core/errors.js';
-import { z } from 'zod';
-import type { AuditEntry, AuditFilter, AuditStore, AuditStoreEntry } from './types.js';
+import type { Worker } from 'node:worker_threads';
+import { HeistError, type HeistErrorCode } from '../core/errors.js';
+import { checkRecord } from './audit-chain.js';
+import type { SqliteReply, SqliteRequest, SqliteWorkerInit } from './sqlite-worker.js';
+import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_LOG, storeOptionsSchema } from './options.js';
+import { startWorker } from './ts-worker.js';
+import type { AuditRecord, AuditStore, AuditStoreEntry, AuditStoreOptions } from './types.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS audit_queries (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
-  request_id TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  model TEXT NOT NULL,
-  row_index INTEGER NOT NULL,
-  input_hash TEXT NOT NULL,
-  input BLOB NOT NULL,
-  outcome TEXT NOT NULL,
-  label INTEGER,
-  scores BLOB,
-  flags TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_client_at ON audit_queries (client_id, at);
-CREATE INDEX IF NOT EXISTS audit_model_at ON audit_queries (model, at);
-`;
-
-interface Row {
-  at: number;
-  request_id: string;
-  client_id: string;
-  model: string;
-  row_index: number;
-  input_hash: string;
-  input: Buffer;
-  outcome: string;
-  label: number | null;
-  scores: Buffer | null;
-  flags: string | null;
+export interface SqliteAuditStore extends AuditStore {
+  /** Ends the worker thread abruptly, as a crash would (tests: appends then reject, never hang). */
+  terminateWorker(): Promise<void>;
 }
 
-const blob = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const floats = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+type Request = SqliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
-function where(f: AuditFilter): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const where = (clause: string, value: unknown): void => {
-    parts.push(clause);
-    params.push(value);
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(e: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+/** A view into a much larger buffer would drag the whole buffer through postMessage: copy it. */
+function compact(a: Float32Array): Float32Array;
+function compact(a: Float32Array | undefined): Float32Array | undefined;
+function compact(a: Float32Array | undefined): Float32Array | undefined {
+  return a && a.buffer.byteLength > 4 * a.byteLength + 4096 ? a.slice() : a;
+}
+
+function portable(r: AuditRecord): AuditRecord {
+  return {
+    ...r,
+    rows: r.rows.map((row) => ({
+      ...row,
+      ...(row.input ? { input: compact(row.input) } : {}),
+      ...(row.raw ? { raw: { ...row.raw, ...(row.raw.scores ? { scores: compact(row.raw.scores) } : {}) } } : {}),
+      ...(row.served
+        ? { served: { ...row.served, ...(row.served.scores ? { scores: compact(row.served.scores) } : {}) } }
+        : {}),
+    })),
   };
-  if (f.clientId !== undefined) where('client_id = ?', f.clientId);
-  if (f.model !== undefined) where('model = ?', f.model);
-  if (f.since !== undefined) where('at >= ?', f.since);
-  return { sql: parts.length > 0 ? ` WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-/** `path` is a file path, or ':memory:'. */
-export function sqliteAuditStore(path: string): AuditStore {
-  let db: Database.Database;
-  try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
-  } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `cannot open the SQLite audit log ${path}: ${(e as Error).message}`);
-  }
-  const insert = db.prepare(
-    'INSERT INTO audit_queries (at, request_id, client_id, model, row_index, input_hash, input, outcome, label, scores, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const appendAll = db.transaction((entries: readonly AuditEntry[]) => {
-    for (const e of entries) {
-      insert.run(
-        e.at,
-        e.requestId,
-        e.clientId,
-        e.model,
-        e.rowIndex,
-        e.inputHash,
-        blob(e.input),
-        e.outcome,
-        e.label ?? null,
-        e.scores ? blob(e.scores) : null,
-        e.flags && e.flags.length > 0 ? JSON.stringify(e.flags) : null,
-      );
-    }
+const workerUrl = new URL(`./sqlite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+/** `path` is a file path, or ':memory:' (one worker's private database: gone when it closes). */
+export async function sqliteAuditStore(
+  path: string,
+  options: Omit<AuditStoreOptions, 'location'> = {},
+): Promise<SqliteAuditStore> {
+  const log = options.log ?? DEFAULT_LOG;
+  const commitTimeoutMs = options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS;
+  const init: SqliteWorkerInit = {
+    path,
+    log,
+    lockWaitMs: commitTimeoutMs,
+    createIfMissing: options.createIfMissing ?? true,
+    ...(options.hmacKey ? { hmacKey: Uint8Array.from(options.hmacKey) } : {}),
+  };
+  const worker: Worker = startWorker(workerUrl, { workerData: init });
+  const waiters = new Map<number, Waiter>();
+  let nextId = 1;
+  let gone: HeistError | undefined;
+  let closing = false;
+
+  const unavailable = (message: string): HeistError => new HeistError('HEIST_ERR_AUDIT_UNAVAILABLE', message);
+  const settle = (id: number): Waiter | undefined => {
+    const w = waiters.get(id);
+    if (!w) return undefined;
+    waiters.delete(id);
+    if (w.timer) clearTimeout(w.timer);
+    // An idle store must not keep the process alive (a closing one must, until its worker is done).
+    if (waiters.size === 0 && !closing) worker.unref();
+    return w;
+  };
+  const die = (e: HeistError): void => {
+    gone ??= e;
+    for (const id of [...waiters.keys()]) settle(id)?.reject(gone);
+  };
+
+  worker.on('message', (m: SqliteReply) => {
+    const w = settle(m.id);
+    if (!w) return; // already timed out
+    if (m.ok) w.resolve(m.value);
+    else w.reject(new HeistError(m.code as HeistErrorCode, m.message));
   });
+  worker.on('error', (e) => die(unavailable(`the SQLite audit log worker for ${path} failed: ${e.message}`)));
+  worker.on('exit', (code) => die(unavailable(`the SQLite audit log worker for ${path} stopped (exit code ${code})`)));
+
+  function call<T>(request: Request, timeoutMs?: number): Promise<T> {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiter = { resolve: resolve as (v: unknown) => void, reject };
+      if (timeoutMs !== undefined)
+        w.timer = setTimeout(() => {
+          settle(id);
+          reject(unavailable(`the audit records were not durable within ${timeoutMs} ms (${path} busy or locked)`));
+        }, timeoutMs);
+      waiters.set(id, w);
+      worker.ref();
+      worker.postMessage({ ...request, id });
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    waiters.set(0, { resolve: () => resolve(), reject });
+  });
+
   return {
     url: `sqlite://${path}`,
-    append: (entries) => appendAll(entries),
-    count(filter = {}) {
-      const w = where(filter);
-      return (db.prepare(`SELECT COUNT(*) AS n FROM audit_queries${w.sql}`).get(...w.params) as { n: number }).n;
+    log,
+    async append(records) {
+      if (records.length === 0) return;
+      for (const r of records) checkRecord(r);
+      await call<void>(
+        { op: 'append', records: records.map(portable), deadline: Date.now() + commitTimeoutMs },
+        commitTimeoutMs,
+      );
     },
-    query(filter = {}) {
-      const w = where(filter);
-      const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
-      const rows = db.prepare(`SELECT * FROM audit_queries${w.sql} ORDER BY id${limit}`).all(...w.params) as Row[];
-      return rows.map((r) => ({
-        at: r.at,
-        requestId: r.request_id,
-        clientId: r.client_id,
-        model: r.model,
-        rowIndex: r.row_index,
-        inputHash: r.input_hash,
-        input: floats(r.input),
-        outcome: r.outcome,
-        label: r.label ?? undefined,
-        scores: r.scores ? floats(r.scores) : undefined,
-        flags: r.flags ? (JSON.parse(r.flags) as string[]) : undefined,
-      }));
+    count: (filter = {}) => call({ op: 'count', filter }),
+    countRows: (filter = {}) => call({ op: 'countRows', filter }),
+    query: (filter = {}) => call({ op: 'query', filter }),
+    verify: (o = {}) => call({ op: 'verify', ...(o.log !== undefined ? { log: o.log } : {}) }),
+    prune: (before) => call({ op: 'prune', before }),
+    async close() {
+      if (gone) return;
+      closing = true;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      await call<void>({ op: 'close' });
+      gone = unavailable(`the audit log ${path} is closed`);
+      await exited;
     },
-    close: () => db.close(),
+    async terminateWorker() {
+      await worker.terminate();
+    },
   };
 }
 
 export const sqlite: AuditStoreEntry = {
   name: 'sqlite',
-  summary: 'embedded SQLite file (sqlite://path/to/audit.db, or sqlite://:memory:), WAL with synchronous commits',
-  options: z.object({ location: z.string().min(1) }).strict(),
+  summary:
+    'embedded SQLite file (sqlite://path/to/audit.db, or sqlite://:memory:) in a worker thread, WAL, group commit',
+  options: storeOptionsSchema,
   example: { location: ':memory:' },
-  create: (o) => sqliteAuditStore(o.location),
+  create: ({ location, ...options }) => sqliteAuditStore(location, options),
 };

@@ -127,6 +127,11 @@ export interface AuditStoreOptions {
   readonly commitTimeoutMs?: number;
   /** Chain hashes are HMAC-SHA256 under this key instead of plain SHA-256 (same key to verify). */
   readonly hmacKey?: Uint8Array;
+  /**
+   * false: opening fails with HEIST_ERR_BAD_CONFIG unless the log's tables already exist, and
+   * creates nothing (the audit CLI: a mistyped path must not verify as an empty log). Default true.
+   */
+  readonly createIfMissing?: boolean;
 }
 
 /** Opening is asynchronous: the store has its tables ready (and its worker running) when it resolves. */

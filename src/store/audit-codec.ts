@@ -1,0 +1,273 @@
+/**
+ * @file The compact storage layout shared by the SQLite and PostgreSQL stores: a record becomes one
+ * `heist_audit_records` row and each of its input rows one `heist_audit_rows` row, with float arrays
+ * as tagged blobs. Lossless: reading the columns back gives the record bit for bit, so its chain
+ * hash (audit-chain.ts, computed over the float32 values, never over these blobs) still verifies.
+ *
+ * Float blob = tag byte + payload:
+ *   0  raw float32, little-endian
+ *   1  deflate-raw of the raw float32 bytes
+ *   2  u16 divisor d (big-endian) + deflate-raw of one byte k per value, each value being exactly
+ *      float32(k / d): MNIST-style pixels (k/255), digits (k/16), integers (d = 1), rounded scores
+ *   3  (served scores only) the same values as the raw scores of the row
+ * The writer keeps the smallest. Input hash blob: 0 + the bytes of a lower-case hex hash, or 1 + UTF-8.
+ */
+import { promisify } from 'node:util';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { float32Bytes, float32FromBytes } from './audit-chain.js';
+import type { AuditOutput, AuditRecord, AuditRow, StoredAuditRecord } from './types.js';
+
+export interface RecordColumns {
+  log: string;
+  seq: number;
+  at: number;
+  request_id: string;
+  client_id: string;
+  tier: string | null;
+  ip: string;
+  route: string;
+  model: string | null;
+  status: number;
+  outcome: string;
+  latency_ms: number;
+  /** JSON array; null when there are none. */
+  flags: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+/** B: the blob type (Buffer; a Promise of one while being encoded). */
+export interface RowColumns<B = Buffer> {
+  /** Position in the record's rows array (the key with the record). */
+  pos: number;
+  /** AuditRow.index. */
+  idx: number;
+  input_hash: Buffer;
+  input: B | null;
+  raw_label: number | null;
+  raw_scores: B | null;
+  served_label: number | null;
+  served_scores: B | null;
+}
+
+/** The order columns are written in (both stores' INSERTs use it). */
+export const RECORD_COLUMNS = [
+  'log',
+  'seq',
+  'at',
+  'request_id',
+  'client_id',
+  'tier',
+  'ip',
+  'route',
+  'model',
+  'status',
+  'outcome',
+  'latency_ms',
+  'flags',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof RecordColumns)[];
+
+export const ROW_COLUMNS = [
+  'pos',
+  'idx',
+  'input_hash',
+  'input',
+  'raw_label',
+  'raw_scores',
+  'served_label',
+  'served_scores',
+] as const satisfies readonly (keyof RowColumns)[];
+
+const RAW = 0;
+const DEFLATE = 1;
+const BYTES = 2;
+const SAME_AS_RAW = 3;
+/** Divisors tried for the one-byte-per-value form, most common first. */
+const DIVISORS = [255, 1, 16, 100];
+/** Below this many bytes, compression never pays for its header. */
+const MIN_COMPRESS = 64;
+
+function tagged(tag: number, payload: Uint8Array, header?: Buffer): Buffer {
+  return Buffer.concat([Buffer.of(tag), ...(header ? [header] : []), payload]);
+}
+
+/** One byte k per value when every value is exactly float32(k / d), else undefined. */
+function asBytes(a: Float32Array, d: number): Uint8Array | undefined {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    const k = Math.round(v * d);
+    // `=== v` fails for NaN; the Object.is check keeps -0 out (a byte cannot hold its sign).
+    if (!(k >= 0 && k <= 255) || Math.fround(k / d) !== v || Object.is(v, -0)) return undefined;
+    out[i] = k;
+  }
+  return out;
+}
+
+/** The one-byte form's header and bytes, when some divisor fits every value. */
+function byteForm(a: Float32Array): { header: Buffer; bytes: Uint8Array } | undefined {
+  for (const d of DIVISORS) {
+    const bytes = asBytes(a, d);
+    if (!bytes) continue;
+    const header = Buffer.alloc(2);
+    header.writeUInt16BE(d);
+    return { header, bytes };
+  }
+  return undefined;
+}
+
+const smallest = (...blobs: (Buffer | undefined)[]): Buffer =>
+  blobs.reduce((best, b) => (b && (!best || b.length < best.length) ? b : best)) as Buffer;
+
+/**
+ * The smallest lossless blob for the values: the one-byte form when it fits (deflated), else
+ * deflate when it beats the raw bytes.
+ */
+export function packFloats(a: Float32Array): Buffer {
+  const raw = float32Bytes(a);
+  if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
+  const form = byteForm(a);
+  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, deflateRawSync(form.bytes), form.header));
+  return smallest(tagged(RAW, raw), tagged(DEFLATE, deflateRawSync(raw)));
+}
+
+const deflateAsync = promisify(deflateRaw);
+
+/** packFloats with deflate on libuv's thread pool, for stores that encode on the event loop. */
+export async function packFloatsAsync(a: Float32Array): Promise<Buffer> {
+  const raw = float32Bytes(a);
+  if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
+  const form = byteForm(a);
+  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, await deflateAsync(form.bytes), form.header));
+  return smallest(tagged(RAW, raw), tagged(DEFLATE, await deflateAsync(raw)));
+}
+
+/** The values of a blob written by packFloats (`raw`: the row's raw scores, for tag 3). */
+export function unpackFloats(b: Uint8Array, raw?: Float32Array): Float32Array {
+  const payload = b.subarray(1);
+  switch (b[0]) {
+    case RAW:
+      return float32FromBytes(payload);
+    case DEFLATE:
+      return float32FromBytes(inflateRawSync(payload));
+    case BYTES: {
+      const d = (payload[0] << 8) | payload[1];
+      const k = inflateRawSync(payload.subarray(2));
+      return Float32Array.from(k, (v) => v / d);
+    }
+    case SAME_AS_RAW:
+      if (!raw) throw new Error('served scores refer to raw scores the row does not have');
+      return Float32Array.from(raw);
+    default:
+      throw new Error(`unknown float blob tag ${b[0]}`);
+  }
+}
+
+const sameFloats = (a: Float32Array, b: Float32Array): boolean =>
+  a.length === b.length && float32Bytes(a).equals(float32Bytes(b));
+
+const HEX = /^(?:[0-9a-f]{2})+$/;
+
+export function packHash(h: string): Buffer {
+  return HEX.test(h) ? tagged(0, Buffer.from(h, 'hex')) : tagged(1, Buffer.from(h, 'utf8'));
+}
+
+export function unpackHash(b: Uint8Array): string {
+  const payload = Buffer.from(b.buffer, b.byteOffset + 1, b.byteLength - 1);
+  return b[0] === 0 ? payload.toString('hex') : payload.toString('utf8');
+}
+
+function rowWith<B>(r: AuditRow, pos: number, pack: (a: Float32Array) => B, same: B): RowColumns<B> {
+  const rawScores = r.raw?.scores;
+  const servedScores = r.served?.scores;
+  return {
+    pos,
+    idx: r.index,
+    input_hash: packHash(r.inputHash),
+    input: r.input ? pack(r.input) : null,
+    raw_label: r.raw ? r.raw.label : null,
+    raw_scores: rawScores ? pack(rawScores) : null,
+    served_label: r.served ? r.served.label : null,
+    served_scores: servedScores ? (rawScores && sameFloats(rawScores, servedScores) ? same : pack(servedScores)) : null,
+  };
+}
+
+export function rowColumns(rows: readonly AuditRow[]): RowColumns[] {
+  return rows.map((r, pos) => rowWith(r, pos, packFloats, Buffer.of(SAME_AS_RAW)));
+}
+
+/** rowColumns with deflate off the event loop. */
+export async function rowColumnsAsync(rows: readonly AuditRow[]): Promise<RowColumns[]> {
+  return Promise.all(
+    rows.map(async (r, pos) => {
+      const c = rowWith(r, pos, packFloatsAsync, Promise.resolve(Buffer.of(SAME_AS_RAW)));
+      const [input, raw_scores, served_scores] = await Promise.all([c.input, c.raw_scores, c.served_scores]);
+      return { ...c, input, raw_scores, served_scores };
+    }),
+  );
+}
+
+export function recordColumns(
+  r: AuditRecord,
+  at: { readonly log: string; readonly seq: number; readonly prevHash: string; readonly hash: string },
+): RecordColumns {
+  return {
+    log: at.log,
+    seq: at.seq,
+    at: r.at,
+    request_id: r.requestId,
+    client_id: r.clientId,
+    tier: r.tier ?? null,
+    ip: r.ip,
+    route: r.route,
+    model: r.model ?? null,
+    status: r.status,
+    outcome: r.outcome,
+    latency_ms: r.latencyMs,
+    flags: r.flags.length > 0 ? JSON.stringify(r.flags) : null,
+    prev_hash: Buffer.from(at.prevHash, 'hex'),
+    hash: Buffer.from(at.hash, 'hex'),
+  };
+}
+
+function output(label: number | null, scores: Float32Array | undefined): AuditOutput | undefined {
+  if (label === null) return undefined;
+  return scores ? { label, scores } : { label };
+}
+
+export function rowFromColumns(c: RowColumns): AuditRow {
+  const rawScores = c.raw_scores ? unpackFloats(c.raw_scores) : undefined;
+  const raw = output(c.raw_label, rawScores);
+  const served = output(c.served_label, c.served_scores ? unpackFloats(c.served_scores, rawScores) : undefined);
+  return {
+    index: c.idx,
+    inputHash: unpackHash(c.input_hash),
+    ...(c.input ? { input: unpackFloats(c.input) } : {}),
+    ...(raw ? { raw } : {}),
+    ...(served ? { served } : {}),
+  };
+}
+
+/** Columns as read back (numbers may come as strings or bigints, e.g. PostgreSQL int8) -> the record. */
+export function recordFromColumns(c: RecordColumns, rows: readonly RowColumns[]): StoredAuditRecord {
+  return {
+    log: c.log,
+    seq: Number(c.seq),
+    prevHash: Buffer.from(c.prev_hash).toString('hex'),
+    hash: Buffer.from(c.hash).toString('hex'),
+    at: Number(c.at),
+    requestId: c.request_id,
+    clientId: c.client_id,
+    ...(c.tier !== null ? { tier: c.tier } : {}),
+    ip: c.ip,
+    route: c.route,
+    ...(c.model !== null ? { model: c.model } : {}),
+    status: Number(c.status),
+    outcome: c.outcome,
+    latencyMs: Number(c.latency_ms),
+    flags: c.flags !== null ? (JSON.parse(c.flags) as string[]) : [],
+    rows: rows.map(rowFromColumns),
+  };
+}
