@@ -12,7 +12,8 @@ export const errorCatalog = {
   HEIST_ERR_BODY_TOO_LARGE: { status: 413, summary: 'the request body is larger than the server allows' },
   HEIST_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    summary: 'the request body must be application/json (or application/octet-stream where a route takes binary bodies)',
+    summary:
+      'the request body must be application/json (or application/octet-stream where a route takes binary bodies)',
   },
   HEIST_ERR_UNKNOWN_MODEL: { status: 404, summary: 'no model of that name is served' },
   HEIST_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
@@ -31,8 +32,14 @@ export const errorCatalog = {
   HEIST_ERR_KEY_IN_URL: { status: 400, summary: 'API keys go in the x-api-key header, never in the URL' },
   HEIST_ERR_BAD_CHARSET: { status: 415, summary: 'the request body must be UTF-8' },
   HEIST_ERR_REQUEST_TIMEOUT: { status: 408, summary: 'the request was not received in time' },
-  HEIST_ERR_AUDIT_UNAVAILABLE: { status: 503, summary: 'the audit log cannot record this request, so it is not answered' },
-  HEIST_ERR_LIMITS_UNAVAILABLE: { status: 503, summary: 'the rate-limit store cannot be reached, so the request is refused' },
+  HEIST_ERR_AUDIT_UNAVAILABLE: {
+    status: 503,
+    summary: 'the audit log cannot record this request, so it is not answered',
+  },
+  HEIST_ERR_LIMITS_UNAVAILABLE: {
+    status: 503,
+    summary: 'the rate-limit store cannot be reached, so the request is refused',
+  },
   HEIST_ERR_OVERLOADED: { status: 503, summary: 'the server is too busy to read this request now' },
   HEIST_ERR_SHUTTING_DOWN: { status: 503, summary: 'the server is shutting down' },
   HEIST_ERR_AUDIT_TAMPERED: { status: undefined, summary: 'the audit log hash chain does not verify' },

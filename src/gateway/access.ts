@@ -45,7 +45,9 @@ export interface Verified extends ClientIdentity {
 export type LimitOutcome = 'allowed' | 'limited' | 'store_unavailable_open';
 
 const unauthorized = (message: string): DefenseRejection =>
-  new DefenseRejection('HEIST_ERR_UNAUTHORIZED', message, { headers: { 'www-authenticate': 'ApiKey header="x-api-key"' } });
+  new DefenseRejection('HEIST_ERR_UNAUTHORIZED', message, {
+    headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
+  });
 
 /** The identity a request is served under, from a verified key or (if enabled) the IP. */
 export function authenticate(policy: AccessPolicy, apiKey: string | undefined, ip: string, now: number): Verified {
@@ -56,7 +58,12 @@ export function authenticate(policy: AccessPolicy, apiKey: string | undefined, i
   const c = policy.keys.check(apiKey, now);
   if (!c.ok) {
     // One message for unknown and malformed keys: the caller learns nothing about which ids exist.
-    const why = c.reason === 'revoked' ? 'the API key is revoked' : c.reason === 'expired' ? 'the API key has expired' : 'the API key is not valid';
+    const why =
+      c.reason === 'revoked'
+        ? 'the API key is revoked'
+        : c.reason === 'expired'
+          ? 'the API key has expired'
+          : 'the API key is not valid';
     throw unauthorized(why);
   }
   // A key file shared by several deployments may hold tiers this one does not serve.
@@ -65,7 +72,9 @@ export function authenticate(policy: AccessPolicy, apiKey: string | undefined, i
 }
 
 export function isAdmin(policy: AccessPolicy, presented: string | undefined): boolean {
-  return policy.adminKeySha256 !== undefined && presented !== undefined && secretMatches(presented, policy.adminKeySha256);
+  return (
+    policy.adminKeySha256 !== undefined && presented !== undefined && secretMatches(presented, policy.adminKeySha256)
+  );
 }
 
 function countersFor(prefix: string, table: LimitTable | undefined, rows: number, out: CounterCheck[]): void {
@@ -120,9 +129,13 @@ export async function enforceLimits(
       log.error('rate-limit store unavailable; admitting (fail-open)', { store: limiter.store.url, err: String(e) });
       return 'store_unavailable_open';
     }
-    throw new DefenseRejection('HEIST_ERR_LIMITS_UNAVAILABLE', 'the rate-limit store cannot be reached; try again shortly', {
-      headers: { 'retry-after': '1' },
-    });
+    throw new DefenseRejection(
+      'HEIST_ERR_LIMITS_UNAVAILABLE',
+      'the rate-limit store cannot be reached; try again shortly',
+      {
+        headers: { 'retry-after': '1' },
+      },
+    );
   }
   if (decision.allowed) return 'allowed';
   const c = checks[decision.violated];
@@ -140,8 +153,14 @@ export async function enforceLimits(
 export function checkPolicy(policy: AccessPolicy): void {
   const tiers = Object.keys(policy.tiers);
   if (policy.anonymousTier !== undefined && !tiers.includes(policy.anonymousTier))
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `anonymous tier "${policy.anonymousTier}" is not among the tiers (${tiers.join(', ')})`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `anonymous tier "${policy.anonymousTier}" is not among the tiers (${tiers.join(', ')})`,
+    );
   for (const k of policy.keys.records())
     if (!tiers.includes(k.tier) && k.revokedAt === undefined)
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `key ${k.id} has tier "${k.tier}", which is not among the tiers (${tiers.join(', ')})`);
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `key ${k.id} has tier "${k.tier}", which is not among the tiers (${tiers.join(', ')})`,
+      );
 }

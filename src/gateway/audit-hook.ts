@@ -52,7 +52,12 @@ function routeOf(request: FastifyRequest): string {
   return `${request.method} ${template ?? '(no route)'}`;
 }
 
-export function auditRecord(request: FastifyRequest, reply: FastifyReply, keepInputs: boolean, now: () => number): AuditRecord {
+export function auditRecord(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  keepInputs: boolean,
+  now: () => number,
+): AuditRecord {
   const s: RequestState = request.heist ?? { startedMs: performance.now(), at: now(), flags: [], audited: true };
   const status = reply.statusCode;
   return {

@@ -10,7 +10,8 @@ import { DefenseRejection } from '../defenses/types.js';
 import { type AccessPolicy, authenticate } from './access.js';
 
 /** Query parameters that look like credentials. */
-const SECRET_PARAMS = /(?:^|&)(?:api[-_]?key|x-api-key|key|token|access[-_]?token|auth|admin[-_]?key|password|secret)=/i;
+const SECRET_PARAMS =
+  /(?:^|&)(?:api[-_]?key|x-api-key|key|token|access[-_]?token|auth|admin[-_]?key|password|secret)=/i;
 
 /** Paths that need a verified client (or anonymous access): everything under /v1/. */
 const isApiPath = (path: string): boolean => path.startsWith('/v1/');
@@ -31,10 +32,18 @@ export function installAuthHook(
 ): void {
   app.addHook('onRequest', (request, _reply, done) => {
     const q = request.url.indexOf('?');
-    if (state.closing()) return done(new HeistError('HEIST_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica', { status: 503 }));
+    if (state.closing())
+      return done(
+        new HeistError('HEIST_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica', {
+          status: 503,
+        }),
+      );
     if (q >= 0 && SECRET_PARAMS.test(request.url.slice(q + 1)))
       return done(
-        new HeistError('HEIST_ERR_KEY_IN_URL', 'credentials go in the x-api-key header, never in the URL; this request was not logged with its query string'),
+        new HeistError(
+          'HEIST_ERR_KEY_IN_URL',
+          'credentials go in the x-api-key header, never in the URL; this request was not logged with its query string',
+        ),
       );
     const path = q >= 0 ? request.url.slice(0, q) : request.url;
     if (!isApiPath(path)) return done();

@@ -91,10 +91,20 @@ const failMode = z.enum(['closed', 'open']);
 
 export const accessSchema = z.strictObject({
   keys: objectWith<KeyRing>('keys', ['check', 'put', 'revoke']),
-  tiers: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'tier names are letters, digits, _ and - (at most 40)'), tierSchema),
+  tiers: z.record(
+    z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'tier names are letters, digits, _ and - (at most 40)'),
+    tierSchema,
+  ),
   anonymousTier: z.string().optional(),
-  adminKeySha256: z.custom<Buffer>((v) => Buffer.isBuffer(v) && v.length === 32, 'adminKeySha256 must be a 32-byte SHA-256').optional(),
-  limiter: z.strictObject({ store: objectWith<LimitStore>('limiter.store', ['consume', 'close']), failMode: failMode.default('closed') }).optional(),
+  adminKeySha256: z
+    .custom<Buffer>((v) => Buffer.isBuffer(v) && v.length === 32, 'adminKeySha256 must be a 32-byte SHA-256')
+    .optional(),
+  limiter: z
+    .strictObject({
+      store: objectWith<LimitStore>('limiter.store', ['consume', 'close']),
+      failMode: failMode.default('closed'),
+    })
+    .optional(),
   /** Where admin routes write key changes (the key file); unset: changes live in memory only. */
   keyFile: z.string().optional(),
 });
@@ -143,11 +153,19 @@ export const gatewayConfigSchema = z
     /** Most open connections; more are closed at once (bounds memory under held connections). */
     maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
     /** Most request-body bytes buffered at once over all connections; beyond it new bodies get 503. */
-    maxBufferedBodyBytes: z.number().int().min(1024).default(256 * 1024 * 1024),
+    maxBufferedBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(256 * 1024 * 1024),
     /** Nesting depth a JSON body may reach (refused while scanning, before parsing). */
     maxJsonDepth: z.number().int().min(2).max(64).default(8),
     /** Where log lines go (default stdout); errors are always logged, requests only with `logger`. */
-    logStream: z.custom<NodeJS.WritableStream>((v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.WritableStream).write === 'function').optional(),
+    logStream: z
+      .custom<NodeJS.WritableStream>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as NodeJS.WritableStream).write === 'function',
+      )
+      .optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

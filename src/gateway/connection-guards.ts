@@ -10,7 +10,14 @@ import type { FastifyInstance } from 'fastify';
 import { HeistError, type HeistErrorCode } from '../core/errors.js';
 import { errorBody } from './errors.js';
 
-function rawReply(socket: Duplex, status: number, reason: string, code: HeistErrorCode, message: string, extra = ''): void {
+function rawReply(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  code: HeistErrorCode,
+  message: string,
+  extra = '',
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -27,10 +34,18 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): 
     socket.destroy();
     return;
   }
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT')
-    return rawReply(socket, 408, 'Request Timeout', 'HEIST_ERR_REQUEST_TIMEOUT', 'the request did not arrive in time');
-  if (err.code === 'HPE_HEADER_OVERFLOW')
-    return rawReply(socket, 431, 'Request Header Fields Too Large', 'HEIST_ERR_BAD_BODY', 'the request headers are too large');
+  if (
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ||
+    err.code === 'ERR_HTTP_HEADERS_TIMEOUT' ||
+    err.code === 'HPE_HEADERS_TIMEOUT'
+  ) {
+    rawReply(socket, 408, 'Request Timeout', 'HEIST_ERR_REQUEST_TIMEOUT', 'the request did not arrive in time');
+    return;
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    rawReply(socket, 431, 'Request Header Fields Too Large', 'HEIST_ERR_BAD_BODY', 'the request headers are too large');
+    return;
+  }
   rawReply(socket, 400, 'Bad Request', 'HEIST_ERR_BAD_BODY', 'the request is not valid HTTP/1.1');
 }
 
@@ -56,7 +71,14 @@ export function installConnectionGuards(app: FastifyInstance, limits: Connection
     limits.headersMs,
   );
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    rawReply(socket, 405, 'Method Not Allowed', 'HEIST_ERR_METHOD_NOT_ALLOWED', 'CONNECT is not supported: this is not a proxy', 'Allow: GET, HEAD, POST\r\n');
+    rawReply(
+      socket,
+      405,
+      'Method Not Allowed',
+      'HEIST_ERR_METHOD_NOT_ALLOWED',
+      'CONNECT is not supported: this is not a proxy',
+      'Allow: GET, HEAD, POST\r\n',
+    );
   });
 
   // Reserve the body's declared size (or the body limit when it is chunked) before it is read.
@@ -64,9 +86,14 @@ export function installConnectionGuards(app: FastifyInstance, limits: Connection
   app.addHook('onRequest', (request, reply, done) => {
     if (request.method !== 'POST' && request.method !== 'PUT' && request.method !== 'PATCH') return done();
     const declared = Number(request.headers['content-length']);
-    const size = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, limits.bodyLimitBytes) : limits.bodyLimitBytes;
+    const size =
+      Number.isFinite(declared) && declared >= 0 ? Math.min(declared, limits.bodyLimitBytes) : limits.bodyLimitBytes;
     if (buffered + size > limits.maxBufferedBodyBytes)
-      return done(new HeistError('HEIST_ERR_OVERLOADED', 'the server is buffering too many request bodies; retry shortly', { status: 503 }));
+      return done(
+        new HeistError('HEIST_ERR_OVERLOADED', 'the server is buffering too many request bodies; retry shortly', {
+          status: 503,
+        }),
+      );
     buffered += size;
     // The body stays in memory until the reply is done, so the reservation lasts until then
     // ('close' fires on completion and on a dropped connection alike).

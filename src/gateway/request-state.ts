@@ -38,9 +38,11 @@ const UNAUDITED = new Set(['/healthz', '/metrics', '/openapi.json']);
 
 export function installRequestState(app: FastifyInstance, now: () => number): void {
   app.decorateRequest('heist', null as unknown as RequestState);
-  app.addHook('onRequest', (request, _reply, done) => {
+  // First hook of all: every later refusal (401, 400, 503) already carries the request id.
+  app.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?', 1)[0];
     request.heist = { startedMs: performance.now(), at: now(), flags: [], audited: !UNAUDITED.has(path) };
+    reply.header('x-request-id', request.id);
     done();
   });
 }

@@ -130,6 +130,7 @@ export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}):
   };
 
   installBodyParsers(app, { maxDepth: cfg.maxJsonDepth });
+  // Hooks are callback style, not async: an async hook costs a promise and a microtask hop per request.
   installRequestState(app, () => clock.now());
   installConnectionGuards(app, {
     ...cfg.timeouts,
@@ -139,11 +140,6 @@ export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}):
   });
   installAuthHook(app, access, { closing: () => closing, now: () => clock.now() });
   if (cfg.audit) installAuditHook(app, cfg.audit, { log, metrics, now: () => clock.now() });
-  // Callback style, not async: an async hook costs a promise and a microtask hop per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(
       `${request.method} ${request.routeOptions?.url ?? '(no route)'}`,

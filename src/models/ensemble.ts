@@ -28,7 +28,10 @@ export function ensemblePredictor(name: string, members: readonly Predictor[], c
       );
   }
   if (combine === 'average' && members.some((m) => m.info.output !== 'probs'))
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `ensemble "${name}": averaging needs probability outputs from every member`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `ensemble "${name}": averaging needs probability outputs from every member`,
+    );
   const k = first.classes;
   return {
     info: { ...first, name, output: combine === 'average' ? 'probs' : 'label' },

@@ -59,7 +59,9 @@ export const gatewayFileSchema = z.strictObject({
     .strictObject({
       /** heist.keys/v1 file written by `heist keys create`; watched for changes. */
       keyFile: z.string().min(1).optional(),
-      tiers: z.record(z.string(), z.strictObject({ perKey: limitTable.optional(), shared: limitTable.optional() })).default({}),
+      tiers: z
+        .record(z.string(), z.strictObject({ perKey: limitTable.optional(), shared: limitTable.optional() }))
+        .default({}),
       /** Serve requests without a key as this tier, identified by IP. Off unless set. */
       anonymousTier: z.string().optional(),
       /** The environment variable holding the admin key; unset: no admin routes. */
@@ -78,7 +80,10 @@ export const gatewayFileSchema = z.strictObject({
       url: z.string().min(1),
       failMode: failMode.default('closed'),
       inputs: z.boolean().default(true),
-      log: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+      log: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/)
+        .optional(),
       commitTimeoutMs: z.number().int().min(10).max(60_000).default(5000),
       /** The environment variable holding an HMAC key for the chain (recommended). */
       hmacKeyEnv: envName.optional(),
@@ -116,7 +121,8 @@ function issues(error: z.ZodError): string {
 /** Validates a parsed document; `where` prefixes errors (the file name). */
 export function parseGatewayFile(doc: unknown, where: string, baseDir: string): GatewayFile {
   const r = gatewayFileSchema.safeParse(doc);
-  if (!r.success) throw new HeistError('HEIST_ERR_BAD_CONFIG', `${where}: ${issues(r.error)}`, { details: r.error.issues });
+  if (!r.success)
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${where}: ${issues(r.error)}`, { details: r.error.issues });
   const cfg = r.data;
   const tiers = Object.keys(cfg.access.tiers);
   if (cfg.access.anonymousTier !== undefined && !tiers.includes(cfg.access.anonymousTier))
@@ -132,7 +138,8 @@ export function parseGatewayFile(doc: unknown, where: string, baseDir: string): 
   if (cfg.models.length === 0 && cfg.languageModels.length === 0)
     throw new HeistError('HEIST_ERR_BAD_CONFIG', `${where}: models: list at least one model (or languageModels)`);
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const atUrl = (u: string): string => u.replace(/^sqlite:\/\/(?!:memory:)(.+)$/i, (_m, p: string) => `sqlite://${at(p)}`);
+  const atUrl = (u: string): string =>
+    u.replace(/^sqlite:\/\/(?!:memory:)(.+)$/i, (_m, p: string) => `sqlite://${at(p)}`);
   return {
     ...cfg,
     models: cfg.models.map((m) => ({
@@ -152,7 +159,10 @@ export function readGatewayFile(path: string): GatewayFile {
   try {
     doc = parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   return parseGatewayFile(doc, path, dirname(resolve(path)));
 }

@@ -54,6 +54,7 @@ export function parseExpiry(value: string, now = Date.now()): number {
   const m = /^(\d+)([dhm])$/.exec(value.trim());
   if (m) return now + Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'];
   const t = Date.parse(value);
-  if (!Number.isFinite(t)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `expiry "${value}": use 30d, 12h, 90m or an ISO date`);
+  if (!Number.isFinite(t))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `expiry "${value}": use 30d, 12h, 90m or an ISO date`);
   return t;
 }

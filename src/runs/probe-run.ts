@@ -75,6 +75,7 @@ function skeleton(url: string): string {
     `url: ${url}`,
     'method: POST',
     'headers:',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the mapping file's own ${ENV} syntax, written literally
     '  # x-api-key: ${MY_API_KEY}       # read from the environment when the run starts',
     'request:',
     '  body:',

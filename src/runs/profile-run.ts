@@ -19,7 +19,9 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):[^@/]*@/i, '$1$2:***@');
 }
 
-function limitCells(t: { requests?: Record<string, number | undefined>; rows?: Record<string, number | undefined> } | undefined): string {
+function limitCells(
+  t: { requests?: Record<string, number | undefined>; rows?: Record<string, number | undefined> } | undefined,
+): string {
   if (!t) return 'unlimited';
   const parts: string[] = [];
   for (const unit of ['requests', 'rows'] as const)
@@ -79,7 +81,12 @@ export async function profileText(file: GatewayFile, source: string): Promise<st
         return `\`${d.name}\`${d.options !== undefined ? ` ${JSON.stringify(d.options)}` : ''}${e.changesLabels ? ' (may change top-1 labels)' : ''}`;
       });
       const dropsScores = m.defenses.some((d) => d.name === 'label-only');
-      const served = dropsScores || info.output === 'label' ? 'the top-1 label only' : info.output === 'logits' ? 'logits for every class' : 'a probability for every class';
+      const served =
+        dropsScores || info.output === 'label'
+          ? 'the top-1 label only'
+          : info.output === 'logits'
+            ? 'logits for every class'
+            : 'a probability for every class';
       out.push(
         `### ${m.name}`,
         '',

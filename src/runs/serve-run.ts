@@ -71,7 +71,18 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const FLAG_KEYS = ['models', 'lms', 'maxBatch', 'audit', 'auditFailOpen', 'round', 'defenses', 'keys', 'anonymous', 'adminKeyEnv'] as const;
+const FLAG_KEYS = [
+  'models',
+  'lms',
+  'maxBatch',
+  'audit',
+  'auditFailOpen',
+  'round',
+  'defenses',
+  'keys',
+  'anonymous',
+  'adminKeyEnv',
+] as const;
 
 /** The one-model flags as a deployment document (same validation, same code path). */
 export function flagsToFile(f: ServeFlags): GatewayFileInput {
@@ -112,7 +123,10 @@ const nameFromFile = (file: string): string => basename(file, extname(file)).rep
 function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const v = env[name];
   if (v === undefined || v.length < 16)
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${what}: environment variable ${name} must hold a secret of at least 16 characters`);
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `${what}: environment variable ${name} must hold a secret of at least 16 characters`,
+    );
   return v;
 }
 
@@ -123,14 +137,19 @@ export function resolveServeFile(opts: ServeOptions): GatewayFile {
   });
   if (opts.config !== undefined) {
     if (flagged.length > 0)
-      throw new HeistError('HEIST_ERR_BAD_CONFIG', `--config says everything; drop ${flagged.join(', ')} (or put them in the file)`);
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `--config says everything; drop ${flagged.join(', ')} (or put them in the file)`,
+      );
     return readGatewayFile(opts.config);
   }
   if ((opts.models ?? []).length === 0 && (opts.lms ?? []).length === 0)
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', 'heist serve needs --config FILE, or at least one --model <file.onnx> or --lm <file.json>');
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      'heist serve needs --config FILE, or at least one --model <file.onnx> or --lm <file.json>',
+    );
   return parseGatewayFile(flagsToFile({ ...opts, models: opts.models ?? [] }), 'heist serve', process.cwd());
 }
-
 
 export interface LoadedModel {
   readonly name: string;
@@ -157,7 +176,10 @@ export async function loadModels(file: GatewayFile, closers: (() => Promise<void
       if (p.close) closers.push(() => p.close!());
       predictor = p;
     }
-    const own = predictor.info.name && predictor.info.name !== 'model' ? predictor.info.name : nameFromFile(m.file ?? `model-${i}`);
+    const own =
+      predictor.info.name && predictor.info.name !== 'model'
+        ? predictor.info.name
+        : nameFromFile(m.file ?? `model-${i}`);
     loaded.push({ name: m.name ?? own, predictor, inputDomain: m.inputDomain, defenses: m.defenses });
   }
   const names = loaded.map((m) => m.name);
@@ -179,7 +201,10 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
     const names = loaded.map((m) => m.name);
     const languageModels = file.languageModels.map(({ file: path }) => {
       const lm = loadTinyLm(path);
-      return { name: lm.name || basename(path, extname(path)), nextLogits: (tokens: readonly number[]) => nextLogits(lm, tokens) };
+      return {
+        name: lm.name || basename(path, extname(path)),
+        nextLogits: (tokens: readonly number[]) => nextLogits(lm, tokens),
+      };
     });
 
     const keys = new KeyRing(file.access.keyFile ? readKeyFile(file.access.keyFile) : []);
@@ -217,7 +242,7 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
     }
     const deps = { clock: systemClock, log };
     const models = loaded.map((m, i) => {
-      let stages;
+      let stages: ReturnType<typeof createDefenses>;
       try {
         stages = createDefenses(m.defenses, deps);
       } catch (e) {
@@ -248,7 +273,9 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
         logger: opts.logger ?? s.logRequests ?? false,
         ...(opts.logStream ? { logStream: opts.logStream } : {}),
         access: { ...access, ...(file.access.keyFile ? { keyFile: file.access.keyFile } : {}) },
-        ...(auditStore ? { audit: { store: auditStore, failMode: file.audit!.failMode, inputs: file.audit!.inputs } } : {}),
+        ...(auditStore
+          ? { audit: { store: auditStore, failMode: file.audit!.failMode, inputs: file.audit!.inputs } }
+          : {}),
       },
       { languageModels },
     );

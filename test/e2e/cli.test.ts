@@ -19,7 +19,19 @@ function heist(...args: string[]): { code: number | null; out: string; err: stri
 test('--help on the program and on every command', () => {
   const top = heist('--help');
   assert.equal(top.code, 0);
-  for (const cmd of ['demo', 'steal', 'train', 'serve', 'keys', 'profile', 'audit', 'report', 'list', 'probe', 'scan-web']) {
+  for (const cmd of [
+    'demo',
+    'steal',
+    'train',
+    'serve',
+    'keys',
+    'profile',
+    'audit',
+    'report',
+    'list',
+    'probe',
+    'scan-web',
+  ]) {
     assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
     const h = heist(cmd, '--help');
     assert.equal(h.code, 0, `${cmd} --help`);

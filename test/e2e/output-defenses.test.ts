@@ -31,7 +31,12 @@ async function predict(url: string): Promise<{ label: number; probabilities?: nu
 
 test('top-k over HTTP: k renormalised probabilities, the same labels as undefended', async () => {
   const plain = await startGateway({ anonymous: true, models: [model], port: 0 });
-  const defended = await startGateway({ anonymous: true, models: [model], port: 0, defenses: [{ name: 'top-k', options: { k: 3 } }] });
+  const defended = await startGateway({
+    anonymous: true,
+    models: [model],
+    port: 0,
+    defenses: [{ name: 'top-k', options: { k: 3 } }],
+  });
   try {
     const a = await predict(plain.url);
     const b = await predict(defended.url);

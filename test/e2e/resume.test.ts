@@ -78,14 +78,24 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
   const dir = mkdtempSync(join(tmpdir(), 'heist-resume-'));
   const model = join(modelsDir, 'digits-mlp.onnx');
 
-  const reference = await startGateway({ anonymous: true, models: [model], port: 0, audit: `sqlite://${join(dir, 'ref-audit.db')}` });
+  const reference = await startGateway({
+    anonymous: true,
+    models: [model],
+    port: 0,
+    audit: `sqlite://${join(dir, 'ref-audit.db')}`,
+  });
   try {
     await run(stealArgs(`${reference.url}/v1/models/digits-mlp`, join(dir, 'ref'), false));
   } finally {
     await reference.close();
   }
 
-  const gw = await startGateway({ anonymous: true, models: [model], port: 0, audit: `sqlite://${join(dir, 'audit.db')}` });
+  const gw = await startGateway({
+    anonymous: true,
+    models: [model],
+    port: 0,
+    audit: `sqlite://${join(dir, 'audit.db')}`,
+  });
   try {
     const target = `${gw.url}/v1/models/digits-mlp`;
     const out = join(dir, 'killed');

@@ -14,7 +14,10 @@ import { modelsDir, repoRoot } from '../../src/datasets/paths.js';
 import { startGateway } from '../../src/runs/serve-run.js';
 
 function heist(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -72,7 +75,10 @@ test('serve --config: keyed clients are served, others refused; a CLI revocation
     const ok = await ask({ 'x-api-key': key });
     assert.equal(ok.status, 200);
     const probs = ((await ok.json()) as { predictions: { probabilities: number[] }[] }).predictions[0].probabilities;
-    assert.ok(probs.every((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-4), 'the round stage applies');
+    assert.ok(
+      probs.every((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-4),
+      'the round stage applies',
+    );
     assert.equal((await ask({})).status, 401);
     assert.equal(heist('keys', 'revoke', id, '--keys', join(dir, 'keys.json')).code, 0);
     let status = 200;
@@ -94,7 +100,10 @@ test('a bad deployment file is refused at start-up, naming the file and the key'
   try {
     const cases: [string, RegExp][] = [
       [deployment().replace('minute: 1000', 'minute: -3'), /access\.tiers\.free\.perKey\.requests\.minute/],
-      [deployment().replace('name: round', 'name: rounding'), /models\.0\.defenses\.0\.name: unknown defense "rounding"/],
+      [
+        deployment().replace('name: round', 'name: rounding'),
+        /models\.0\.defenses\.0\.name: unknown defense "rounding"/,
+      ],
       [deployment('bogus: 1\n'), /bogus/],
       [deployment().replace('options: { decimals: 2 }', 'options: { decimals: 99 }'), /models\.0\.defenses.*decimals/],
       [deployment('limits: { store: "carrier-pigeon://x" }\n'), /carrier-pigeon/],

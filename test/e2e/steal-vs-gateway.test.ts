@@ -45,7 +45,10 @@ test('digits-mlp: pool attack over HTTP reaches fidelity >= 0.86 at 250 queries;
     );
     assert.equal(await gw.auditStore!.countRows(), rec.queries.total, 'one audit row per paid query');
     const records = await gw.auditStore!.query();
-    assert.ok(records.every((r) => r.clientId.startsWith('key:') && r.tier === 'customer'), 'every record names the verified key');
+    assert.ok(
+      records.every((r) => r.clientId.startsWith('key:') && r.tier === 'customer'),
+      'every record names the verified key',
+    );
     assert.ok(!readFileSync(join(out, 'run.json'), 'utf8').includes(key), 'the key is not in the run record');
     assert.equal((await gw.auditStore!.verify()).ok, true, 'the audit chain verifies');
     for (const f of ['run.json', 'report.html', 'substitute.onnx', 'transcript.jsonl'])

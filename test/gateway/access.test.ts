@@ -49,7 +49,16 @@ async function gateway(
     keys.put(k.record);
     return k;
   };
-  return { app, keys, issue, t, close: async () => (await app.close(), await store.close()) };
+  return {
+    app,
+    keys,
+    issue,
+    t,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
 }
 
 const body = { inputs: rows(1) };
@@ -112,7 +121,11 @@ test('per-key limits: requests per second and rows per minute, 429 with Retry-Af
     const big = await post(g.app, 'm', { inputs: rows(7) }, { 'x-api-key': a.key });
     assertError(big, 429, 'HEIST_ERR_RATE_LIMITED', 'rows per minute');
     assert.ok(Number(big.headers['retry-after']) > 1 && Number(big.headers['retry-after']) <= 60);
-    assert.equal((await post(g.app, 'm', { inputs: rows(6) }, { 'x-api-key': a.key })).statusCode, 200, '4 + 6 = 10 fits');
+    assert.equal(
+      (await post(g.app, 'm', { inputs: rows(6) }, { 'x-api-key': a.key })).statusCode,
+      200,
+      '4 + 6 = 10 fits',
+    );
     const huge = await post(g.app, 'm', { inputs: rows(11) }, { 'x-api-key': b.key });
     assertError(huge, 429, 'HEIST_ERR_RATE_LIMITED', 'a request larger than the limit itself');
   } finally {
@@ -138,7 +151,12 @@ test('anonymous access, when enabled, identifies and limits by IP; the x-api-key
     assert.equal((await predict(g.app)).statusCode, 200);
     assert.equal((await predict(g.app)).statusCode, 200);
     assertError(await predict(g.app), 429, 'HEIST_ERR_RATE_LIMITED', 'third anonymous request');
-    assertError(await predict(g.app, 'hk_000000000000_invented'), 401, 'HEIST_ERR_UNAUTHORIZED', 'a presented key must be valid');
+    assertError(
+      await predict(g.app, 'hk_000000000000_invented'),
+      401,
+      'HEIST_ERR_UNAUTHORIZED',
+      'a presented key must be valid',
+    );
   } finally {
     await g.close();
   }
@@ -147,7 +165,12 @@ test('anonymous access, when enabled, identifies and limits by IP; the x-api-key
 test('admin routes: absent without an admin key; 401 with a wrong one; create and revoke keys', async () => {
   const off = await gateway();
   try {
-    assertError(await off.app.inject({ method: 'GET', url: '/admin/keys' }), 404, 'HEIST_ERR_NOT_FOUND', 'no admin key');
+    assertError(
+      await off.app.inject({ method: 'GET', url: '/admin/keys' }),
+      404,
+      'HEIST_ERR_NOT_FOUND',
+      'no admin key',
+    );
   } finally {
     await off.close();
   }
@@ -175,7 +198,12 @@ test('admin routes: absent without an admin key; 401 with a wrong one; create an
     assert.equal(del.statusCode, 200);
     assertError(await predict(g.app, key), 401, 'HEIST_ERR_UNAUTHORIZED', 'revoked through the admin API');
     assertError(
-      await g.app.inject({ method: 'POST', url: '/admin/keys', headers: { 'x-admin-key': ADMIN }, payload: { tier: 'gold' } }),
+      await g.app.inject({
+        method: 'POST',
+        url: '/admin/keys',
+        headers: { 'x-admin-key': ADMIN },
+        payload: { tier: 'gold' },
+      }),
       400,
       'HEIST_ERR_BAD_BODY',
       'unknown tier',

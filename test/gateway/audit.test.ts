@@ -36,7 +36,12 @@ test('every request is one record: served and refused alike, with the verified c
         pipeline: createPipeline(createDefenses([{ name: 'round', options: { decimals: 1 } }])),
       },
     ],
-    access: { ...keyed.access, anonymousTier: undefined, tiers: { t: { perKey: { requests: { minute: 2 } } } }, limiter },
+    access: {
+      ...keyed.access,
+      anonymousTier: undefined,
+      tiers: { t: { perKey: { requests: { minute: 2 } } } },
+      limiter,
+    },
     audit: { store },
   });
   try {
@@ -45,7 +50,12 @@ test('every request is one record: served and refused alike, with the verified c
     assertError(await post(app, 'm', { inputs: rows(1) }), 401, 'HEIST_ERR_UNAUTHORIZED', 'no key');
     assertError(await post(app, 'nope', { inputs: rows(1) }, key), 404, 'HEIST_ERR_UNKNOWN_MODEL', 'unknown model');
     assertError(
-      await app.inject({ method: 'POST', url: '/v1/models/m/predict', payload: '{"inputs": [', headers: { ...key, 'content-type': 'application/json' } }),
+      await app.inject({
+        method: 'POST',
+        url: '/v1/models/m/predict',
+        payload: '{"inputs": [',
+        headers: { ...key, 'content-type': 'application/json' },
+      }),
       400,
       'HEIST_ERR_BAD_JSON',
       'bad JSON',
@@ -110,7 +120,10 @@ test('inputs: false keeps hashes only', async () => {
 /** Another process holding SQLite's write lock on `path` until killed. */
 async function holdLock(path: string): Promise<ChildProcess> {
   const code = `import Database from 'better-sqlite3'; const db = new Database(${JSON.stringify(path)}); db.exec('BEGIN EXCLUSIVE'); process.stdout.write('locked\\n'); setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('locked') && resolve());
     child.once('exit', (c) => reject(new Error(`lock holder exited ${c}`)));
@@ -147,7 +160,8 @@ test('a store locked by another process: fail-closed answers 503 and never stall
     let healthAnswered = 0;
     const predict = post(g.app, 'm', { inputs: rows(1) });
     // While the predict waits for its record, the server keeps answering.
-    for (let i = 0; i < 5; i++) if ((await g.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200) healthAnswered++;
+    for (let i = 0; i < 5; i++)
+      if ((await g.app.inject({ method: 'GET', url: '/healthz' })).statusCode === 200) healthAnswered++;
     const res = await predict;
     assert.equal(healthAnswered, 5);
     assertError(res, 503, 'HEIST_ERR_AUDIT_UNAVAILABLE', 'fail-closed');
@@ -170,7 +184,10 @@ test('fail-open, when configured, answers and says so loudly in the error log', 
     const res = await post(g.app, 'm', { inputs: rows(1) });
     assert.equal(res.statusCode, 200);
     const errors = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50);
-    assert.ok(errors.some((l) => /NOT durable/.test(l.msg)), `an error line says the record is missing: ${lines.join('')}`);
+    assert.ok(
+      errors.some((l) => /NOT durable/.test(l.msg)),
+      `an error line says the record is missing: ${lines.join('')}`,
+    );
   } finally {
     await g.close();
   }

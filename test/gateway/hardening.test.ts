@@ -109,12 +109,26 @@ test('charsets other than UTF-8 get 415; UTF-8 and none are served', async () =>
   const app = buildGateway({ models: [{ name: 'm', predictor: model() }] });
   try {
     const payload = JSON.stringify({ inputs: rows(1) });
-    for (const ct of ['application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json;charset=ISO-8859-1']) {
-      const res = await app.inject({ method: 'POST', url: '/v1/models/m/predict', payload, headers: { 'content-type': ct } });
+    for (const ct of [
+      'application/json; charset=latin1',
+      'application/json; charset=utf-16',
+      'application/json;charset=ISO-8859-1',
+    ]) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/models/m/predict',
+        payload,
+        headers: { 'content-type': ct },
+      });
       assertError(res, 415, 'HEIST_ERR_BAD_CHARSET', ct);
     }
     for (const ct of ['application/json', 'application/json; charset=utf-8', 'application/json; charset=UTF-8']) {
-      const res = await app.inject({ method: 'POST', url: '/v1/models/m/predict', payload, headers: { 'content-type': ct } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/models/m/predict',
+        payload,
+        headers: { 'content-type': ct },
+      });
       assert.equal(res.statusCode, 200, ct);
     }
   } finally {

@@ -55,7 +55,12 @@ test('the context carries request id, model, inputs, clock time and the verified
   assert.equal(ctx.at, 1234);
   assert.equal(ctx.credentials.apiKey, undefined, 'the raw key never reaches the stages');
   assert.equal(ctx.credentials.ip, '127.0.0.1');
-  assert.deepEqual(ctx.client, { id: `key:${key('a').slice(3, 15)}`, source: 'api-key', authenticated: true, tier: 't' });
+  assert.deepEqual(ctx.client, {
+    id: `key:${key('a').slice(3, 15)}`,
+    source: 'api-key',
+    authenticated: true,
+    tier: 't',
+  });
   assert.ok(ctx.raw?.scores);
   await post(app, 'm', { inputs: x });
   assert.deepEqual(seen[1].ctx.client, { id: 'ip:127.0.0.1', source: 'ip', authenticated: false, tier: 't' });
@@ -99,7 +104,12 @@ test('an admit rejection becomes its HTTP status, code and headers; record still
   assert.ok(seen[2].served instanceof DefenseRejection);
   assert.equal((await post(app, 'm', { inputs: rows(1) }, { 'x-api-key': keyed.key('someone-else') })).statusCode, 200);
   // Bad input is refused before the pipeline: no admit, no record.
-  assertError(await post(app, 'm', { inputs: [] }, { 'x-api-key': keyed.key('fresh') }), 400, 'HEIST_ERR_EMPTY_BATCH', 'empty');
+  assertError(
+    await post(app, 'm', { inputs: [] }, { 'x-api-key': keyed.key('fresh') }),
+    400,
+    'HEIST_ERR_EMPTY_BATCH',
+    'empty',
+  );
   assert.equal(seen.length, 4);
   await app.close();
 });

@@ -64,7 +64,9 @@ function maxPerSecond(times: readonly [number, number][]): number {
   return Math.max(0, ...counts.values());
 }
 
-test('two replicas on one Redis never admit more than the limit per window; separate in-process stores do', { skip: redisServerSkip }, async () => {
+test('two replicas on one Redis never admit more than the limit per window; separate in-process stores do', {
+  skip: redisServerSkip,
+}, async () => {
   const redis = await startRedis();
   const keys = new KeyRing();
   const k = issueKey({ tier: 'free', now: Date.now() });
@@ -77,14 +79,13 @@ test('two replicas on one Redis never admit more than the limit per window; sepa
     const t0 = Date.now();
     const shared = await hammer([a.url, b.url], k.key, 10 * LIMIT * 2);
     const seconds = Math.floor(Date.now() / 1000) - Math.floor(t0 / 1000) + 1;
-    assert.ok(shared.admittedAt.length <= LIMIT * seconds, `admitted ${shared.admittedAt.length} over ${seconds} windows`);
+    assert.ok(
+      shared.admittedAt.length <= LIMIT * seconds,
+      `admitted ${shared.admittedAt.length} over ${seconds} windows`,
+    );
     assert.ok(maxPerSecond(shared.admittedAt) <= LIMIT, `per window ${maxPerSecond(shared.admittedAt)}`);
     assert.ok((shared.statuses.get(429) ?? 0) > 0, 'the excess is refused with 429');
-    assert.deepEqual(
-      [...shared.statuses.keys()].sort(),
-      [200, 429],
-      'only 200 and 429 come back',
-    );
+    assert.deepEqual([...shared.statuses.keys()].sort(), [200, 429], 'only 200 and 429 come back');
   } finally {
     await a.app.close();
     await b.app.close();
@@ -114,7 +115,9 @@ test('two replicas on one Redis never admit more than the limit per window; sepa
   await redis.stop();
 });
 
-test('Redis killed mid-load: fail-closed refuses with 503, fail-open admits; both recover when Redis is back', { skip: redisServerSkip }, async () => {
+test('Redis killed mid-load: fail-closed refuses with 503, fail-open admits; both recover when Redis is back', {
+  skip: redisServerSkip,
+}, async () => {
   const redis = await startRedis();
   const keys = new KeyRing();
   const k = issueKey({ tier: 'free', now: Date.now() });

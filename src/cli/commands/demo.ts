@@ -30,7 +30,14 @@ export function demoCommand(): Command {
     .action(async (o) => {
       const audit = join(o.out, 'audit.db');
       // A demo always starts fresh: drop the previous demo's transcript and audit log (only those files).
-      for (const f of ['transcript.jsonl', 'steal-config.json', 'audit.db', 'audit.db-wal', 'audit.db-shm', 'keys.json'])
+      for (const f of [
+        'transcript.jsonl',
+        'steal-config.json',
+        'audit.db',
+        'audit.db-wal',
+        'audit.db-shm',
+        'keys.json',
+      ])
         rmSync(join(o.out, f), { force: true });
       // The attacker is a paying customer: one API key of tier "customer", as `heist keys create` issues it.
       const keyFile = join(o.out, 'keys.json');
@@ -48,7 +55,15 @@ export function demoCommand(): Command {
         );
         const checkpoints = [...getScenario(o.scenario).budgets.filter((b) => b < o.budget), o.budget];
         const rec = await runSteal(
-          { target, budget: o.budget, pool: o.scenario, checkpoints, out: o.out, seed: 0, headers: { 'x-api-key': key } },
+          {
+            target,
+            budget: o.budget,
+            pool: o.scenario,
+            checkpoints,
+            out: o.out,
+            seed: 0,
+            headers: { 'x-api-key': key },
+          },
           {
             reporters: [createTerminalReporter({ stream: process.stderr })],
           },

@@ -25,7 +25,9 @@ export function keysCommand(): Command {
       });
       const r = issued.record;
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ key: issued.key, id: r.id, tier: r.tier, expiresAt: r.expiresAt ?? null })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ key: issued.key, id: r.id, tier: r.tier, expiresAt: r.expiresAt ?? null })}\n`,
+        );
         return;
       }
       process.stdout.write(
@@ -41,7 +43,12 @@ export function keysCommand(): Command {
     .action((o) => {
       const now = Date.now();
       for (const k of listKeys(o.keys)) {
-        const state = k.revokedAt !== undefined ? 'revoked' : k.expiresAt !== undefined && k.expiresAt <= now ? 'expired' : 'active';
+        const state =
+          k.revokedAt !== undefined
+            ? 'revoked'
+            : k.expiresAt !== undefined && k.expiresAt <= now
+              ? 'expired'
+              : 'active';
         process.stdout.write(
           `${k.id}  ${k.tier.padEnd(12)} ${state.padEnd(8)} created ${new Date(k.createdAt).toISOString()}${k.expiresAt ? `  expires ${new Date(k.expiresAt).toISOString()}` : ''}${k.label ? `  ${k.label}` : ''}\n`,
         );

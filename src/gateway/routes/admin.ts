@@ -23,7 +23,6 @@ export interface AdminRouteOptions {
   readonly keyFile?: string;
 }
 
-
 /** What the admin API shows of a key: never its digest. */
 export function publicKeyRecord(r: KeyRecord): Omit<KeyRecord, 'secretSha256'> {
   const { secretSha256: _digest, ...rest } = r;
@@ -57,7 +56,10 @@ export function registerAdminRoutes(app: FastifyInstance, o: AdminRouteOptions):
     const r = createKeyRequestSchema.safeParse(request.body);
     if (!r.success) throw new HeistError('HEIST_ERR_BAD_BODY', `bad key request: ${z.prettifyError(r.error)}`);
     if (!access.tiers[r.data.tier])
-      throw new HeistError('HEIST_ERR_BAD_BODY', `unknown tier "${r.data.tier}" (tiers: ${Object.keys(access.tiers).join(', ')})`);
+      throw new HeistError(
+        'HEIST_ERR_BAD_BODY',
+        `unknown tier "${r.data.tier}" (tiers: ${Object.keys(access.tiers).join(', ')})`,
+      );
     const issued = issueKey({ ...r.data, now: o.clock.now() });
     if (o.keyFile) updateKeyFile(o.keyFile, (keys) => [...keys, issued.record]);
     access.keys.put(issued.record);

@@ -48,7 +48,10 @@ export function registerPredictRoute(app: FastifyInstance, table: ModelTable, op
       options.metrics?.limiterDecision(decision, client.tier);
     } catch (e) {
       const code = (e as HeistError).code;
-      options.metrics?.limiterDecision(code === 'HEIST_ERR_RATE_LIMITED' ? 'limited' : 'store_unavailable', client.tier);
+      options.metrics?.limiterDecision(
+        code === 'HEIST_ERR_RATE_LIMITED' ? 'limited' : 'store_unavailable',
+        client.tier,
+      );
       throw e;
     }
     const ctx = createContext({
