@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { HeistError } from '../core/errors.js';
 import { heistVersion } from '../runs/version.js';
+import { auditCommand } from './commands/audit.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
@@ -13,6 +14,12 @@ import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
 import { trainCommand } from './commands/train.js';
+
+// `heist audit export | head`: a reader that stops early is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 const program = new Command('heist')
   .description('Model-extraction security: steal (red team), serve behind a defended gateway, and compare models.')
@@ -29,7 +36,7 @@ program.addCommand(profileCommand());
 program.addCommand(reportCommand());
 program.addCommand(probeCommand());
 program.addCommand(scanWebCommand());
-program.addCommand((await import('./commands/audit.js')).auditCommand());
+program.addCommand(auditCommand());
 program.addCommand(listCommand());
 
 try {

@@ -5,7 +5,10 @@
  */
 import { Registry } from '../core/registry.js';
 import { systemClock, silentLogger } from '../core/types.js';
+import { gaussianNoiseEntry } from './gaussian-noise.js';
+import { highConfidenceEntry } from './high-confidence.js';
 import { labelOnlyEntry } from './label-only.js';
+import { reverseSigmoidEntry } from './reverse-sigmoid.js';
 import { roundEntry } from './round.js';
 import { topKEntry } from './top-k.js';
 import type { Defense, DefenseDeps, DefenseEntry } from './types.js';
@@ -14,6 +17,9 @@ export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defens
   roundEntry,
   topKEntry,
   labelOnlyEntry,
+  reverseSigmoidEntry,
+  gaussianNoiseEntry,
+  highConfidenceEntry,
 ]);
 
 /** One configured stage: a registry name and its options. */
@@ -39,7 +45,10 @@ export {
   provisionalClient,
   type Pipeline,
 } from './pipeline.js';
+export { gaussianNoise, noisyRows, rowSeed } from './gaussian-noise.js';
+export { highConfidence, highConfidenceRows } from './high-confidence.js';
 export { labelOnly } from './label-only.js';
+export { reverseSigmoid, reverseSigmoidRows } from './reverse-sigmoid.js';
 export { round, roundScores } from './round.js';
 export { topK, topKRows } from './top-k.js';
 export * from './types.js';

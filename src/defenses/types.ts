@@ -105,6 +105,8 @@ export interface Defense {
 export interface DefenseDeps {
   readonly clock: Clock;
   readonly log: Logger;
+  /** Keys per-input randomness; the gateway passes one per deployment (never logged or put in errors). */
+  readonly secret?: Buffer;
 }
 
 /** The pipeline phases a stage may act in, in the order they run (inference sits between admit and inspect). */

@@ -19,6 +19,7 @@ import { loadOnnxModel } from '../backends/onnx-model.js';
 import { ensemblePredictor } from '../models/ensemble.js';
 import { isTreeFile, loadTreeModel } from '../models/tree.js';
 import { loadTinyLm, nextLogits } from '../models/tiny-lm.js';
+import { parseHmacKey } from '../store/audit-chain.js';
 import { openAuditStore, type AuditStore } from '../store/index.js';
 import { openLimitStore } from '../store/limits/index.js';
 import type { LimitStore } from '../store/limits/types.js';
@@ -230,7 +231,7 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
     let auditStore: AuditStore | undefined;
     if (file.audit) {
       const hmacKey = file.audit.hmacKeyEnv
-        ? Buffer.from(secretFromEnv(env, file.audit.hmacKeyEnv, 'audit.hmacKeyEnv'))
+        ? parseHmacKey(env[file.audit.hmacKeyEnv], `audit.hmacKeyEnv ($${file.audit.hmacKeyEnv})`)
         : undefined;
       auditStore = await openAuditStore(file.audit.url, {
         ...(file.audit.log ? { log: file.audit.log } : {}),

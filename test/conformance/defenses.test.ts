@@ -17,6 +17,7 @@ import { randomLinearModel } from '../../src/models/linear.js';
 const deps = {
   clock: { now: () => 1_700_000_000_000, sleep: async () => {} },
   log: silentLogger,
+  secret: Buffer.from('conformance-suite-secret'),
 };
 const model = randomLinearModel(createRng(3), 5, 4, { scale: 2 });
 const classes = 4;

@@ -1,13 +1,13 @@
 /**
  * A PostgreSQL server for tests. With HEIST_TEST_PG_URL set (CI sources .ci/postgres.sh), each
- * startPostgres() creates a fresh database on that server and drops it on stop(), so test files
- * never see each other's tables. Otherwise it starts a throwaway cluster: initdb into a temp
- * directory (as an unprivileged user when we are root: postgres, else nobody), pg_ctl start on a
- * free loopback port with the unix socket in that directory, password auth (so store URLs carry a
- * password to redact), fsync off (tests do not pull the plug); stop() stops it and removes the
- * directory. Binaries: initdb on PATH, else the newest /usr/lib/postgresql/<v>/bin.
- * postgresSkipReason() says why a test should skip: never on CI (CI=true), where a missing
- * PostgreSQL makes startPostgres() throw and the test fail.
+ * startPostgres() creates a fresh database on that server (fresh() makes more) and stop() drops
+ * them, so test files never see each other's tables. Otherwise it starts a throwaway cluster
+ * (fresh() adds databases to it): initdb into a temp directory (as an unprivileged user when we are
+ * root: postgres, else nobody), pg_ctl start on a free loopback port with the unix socket in that
+ * directory, password auth (so store URLs carry a password to redact), fsync off (tests do not
+ * pull the plug); stop() stops it and removes the directory. Binaries: initdb on PATH, else the
+ * newest /usr/lib/postgresql/<v>/bin. postgresSkipReason() says why a test should skip: never on
+ * CI (CI=true), where a missing PostgreSQL makes startPostgres() throw and the test fail.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
