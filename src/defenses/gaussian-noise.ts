@@ -11,8 +11,9 @@
  * an input slightly gets fresh noise: this keys randomness, it does not hide the model.
  * It CAN CHANGE THE TOP-1 LABEL (noise flips close calls): the served label is the argmax of the
  * served vector (lower class id on ties), and the entry declares `changesLabels: true`.
- * Measured (test/defenses/label-changes.test.ts) at the example option sigma = 0.1: the top-1 label
- * of the digits-mlp victim is kept on 450/450 of its evaluation rows (100.00%).
+ * Measured top-1 label kept (test/defenses/label-changes.test.ts: the digits-mlp victim on its 450
+ * evaluation rows, with that test's secret): 445/450 (98.89%) at sigma = 0.1 (the example option);
+ * 449/450 (99.78%) at sigma = 0.05; 439/450 (97.56%) at sigma = 0.2.
  * Logits and label-only answers pass through unchanged.
  * @see M.-I. Nicolae et al., "Adversarial Robustness Toolbox v1.0.0", arXiv:1807.01069, and its `art/defences/postprocessor/gaussian_noise.py` (the formula; ART cites no paper for this postprocessor).
  */
@@ -87,7 +88,8 @@ export function gaussianNoise(options: GaussianNoiseOptions, secret: Buffer | un
 
 export const gaussianNoiseEntry: DefenseEntry<GaussianNoiseOptions> = {
   name: 'gaussian-noise',
-  summary: 'serve probabilities plus N(0, sigma^2) noise keyed by a secret and the input, renormalised (may change the label)',
+  summary:
+    'serve probabilities plus N(0, sigma^2) noise keyed by a secret and the input, renormalised (may change the label)',
   paper:
     'M.-I. Nicolae et al., "Adversarial Robustness Toolbox v1.0.0", arXiv:1807.01069 (the GaussianNoise postprocessor)',
   options: z.object({ sigma: z.number().finite().positive() }).strict(),

@@ -71,7 +71,8 @@ export function highConfidence(options: HighConfidenceOptions): Defense {
 export const highConfidenceEntry: DefenseEntry<HighConfidenceOptions> = {
   name: 'high-confidence',
   summary: "withhold probabilities below `cutoff`, renormalise the rest (the label stays the model's own)",
-  paper: 'M.-I. Nicolae et al., "Adversarial Robustness Toolbox v1.0.0", arXiv:1807.01069 (the HighConfidence postprocessor)',
+  paper:
+    'M.-I. Nicolae et al., "Adversarial Robustness Toolbox v1.0.0", arXiv:1807.01069 (the HighConfidence postprocessor)',
   options: z.object({ cutoff: z.number().finite().min(0).lt(1) }).strict(),
   example: { cutoff: 0.25 },
   phases: ['transform'],

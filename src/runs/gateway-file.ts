@@ -53,6 +53,8 @@ export const gatewayFileSchema = z.strictObject({
   listen: z
     .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
     .default({ host: '127.0.0.1', port: 8080 }),
+  /** The environment variable holding the deployment secret that keys per-input randomness in defenses (same on every replica). */
+  secretEnv: envName.optional(),
   models: z.array(modelSpec).default([]),
   languageModels: z.array(z.strictObject({ file: z.string().min(1) })).default([]),
   access: z
@@ -87,6 +89,8 @@ export const gatewayFileSchema = z.strictObject({
       commitTimeoutMs: z.number().int().min(10).max(60_000).default(5000),
       /** The environment variable holding an HMAC key for the chain (recommended). */
       hmacKeyEnv: envName.optional(),
+      /** Delete records older than this many days, at start-up and then daily (default: keep all). */
+      retentionDays: z.number().positive().max(36_500).optional(),
     })
     .optional(),
   server: z

@@ -45,6 +45,8 @@ export interface ServeFlags {
   readonly anonymous?: boolean;
   /** The environment variable holding the admin key (admin routes and /metrics). */
   readonly adminKeyEnv?: string;
+  /** The environment variable holding the secret that keys per-input randomness in defenses. */
+  readonly secretEnv?: string;
 }
 
 export interface ServeOptions extends Partial<ServeFlags> {
@@ -101,6 +103,7 @@ export function flagsToFile(f: ServeFlags): GatewayFileInput {
   if (f.anonymous) tiers.anonymous = {};
   return {
     version: 'heist.gateway/v1',
+    ...(f.secretEnv ? { secretEnv: f.secretEnv } : {}),
     models: f.models.map((file) => ({ file, defenses: stages })),
     languageModels: (f.lms ?? []).map((file) => ({ file })),
     access: {
@@ -150,6 +153,22 @@ export function resolveServeFile(opts: ServeOptions): GatewayFile {
       'heist serve needs --config FILE, or at least one --model <file.onnx> or --lm <file.json>',
     );
   return parseGatewayFile(flagsToFile({ ...opts, models: opts.models ?? [] }), 'heist serve', process.cwd());
+}
+
+const DAY_MS = 86_400_000;
+
+/** Prunes records older than `days` now and then daily; a failed prune (e.g. a tampered chain) is logged. */
+function keepRetention(store: AuditStore, days: number, log: Logger): () => void {
+  const prune = (): void => {
+    store.prune(Date.now() - days * DAY_MS).then(
+      (n) => n > 0 && log.info('audit retention: pruned old records', { records: n, days }),
+      (e) => log.error('audit retention: prune failed; records kept', { err: String(e) }),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, DAY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export interface LoadedModel {
@@ -240,8 +259,14 @@ export async function startGateway(opts: ServeOptions): Promise<RunningGateway> 
       });
       const store = auditStore;
       closers.push(() => store.close());
+      const days = file.audit.retentionDays;
+      if (days !== undefined) closers.push(keepRetention(store, days, log));
     }
-    const deps = { clock: systemClock, log };
+    const deps = {
+      clock: systemClock,
+      log,
+      ...(file.secretEnv ? { secret: Buffer.from(secretFromEnv(env, file.secretEnv, 'secretEnv')) } : {}),
+    };
     const models = loaded.map((m, i) => {
       let stages: ReturnType<typeof createDefenses>;
       try {

@@ -149,3 +149,49 @@ test('heist profile prints what the deployment reveals, its limits and its fail 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the shipped example deployment file is valid (heist profile reads it)', () => {
+  const r = heist('profile', '--config', join(repoRoot, 'examples/gateway.yaml'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /### digits-committee/);
+});
+
+test('a keyed-randomness defense takes the deployment secret from the environment: same input, same answer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heist-deploy-'));
+  const config = join(dir, 'gateway.yaml');
+  writeFileSync(
+    config,
+    `version: heist.gateway/v1
+secretEnv: TEST_DEFENSE_SECRET
+models:
+  - file: ${join(modelsDir, 'digits-mlp.onnx')}
+    defenses: [{ name: gaussian-noise, options: { sigma: 0.05 } }]
+access: { anonymousTier: anon, tiers: { anon: {} } }
+`,
+  );
+  try {
+    await assert.rejects(startGateway({ config, port: 0, env: {} }), /secretEnv.*TEST_DEFENSE_SECRET/);
+    const gw = await startGateway({
+      config,
+      port: 0,
+      env: { TEST_DEFENSE_SECRET: 'a-deployment-secret-of-some-length' },
+    });
+    try {
+      const ask = async () =>
+        (
+          await fetch(`${gw.url}/v1/models/digits-mlp/predict`, {
+            method: 'POST',
+            body: JSON.stringify({ inputs: [Array.from({ length: 64 }, (_, i) => (i % 7) / 7)] }),
+            headers: { 'content-type': 'application/json' },
+          })
+        ).text();
+      const a = await ask();
+      assert.equal(await ask(), a, 'identical inputs, identical answers');
+      assert.match(a, /probabilities/);
+    } finally {
+      await gw.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -26,6 +26,10 @@ export function serveCommand(): Command {
     .option('--keys <file>', 'API keys (heist.keys/v1, made by heist keys create): requests need one, in x-api-key')
     .option('--anonymous', 'also serve requests without a key, identified by IP (no limits)', false)
     .option('--admin-key-env <VAR>', 'environment variable holding the admin key (admin routes, /metrics)')
+    .option(
+      '--secret-env <VAR>',
+      'environment variable holding the secret that keys per-input randomness (gaussian-noise); the same on every replica',
+    )
     .option('--port <n>', "TCP port (0 = any free port; default 8080, or the file's listen.port)", port)
     .option('--host <addr>', "address to bind (default 127.0.0.1, or the file's listen.host)")
     .option('--max-batch <n>', 'largest batch one request may carry (default 1024)', positiveInt)
@@ -58,6 +62,7 @@ export function serveCommand(): Command {
         ...(o.keys ? { keys: o.keys } : {}),
         anonymous: o.anonymous,
         ...(o.adminKeyEnv ? { adminKeyEnv: o.adminKeyEnv } : {}),
+        ...(o.secretEnv ? { secretEnv: o.secretEnv } : {}),
         ...(o.port !== undefined ? { port: o.port } : {}),
         ...(o.host !== undefined ? { host: o.host } : {}),
         ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
