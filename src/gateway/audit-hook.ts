@@ -81,8 +81,24 @@ export function installAuditHook(
   settings: AuditSettings,
   deps: { log: Logger; metrics?: GatewayMetrics; now: () => number },
 ): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.heist && !request.heist.audited) return payload;
+  app.addHook('onSend', (request, reply, payload) => auditPayload(request, reply, payload, settings, deps));
+}
+
+/**
+ * Makes the request's record durable and returns the payload to send: the reply's own, or the 503
+ * body when the record cannot be made durable under fail-closed. Called from onSend, and directly
+ * by the framework-error path (where fastify runs no hooks).
+ */
+export async function auditPayload<P>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: P,
+  settings: AuditSettings,
+  deps: { log: Logger; metrics?: GatewayMetrics; now: () => number },
+): Promise<P | string> {
+  {
+    if (request.heist && (!request.heist.audited || request.heist.recorded)) return payload;
+    if (request.heist) request.heist.recorded = true;
     const record = auditRecord(request, reply, settings.inputs, deps.now);
     const t0 = performance.now();
     try {
@@ -111,5 +127,5 @@ export function installAuditHook(
         errorBody('HEIST_ERR_AUDIT_UNAVAILABLE', 'the audit log cannot record this request, so it is not answered'),
       );
     }
-  });
+  }
 }

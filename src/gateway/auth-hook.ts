@@ -45,8 +45,10 @@ export function installAuthHook(
           'credentials go in the x-api-key header, never in the URL; this request was not logged with its query string',
         ),
       );
+    // Both the raw path and the matched route decide: the router decodes "/%761/models" and drops
+    // an absolute-form origin ("http://evil.example/v1/models"), so the raw URL alone is not enough.
     const path = q >= 0 ? request.url.slice(0, q) : request.url;
-    if (!isApiPath(path)) return done();
+    if (!isApiPath(path) && !isApiPath(request.routeOptions.url ?? '')) return done();
     try {
       request.heist.client = authenticate(policy, presentedKey(request), request.ip, state.now());
       done();

@@ -13,16 +13,16 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { systemClock, type Logger } from '../core/types.js';
 import { type AccessPolicy, checkPolicy } from './access.js';
-import { installAuditHook } from './audit-hook.js';
+import { auditPayload, installAuditHook } from './audit-hook.js';
 import { installAuthHook } from './auth-hook.js';
 import { installBodyParsers } from './body-parsers.js';
 import { type GatewayConfig, type ResolvedGatewayConfig, parseGatewayConfig } from './config.js';
 import { clientErrorHandler, installConnectionGuards } from './connection-guards.js';
-import { mapError, sendError } from './errors.js';
+import { errorBody, mapError, sendError } from './errors.js';
 import type { CompletionModel } from './completions-wire.js';
 import { KeyRing } from './keys.js';
 import { GatewayMetrics } from './metrics.js';
-import { installRequestState } from './request-state.js';
+import { ensureState, installRequestState } from './request-state.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerCompletionsRoute } from './routes/completions.js';
 import { registerHealthRoute } from './routes/health.js';
@@ -103,6 +103,7 @@ export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}):
   const access: AccessPolicy = (cfg.access as AccessPolicy | undefined) ?? openAccess();
   checkPolicy(access);
   const metrics = new GatewayMetrics();
+  const auditSettings = cfg.audit;
   let closing = false;
 
   const app = Fastify({
@@ -119,8 +120,19 @@ export function buildGateway(config: GatewayConfig, extras: GatewayExtras = {}):
     genReqId: () => randomUUID(),
     return503OnClosing: false,
     clientErrorHandler,
-    frameworkErrors: (error, request, reply) => {
-      handleError(error, request, reply);
+    // Malformed URLs and over-long parameters: fastify runs no hooks here, so this path sets the
+    // request id and writes the audit record itself.
+    frameworkErrors: (error, request, frameworkReply) => {
+      const reply = frameworkReply as unknown as FastifyReply;
+      ensureState(request, reply, () => clock.now());
+      const m = mapError(error);
+      reply.code(m.status).type('application/json; charset=utf-8');
+      request.heist.code = m.code;
+      const body = JSON.stringify(errorBody(m.code, m.message));
+      if (!auditSettings) return void reply.send(body);
+      void auditPayload(request, reply, body, auditSettings, { log, metrics, now: () => clock.now() }).then((p) =>
+        reply.send(p),
+      );
     },
   });
   const log: Logger = {

@@ -10,10 +10,12 @@
  *   2  u16 divisor d (big-endian) + deflate-raw of one byte k per value, each value being exactly
  *      float32(k / d): MNIST-style pixels (k/255), digits (k/16), integers (d = 1), rounded scores
  *   3  (served scores only) the same values as the raw scores of the row
- * The writer keeps the smallest. Input hash blob: 0 + the bytes of a lower-case hex hash, or 1 + UTF-8.
+ * The writer keeps the smallest of raw and the one-byte form; arbitrary float32 values are stored
+ * raw (tag 1 is still read): deflating them rarely pays and cost the audit worker over half its time
+ * at batch 256 (bench/gateway.ts profile). Deflate runs at level 1 (speed). Input hash blob: 0 + the bytes of a lower-case hex hash, or 1 + UTF-8.
  */
 import { promisify } from 'node:util';
-import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { float32Bytes, float32FromBytes } from './audit-chain.js';
 import type { AuditOutput, AuditRecord, AuditRow, StoredAuditRecord } from './types.js';
 
@@ -121,19 +123,18 @@ function byteForm(a: Float32Array): { header: Buffer; bytes: Uint8Array } | unde
 const smallest = (...blobs: (Buffer | undefined)[]): Buffer =>
   blobs.reduce((best, b) => (b && (!best || b.length < best.length) ? b : best)) as Buffer;
 
-/**
- * The smallest lossless blob for the values: the one-byte form when it fits (deflated), else
- * deflate when it beats the raw bytes.
- */
+const FAST = { level: constants.Z_BEST_SPEED };
+
+/** The smallest lossless blob for the values: the one-byte form (deflated) when it fits, else raw. */
 export function packFloats(a: Float32Array): Buffer {
   const raw = float32Bytes(a);
   if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
   const form = byteForm(a);
-  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, deflateRawSync(form.bytes), form.header));
-  return smallest(tagged(RAW, raw), tagged(DEFLATE, deflateRawSync(raw)));
+  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, deflateRawSync(form.bytes, FAST), form.header));
+  return tagged(RAW, raw);
 }
 
-const deflateAsync = promisify(deflateRaw);
+const deflateAsync = promisify((b: Uint8Array, cb: (e: Error | null, r: Buffer) => void) => deflateRaw(b, FAST, cb));
 
 /** packFloats with deflate on libuv's thread pool, for stores that encode on the event loop. */
 export async function packFloatsAsync(a: Float32Array): Promise<Buffer> {
@@ -141,7 +142,7 @@ export async function packFloatsAsync(a: Float32Array): Promise<Buffer> {
   if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
   const form = byteForm(a);
   if (form) return smallest(tagged(RAW, raw), tagged(BYTES, await deflateAsync(form.bytes), form.header));
-  return smallest(tagged(RAW, raw), tagged(DEFLATE, await deflateAsync(raw)));
+  return tagged(RAW, raw);
 }
 
 /** The values of a blob written by packFloats (`raw`: the row's raw scores, for tag 3). */

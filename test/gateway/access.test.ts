@@ -234,3 +234,20 @@ test('a key in the query string is refused and never written to the log', async 
     await g.close();
   }
 });
+
+test('path tricks reach no API route without a key: encoded paths and absolute-form URLs', async () => {
+  const g = await gateway();
+  try {
+    for (const url of ['/%761/models', 'http://evil.example/v1/models', '/%76%31/models/m']) {
+      const res = await g.app.inject({ method: 'GET', url });
+      assert.ok([401, 404].includes(res.statusCode), `${url}: ${res.statusCode} ${res.body.slice(0, 80)}`);
+      assert.ok(!res.body.includes('inputShape'), `${url} reveals nothing`);
+    }
+    for (const url of ['/%761/models/m/predict', 'http://evil.example/v1/models/m/predict']) {
+      const res = await g.app.inject({ method: 'POST', url, payload: body });
+      assert.ok([401, 404].includes(res.statusCode), `${url}: ${res.statusCode} ${res.body.slice(0, 80)}`);
+    }
+  } finally {
+    await g.close();
+  }
+});

@@ -192,3 +192,20 @@ test('fail-open, when configured, answers and says so loudly in the error log', 
     await g.close();
   }
 });
+
+test('a malformed URL (fastify runs no hooks for it) still gets its request id and its record', async () => {
+  const store = await openAuditStore('sqlite://:memory:');
+  const app = buildGateway({ models: [{ name: 'm', predictor: model() }], audit: { store } });
+  try {
+    const res = await app.inject({ method: 'POST', url: '/v1/models/%ZZ/predict', payload: { inputs: rows(1) } });
+    assert.ok(res.statusCode >= 400 && res.statusCode < 500, `status ${res.statusCode}`);
+    assert.ok(res.headers['x-request-id'], 'request id');
+    const records = await store.query();
+    assert.equal(records.length, 1);
+    assert.equal(records[0].requestId, res.headers['x-request-id']);
+    assert.equal(records[0].status, res.statusCode);
+  } finally {
+    await app.close();
+    await store.close();
+  }
+});

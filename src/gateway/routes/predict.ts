@@ -42,7 +42,9 @@ export function registerPredictRoute(app: FastifyInstance, table: ModelTable, op
     const { x, clipped } = applyDomain(decoded.x, m.info.domain, m.inputDomain);
     state.inputs = x;
     if (clipped) state.flags.push('domain:clipped');
-    const client = state.client!;
+    const client = state.client;
+    // The auth hook runs for every /v1/ route; a request without a verified client never gets further.
+    if (!client) throw new HeistError('HEIST_ERR_UNAUTHORIZED', 'this server needs an API key in the x-api-key header');
     try {
       const decision = await enforceLimits(options.access, client, rowCount(x), options.clock.now(), options.log);
       options.metrics?.limiterDecision(decision, client.tier);
