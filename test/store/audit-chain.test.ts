@@ -167,9 +167,10 @@ test('float blobs are lossless and compact where the values allow', () => {
     ['small integers', Float32Array.from({ length: 64 }, (_, i) => i % 5), 2],
     ['short arrays stay raw', Float32Array.from([0.1, 0.2, 0.7]), 0],
     ['noise', Float32Array.from({ length: 256 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453), undefined],
-    ['repetitive floats deflate', Float32Array.from({ length: 256 }, (_, i) => (i % 4) * 0.123456), 1],
+    // Arbitrary floats are stored raw: deflating them rarely pays and cost the writer most of its time.
+    ['arbitrary floats stay raw', Float32Array.from({ length: 256 }, (_, i) => (i % 4) * 0.123456), 0],
     ['-0, NaN, ±Infinity, subnormal', Float32Array.from([-0, Number.NaN, Infinity, -Infinity, 1e-45, 0.5]), 0],
-    ['-0 among k/255 values keeps its sign', Float32Array.from({ length: 100 }, (_, i) => (i === 50 ? -0 : 0)), 1],
+    ['-0 among k/255 values keeps its sign', Float32Array.from({ length: 100 }, (_, i) => (i === 50 ? -0 : 0)), 0],
   ];
   for (const [what, values, tag] of cases) {
     const blob = packFloats(values);
