@@ -1,5 +1,6 @@
 /**
- * @file `npm run bench [-- train gateway curve digits]`: runs the benchmarks, prints their figures,
+ * @file `npm run bench [-- train gateway curve digits]` (gateway = gateway-throughput, gateway-kill and
+ * gateway-hostile, each also a target of its own): runs the benchmarks, prints their figures,
  * and writes each as JSON under bench/results/. Ratios are measured against a baseline in the same
  * run (the machines are shared and noisy); PyTorch figures are docs/scenarios.md's reference when
  * PyTorch is not installed here.
@@ -8,7 +9,10 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { repoRoot } from '../src/datasets/paths.js';
 import { benchCurve } from './curve.js';
-import { benchGateway } from './gateway.js';
+import { benchGateway, gatewayTable } from './gateway.js';
+import { writeGatewaySection } from './gateway-child.js';
+import { benchGatewayHostile, hostileTable } from './gateway-hostile.js';
+import { benchGatewayKill, killTable } from './gateway-kill.js';
 import { writeBenchResult } from './results-file.js';
 import { benchTraining } from './train.js';
 
@@ -64,10 +68,19 @@ if (wanted.has('train')) {
   );
   write('train', { heist: r, pytorch: torch ?? pytorchReference, ratios });
 }
-if (wanted.has('gateway')) {
+// `gateway` runs the three gateway benches; each also runs alone (gateway-throughput, gateway-kill,
+// gateway-hostile). All write their section of bench/results/gateway.json and keep the others.
+if (wanted.has('gateway') || wanted.has('gateway-throughput')) {
   const r = await benchGateway();
-  for (const [k, v] of Object.entries(r)) process.stdout.write(`${k}: ${v}\n`);
-  write('gateway', { results: r });
+  process.stdout.write(`${gatewayTable(r)}\nwrote ${writeGatewaySection('throughput', r)}\n`);
+}
+if (wanted.has('gateway') || wanted.has('gateway-kill')) {
+  const r = await benchGatewayKill();
+  process.stdout.write(`${killTable(r)}\nwrote ${writeGatewaySection('sigkill', r)}\n`);
+}
+if (wanted.has('gateway') || wanted.has('gateway-hostile')) {
+  const r = await benchGatewayHostile();
+  process.stdout.write(`${hostileTable(r)}\nwrote ${writeGatewaySection('hostile', r)}\n`);
 }
 if (wanted.has('curve')) write('mnist-cnn-curve', await benchCurve('mnist-cnn'));
 if (wanted.has('digits')) write('digits-mlp-curve', await benchCurve('digits-mlp'));
