@@ -14,7 +14,8 @@ import {
   decodeCompletionRequest,
 } from './completions-wire.js';
 
-const chatSchema = z.strictObject({
+/** The request body, also the OpenAPI document's schema (openapi-schemas.ts). */
+export const chatSchema = z.strictObject({
   model: z.string(),
   messages: z
     .array(

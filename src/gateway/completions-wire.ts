@@ -25,7 +25,8 @@ export interface CompletionModel {
 
 const tokenKey = /^(0|[1-9][0-9]{0,5})$/;
 
-const requestSchema = z.strictObject({
+/** The request body, also the OpenAPI document's schema (openapi-schemas.ts). */
+export const requestSchema = z.strictObject({
   model: z.string().min(1).max(100),
   prompt: z.union([
     z.string(),

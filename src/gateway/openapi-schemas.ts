@@ -1,15 +1,14 @@
 /**
  * @file The gateway's request and response bodies as zod schemas, for the OpenAPI document
- * (openapi.ts). heist-v1 shapes come from the format's own schemas (oracle/formats/heist-v1); the
- * completions, chat and admin bodies are written here to match their decoders and routes
- * (completions-wire.ts, chat-wire.ts, routes/admin.ts); openapi.test.ts checks them against the
- * real decoders and answers, so a drift fails a test.
+ * (openapi.ts). Request bodies are the decoders' own schemas (heist-v1's, completions-wire.ts,
+ * chat-wire.ts); the response and admin bodies are written here to match their routes, and
+ * openapi.test.ts checks them against real answers, so a drift fails a test.
  */
+import { chatSchema } from './chat-wire.js';
+import { requestSchema as completionsRequestSchema } from './completions-wire.js';
 import { z } from 'zod';
 import { type HeistErrorCode, errorCatalog } from '../core/errors.js';
-import { BYTE_VOCAB } from '../models/byte-tokenizer.js';
 import { modelDescriptionSchema, wirePredictionSchema } from '../oracle/formats/heist-v1/schema.js';
-import { MAX_BIAS, MAX_COMPLETION_TOKENS, MAX_PROMPT_TOKENS, MAX_TOP_LOGPROBS } from './completions-wire.js';
 
 export { modelDescriptionSchema };
 
@@ -49,39 +48,8 @@ export const predictResponseSchema = z.strictObject({
   predictions: z.array(wirePredictionSchema),
 });
 
-const tokenKey = /^(0|[1-9][0-9]{0,5})$/;
-
-/** POST /v1/completions (completions-wire.ts requestSchema). */
-export const completionRequestSchema = z.strictObject({
-  model: z.string().min(1).max(100),
-  prompt: z.union([
-    z.string(),
-    z
-      .array(
-        z
-          .number()
-          .int()
-          .min(0)
-          .max(BYTE_VOCAB - 1),
-      )
-      .max(MAX_PROMPT_TOKENS),
-  ]),
-  max_tokens: z.number().int().min(1).max(MAX_COMPLETION_TOKENS).default(16),
-  logprobs: z
-    .union([z.number().int().min(0).max(MAX_TOP_LOGPROBS), z.literal('full'), z.null()])
-    .optional()
-    .describe('top-k logprobs per token; "full" (Heist extension) adds every logit as x_heist_logits'),
-  logit_bias: z
-    .record(z.string().regex(tokenKey), z.number().min(-MAX_BIAS).max(MAX_BIAS))
-    .optional()
-    .describe('token id -> bias added to its logit'),
-  temperature: z.number().min(0).max(2).default(1),
-  seed: z.number().int().min(0).max(0xffffffff).optional(),
-  n: z.literal(1).optional(),
-  stream: z.literal(false).optional(),
-  echo: z.literal(false).optional(),
-  user: z.string().max(256).optional(),
-});
+/** POST /v1/completions: the route's own schema. */
+export const completionRequestSchema = completionsRequestSchema;
 
 const usageSchema = z.strictObject({
   prompt_tokens: z.number().int(),
@@ -113,29 +81,8 @@ export const completionResponseSchema = z.strictObject({
   usage: usageSchema,
 });
 
-/** POST /v1/chat/completions (chat-wire.ts chatSchema; ranges are then checked as for completions). */
-export const chatRequestSchema = z.strictObject({
-  model: z.string(),
-  messages: z
-    .array(
-      z.strictObject({
-        role: z.enum(['system', 'user', 'assistant']),
-        content: z.string(),
-        name: z.string().optional(),
-      }),
-    )
-    .min(1),
-  max_tokens: z.number().optional(),
-  max_completion_tokens: z.number().optional(),
-  logprobs: z.boolean().optional(),
-  top_logprobs: z.number().int().min(0).max(MAX_TOP_LOGPROBS).optional(),
-  logit_bias: z.record(z.string(), z.number()).optional(),
-  temperature: z.number().optional(),
-  seed: z.number().optional(),
-  n: z.literal(1).optional(),
-  stream: z.literal(false).optional(),
-  user: z.string().optional(),
-});
+/** POST /v1/chat/completions: the route's own schema (ranges are then checked as for completions). */
+export const chatRequestSchema = chatSchema;
 
 const chatTokenSchema = z.strictObject({ token: z.string(), logprob: z.number(), bytes: z.array(z.number().int()) });
 
