@@ -80,6 +80,7 @@ test('heist list prints every registry, read from the registries', () => {
     'wire-formats',
     'reporters',
     'audit-stores',
+    'limit-stores',
   ]) {
     assert.match(r.out, new RegExp(`^${role}$`, 'm'));
   }
@@ -93,6 +94,8 @@ test('heist list prints every registry, read from the registries', () => {
     'heist-v1',
     'html',
     'sqlite',
+    'postgres',
+    'redis',
   ]) {
     assert.match(r.out, new RegExp(`^  ${name}: `, 'm'));
   }

@@ -7,6 +7,7 @@ import { defenses } from '../../defenses/index.js';
 import { wireFormats } from '../../oracle/formats/index.js';
 import { reporters } from '../../report/index.js';
 import { auditStores } from '../../store/index.js';
+import { limitStores } from '../../store/limits/index.js';
 import { strategies } from '../../strategies/index.js';
 import { surrogates } from '../../surrogates/index.js';
 
@@ -25,6 +26,7 @@ export const roles: Readonly<Record<string, Listed>> = {
   'wire-formats': wireFormats,
   reporters,
   'audit-stores': auditStores,
+  'limit-stores': limitStores,
 };
 
 export function listCommand(): Command {
