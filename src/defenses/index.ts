@@ -8,6 +8,7 @@ import { systemClock, silentLogger } from '../core/types.js';
 import { gaussianNoiseEntry } from './gaussian-noise.js';
 import { highConfidenceEntry } from './high-confidence.js';
 import { labelOnlyEntry } from './label-only.js';
+import { pradaEntry } from './prada.js';
 import { reverseSigmoidEntry } from './reverse-sigmoid.js';
 import { roundEntry } from './round.js';
 import { topKEntry } from './top-k.js';
@@ -20,6 +21,7 @@ export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defens
   reverseSigmoidEntry,
   gaussianNoiseEntry,
   highConfidenceEntry,
+  pradaEntry,
 ]);
 
 /** One configured stage: a registry name and its options. */
@@ -48,6 +50,7 @@ export {
 export { gaussianNoise, noisyRows, rowSeed } from './gaussian-noise.js';
 export { highConfidence, highConfidenceRows } from './high-confidence.js';
 export { labelOnly } from './label-only.js';
+export { type PradaClientView, type PradaDefense, type PradaOptions, prada, pradaEntry } from './prada.js';
 export { reverseSigmoid, reverseSigmoidRows } from './reverse-sigmoid.js';
 export { round, roundScores } from './round.js';
 export { topK, topKRows } from './top-k.js';

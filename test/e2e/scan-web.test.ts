@@ -101,7 +101,14 @@ test('scan-web finds the TF.js model a page runs, saves it loadable, and it pred
   const { port } = server.address() as AddressInfo;
   try {
     const out = join(dir, 'scan');
-    const { models, artefacts } = await runScanWeb({ url: `http://127.0.0.1:${port}/`, out, chromium: chromiumPath });
+    // 5 s after network idle: the page parses tf.js and runs its model after its last fetch, which
+    // takes seconds on a loaded 2-core CI machine.
+    const { models, artefacts } = await runScanWeb({
+      url: `http://127.0.0.1:${port}/`,
+      out,
+      chromium: chromiumPath,
+      waitMs: 5000,
+    });
     assert.ok(pagePredictions, 'the page ran its model');
     assert.deepEqual(artefacts.map((a) => a.kind).sort(), ['tfjs-model-json', 'tfjs-weights']);
     const shard = artefacts.find((a) => a.kind === 'tfjs-weights')!;
