@@ -135,3 +135,36 @@ test('charsets other than UTF-8 get 415; UTF-8 and none are served', async () =>
     await app.close();
   }
 });
+
+test('bodies held open reserve their size: past the buffered-bytes budget new bodies get 503 before they are read', async () => {
+  const app = buildGateway({ models: [{ name: 'm', predictor: model() }], maxBufferedBodyBytes: 50_000 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  try {
+    // A client announces 40 kB and sends only the start of it: the reservation stands while it waits.
+    const held = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => held.once('connect', () => r()));
+    held.write(
+      'POST /v1/models/m/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000\r\n\r\n{"inputs":',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const payload = JSON.stringify({ inputs: rows(1) }) + ' '.repeat(20_000);
+    const refused = await fetch(`http://127.0.0.1:${port}/v1/models/m/predict`, {
+      method: 'POST',
+      body: payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'HEIST_ERR_OVERLOADED');
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const served = await fetch(`http://127.0.0.1:${port}/v1/models/m/predict`, {
+      method: 'POST',
+      body: payload,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(served.status, 200, 'the reservation is released when the held connection goes');
+  } finally {
+    await app.close();
+  }
+});
