@@ -85,9 +85,9 @@ const limitWindows = z.strictObject({
   minute: z.number().int().min(1).optional(),
   day: z.number().int().min(1).optional(),
 });
-const limitTable = z.strictObject({ requests: limitWindows.optional(), rows: limitWindows.optional() });
-export const tierSchema = z.strictObject({ perKey: limitTable.optional(), shared: limitTable.optional() });
-const failMode = z.enum(['closed', 'open']);
+export const limitTableSchema = z.strictObject({ requests: limitWindows.optional(), rows: limitWindows.optional() });
+export const tierSchema = z.strictObject({ perKey: limitTableSchema.optional(), shared: limitTableSchema.optional() });
+export const failModeSchema = z.enum(['closed', 'open']);
 
 export const accessSchema = z.strictObject({
   keys: objectWith<KeyRing>('keys', ['check', 'put', 'revoke']),
@@ -102,7 +102,7 @@ export const accessSchema = z.strictObject({
   limiter: z
     .strictObject({
       store: objectWith<LimitStore>('limiter.store', ['consume', 'close']),
-      failMode: failMode.default('closed'),
+      failMode: failModeSchema.default('closed'),
     })
     .optional(),
   /** Where admin routes write key changes (the key file); unset: changes live in memory only. */
@@ -111,18 +111,23 @@ export const accessSchema = z.strictObject({
 
 export const auditSchema = z.strictObject({
   store: objectWith<AuditStore>('audit.store', ['append', 'verify', 'close']),
-  failMode: failMode.default('closed'),
+  failMode: failModeSchema.default('closed'),
   /** Keep each input row (default) or only its hash. */
   inputs: z.boolean().default(true),
 });
 
+/** Defaults of the gateway's size and time limits (heist profile reports them too). */
+export const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 } as const;
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+export const DEFAULT_MAX_JSON_DEPTH = 8;
+
 export const timeoutsSchema = z.strictObject({
   /** Whole request headers must arrive within this (slowloris). */
-  headersMs: z.number().int().min(100).max(600_000).default(10_000),
+  headersMs: z.number().int().min(100).max(600_000).default(DEFAULT_TIMEOUTS.headersMs),
   /** The whole request, body included, must arrive within this. */
-  requestMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  requestMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_TIMEOUTS.requestMs),
   /** An idle keep-alive connection is closed after this. */
-  keepAliveMs: z.number().int().min(100).max(600_000).default(5_000),
+  keepAliveMs: z.number().int().min(100).max(600_000).default(DEFAULT_TIMEOUTS.keepAliveMs),
 });
 
 export const gatewayConfigSchema = z
@@ -147,11 +152,11 @@ export const gatewayConfigSchema = z
     access: accessSchema.optional(),
     /** The audit log; default: none. */
     audit: auditSchema.optional(),
-    timeouts: timeoutsSchema.default({ headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 }),
+    timeouts: timeoutsSchema.default(DEFAULT_TIMEOUTS),
     /** GET /metrics: behind the admin key (default; absent without one), open to all, or off. */
     metrics: z.enum(['admin', 'public', 'off']).default('admin'),
     /** Most open connections; more are closed at once (bounds memory under held connections). */
-    maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+    maxConnections: z.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
     /** Most request-body bytes buffered at once over all connections; beyond it new bodies get 503. */
     maxBufferedBodyBytes: z
       .number()
@@ -159,7 +164,7 @@ export const gatewayConfigSchema = z
       .min(1024)
       .default(256 * 1024 * 1024),
     /** Nesting depth a JSON body may reach (refused while scanning, before parsing). */
-    maxJsonDepth: z.number().int().min(2).max(64).default(8),
+    maxJsonDepth: z.number().int().min(2).max(64).default(DEFAULT_MAX_JSON_DEPTH),
     /** Where log lines go (default stdout); errors are always logged, requests only with `logger`. */
     logStream: z
       .custom<NodeJS.WritableStream>(

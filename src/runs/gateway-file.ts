@@ -11,15 +11,10 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { defenses } from '../defenses/index.js';
+import { failModeSchema, tierSchema } from '../gateway/config.js';
 import { registryName } from './registry-name.js';
 
-const windows = z.strictObject({
-  second: z.number().int().min(1).optional(),
-  minute: z.number().int().min(1).optional(),
-  day: z.number().int().min(1).optional(),
-});
-const limitTable = z.strictObject({ requests: windows.optional(), rows: windows.optional() });
-const failMode = z.enum(['closed', 'open']);
+// Tiers and fail modes are the gateway's own schemas: one definition of what a limit is.
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 const defenseSpec = z.strictObject({ name: registryName(defenses), options: z.unknown().optional() });
@@ -61,9 +56,7 @@ export const gatewayFileSchema = z.strictObject({
     .strictObject({
       /** heist.keys/v1 file written by `heist keys create`; watched for changes. */
       keyFile: z.string().min(1).optional(),
-      tiers: z
-        .record(z.string(), z.strictObject({ perKey: limitTable.optional(), shared: limitTable.optional() }))
-        .default({}),
+      tiers: z.record(z.string(), tierSchema).default({}),
       /** Serve requests without a key as this tier, identified by IP. Off unless set. */
       anonymousTier: z.string().optional(),
       /** The environment variable holding the admin key; unset: no admin routes. */
@@ -73,14 +66,14 @@ export const gatewayFileSchema = z.strictObject({
   limits: z
     .strictObject({
       store: z.string().default('memory://'),
-      failMode: failMode.default('closed'),
+      failMode: failModeSchema.default('closed'),
       timeoutMs: z.number().int().min(1).max(10_000).default(200),
     })
     .default({ store: 'memory://', failMode: 'closed', timeoutMs: 200 }),
   audit: z
     .strictObject({
       url: z.string().min(1),
-      failMode: failMode.default('closed'),
+      failMode: failModeSchema.default('closed'),
       inputs: z.boolean().default(true),
       log: z
         .string()

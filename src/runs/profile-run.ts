@@ -6,18 +6,26 @@
  */
 import { inputSize } from '../core/prediction.js';
 import { defenses } from '../defenses/index.js';
+import {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_TIMEOUTS,
+} from '../gateway/config.js';
 import { readKeyFile } from '../gateway/key-file.js';
+import { withoutPassword } from '../store/url.js';
 import type { GatewayFile } from './gateway-file.js';
 import { readGatewayFile } from './gateway-file.js';
 import { loadModels } from './serve-run.js';
 
-const DEFAULTS = { maxBatch: 1024, bodyLimitBytes: 8 * 1024 * 1024, maxJsonDepth: 8, maxConnections: 4096 };
-const TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
-
-/** A URL without its password. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/]*):[^@/]*@/i, '$1$2:***@');
-}
+const DEFAULTS = {
+  maxBatch: DEFAULT_MAX_BATCH,
+  bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+};
+const TIMEOUTS = DEFAULT_TIMEOUTS;
 
 function limitCells(
   t: { requests?: Record<string, number | undefined>; rows?: Record<string, number | undefined> } | undefined,
@@ -69,7 +77,7 @@ export async function profileText(file: GatewayFile, source: string): Promise<st
       out.push(`| ${name} | ${limitCells(tier.perKey)} | ${limitCells(tier.shared)} |`);
     out.push(
       '',
-      `Counters: \`${redactUrl(file.limits.store)}\`, fixed windows (second, minute, UTC day); store unreachable: **fail-${file.limits.failMode}**${file.limits.failMode === 'closed' ? ' (503 HEIST_ERR_LIMITS_UNAVAILABLE)' : ' (admitted, logged as an error, counted in heist_limiter_decisions_total)'}; store timeout ${file.limits.timeoutMs} ms.`,
+      `Counters: \`${withoutPassword(file.limits.store)}\`, fixed windows (second, minute, UTC day); store unreachable: **fail-${file.limits.failMode}**${file.limits.failMode === 'closed' ? ' (503 HEIST_ERR_LIMITS_UNAVAILABLE)' : ' (admitted, logged as an error, counted in heist_limiter_decisions_total)'}; store timeout ${file.limits.timeoutMs} ms.`,
       '',
     );
 
@@ -119,7 +127,7 @@ export async function profileText(file: GatewayFile, source: string): Promise<st
     out.push('## Audit log', '');
     if (file.audit) {
       out.push(
-        `- \`${redactUrl(file.audit.url)}\`, one hash-chained record per request, served or refused (${file.audit.inputs ? 'inputs kept' : 'input hashes only'}), durable before the reply leaves.`,
+        `- \`${withoutPassword(file.audit.url)}\`, one hash-chained record per request, served or refused (${file.audit.inputs ? 'inputs kept' : 'input hashes only'}), durable before the reply leaves.`,
         `- Chain: ${file.audit.hmacKeyEnv ? `HMAC-SHA-256 keyed by \`$${file.audit.hmacKeyEnv}\`` : 'plain SHA-256 (anyone with write access can rebuild it; set hmacKeyEnv)'}; \`heist audit verify\` checks it.`,
         `- Store unavailable: **fail-${file.audit.failMode}**${file.audit.failMode === 'closed' ? ' (503 HEIST_ERR_AUDIT_UNAVAILABLE, nothing leaves unrecorded)' : ' (answers leave unrecorded; each is an error log line and counts in heist_audit_failures_total)'}; commit timeout ${file.audit.commitTimeoutMs} ms.`,
         '',

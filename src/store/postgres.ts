@@ -7,6 +7,7 @@
  * it, and (log, seq) is unique, so even two processes given the same log name extend one chain,
  * never fork it. The password comes from the URL or PGPASSWORD and never appears in `url` or errors.
  */
+import { withoutPassword } from './url.js';
 import pg from 'pg';
 import { HeistError } from '../core/errors.js';
 import { type ChainAnchor, START, checkRecord, recordHash } from './audit-chain.js';
@@ -116,18 +117,6 @@ const INSERT_ROWS = unnestInsert(
   ['bigint', ...ROW_COLUMNS.map((c) => ROW_TYPES[c])],
 );
 
-/** The URL without its password (user, host, port, database and other parameters kept). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.searchParams.delete('password');
-    return u.toString();
-  } catch {
-    return `${url.split(':')[0]}://(unreadable URL)`;
-  }
-}
-
 interface PendingAppend {
   readonly records: readonly AuditRecord[];
   readonly rows: Promise<RowColumns[][]>;
@@ -146,7 +135,7 @@ export async function postgresAuditStore(
   const log = options.log ?? DEFAULT_LOG;
   const commitTimeoutMs = options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS;
   const key = options.hmacKey;
-  const safeUrl = redactUrl(url);
+  const safeUrl = withoutPassword(url);
   const unavailable = (what: string, e?: unknown): HeistError =>
     new HeistError(
       'HEIST_ERR_AUDIT_UNAVAILABLE',

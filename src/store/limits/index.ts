@@ -8,7 +8,7 @@ import { Registry } from '../../core/registry.js';
 import { memory } from './memory.js';
 import { redis, rediss } from './redis.js';
 import type { LimitStore, LimitStoreEntry } from './types.js';
-import { withoutPassword } from './url.js';
+import { withoutPassword } from '../url.js';
 
 export type { CounterCheck, LimitDecision, LimitStore, LimitStoreEntry, LimitStoreOptions } from './types.js';
 

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { HeistError } from '../../core/errors.js';
 import { CONSUME_LUA } from './redis-script.js';
 import type { LimitDecision, LimitStore, LimitStoreEntry } from './types.js';
-import { withoutPassword } from './url.js';
+import { withoutPassword } from '../url.js';
 import { placeChecks } from './windows.js';
 
 /** Prefix of every key this store writes. */
