@@ -41,7 +41,9 @@ export type SqliteRequest =
   | { readonly id: number; readonly op: 'count' | 'countRows' | 'query'; readonly filter: AuditFilter }
   | { readonly id: number; readonly op: 'verify'; readonly log?: string }
   | { readonly id: number; readonly op: 'prune'; readonly before: number }
-  | { readonly id: number; readonly op: 'close' };
+  | { readonly id: number; readonly op: 'close' }
+  /** Tests only (terminateWorker): exit at once, with whatever is pending, as a crash would. */
+  | { readonly id: number; readonly op: 'crash' };
 
 /** id 0 answers the start-up. */
 export type SqliteReply =
@@ -334,6 +336,7 @@ async function runAsync(id: number, op: () => Promise<unknown>): Promise<void> {
 }
 
 port.on('message', (m: SqliteRequest) => {
+  if (m.op === 'crash') process.exit(70);
   if (closeId !== undefined && m.op !== 'close')
     return fail(m.id, 'HEIST_ERR_AUDIT_UNAVAILABLE', 'the audit log is closing');
   try {

@@ -139,7 +139,12 @@ export async function sqliteAuditStore(
       await exited;
     },
     async terminateWorker() {
-      await worker.terminate();
+      // The worker exits from its own event loop, as a crash there would. worker.terminate() from
+      // outside can abort the whole process when it lands inside better-sqlite3's native busy wait.
+      if (gone) return;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage({ id: -1, op: 'crash' });
+      await exited;
     },
   };
 }
