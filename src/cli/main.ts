@@ -14,6 +14,7 @@ import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { stealCommand } from './commands/steal.js';
 import { trainCommand } from './commands/train.js';
+import { verifyCommand } from './commands/verify.js';
 
 // `heist audit export | head`: a reader that stops early is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -37,6 +38,7 @@ program.addCommand(reportCommand());
 program.addCommand(probeCommand());
 program.addCommand(scanWebCommand());
 program.addCommand(auditCommand());
+program.addCommand(verifyCommand());
 program.addCommand(listCommand());
 
 try {

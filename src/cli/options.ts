@@ -138,3 +138,12 @@ export function seconds(value: string): number {
 export function formatChoice(registry: NamedRegistry): (value: string) => string {
   return (value) => (/\.(ya?ml|json)$/i.test(value) ? value : registryChoice(registry)(value));
 }
+
+/** `--since 2025-01-31T12:00:00Z` or epoch milliseconds -> epoch ms. */
+export function time(value: string): number {
+  const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);
+  // 8.64e15 ms is as far as a Date reaches.
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15)
+    throw new InvalidArgumentError(`expected an ISO date-time or epoch ms, got "${value}"`);
+  return ms;
+}

@@ -17,12 +17,12 @@
  * Logits and label-only answers pass through unchanged.
  * @see M.-I. Nicolae et al., "Adversarial Robustness Toolbox v1.0.0", arXiv:1807.01069, and its `art/defences/postprocessor/gaussian_noise.py` (the formula; ART cites no paper for this postprocessor).
  */
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import type { Prediction } from '../core/prediction.js';
 import { createRng } from '../core/rng.js';
 import { type Tensor, argmaxRows, rowCount, rowSize } from '../core/tensor.js';
+import { rowHmac } from './row-key.js';
 import type { Defense, DefenseEntry } from './types.js';
 
 export interface GaussianNoiseOptions {
@@ -38,10 +38,7 @@ export const MIN_SECRET_BYTES = 16;
 
 /** The 32-bit seed of one input row: HMAC-SHA-256(secret, canonical little-endian float32 bytes). */
 export function rowSeed(secret: Buffer, values: Float32Array): number {
-  const bytes = Buffer.alloc(values.length * 4);
-  // +0 for -0 (same model answer, so the same noise); little-endian on every platform.
-  for (let j = 0; j < values.length; j++) bytes.writeFloatLE(values[j] === 0 ? 0 : values[j], j * 4);
-  return createHmac('sha256', secret).update(bytes).digest().readUInt32LE(0);
+  return rowHmac(secret, values).readUInt32LE(0);
 }
 
 /** Each row of `scores` plus its own seeded noise, floored and renormalised; `inputs` row i keys row i. */

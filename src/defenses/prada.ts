@@ -10,8 +10,9 @@
  * set starts at {0}); later ones add d_min to D, and when d_min > T_c join G_c with
  * T_c <- max(T_c, mean - std of G_c's distances, population std). Deliberate choices: W is tested
  * after every query (the released code tests every 10th and drops classes with < 10 distances);
- * a flag is sticky, a verdict on the client (`flag`: every later request gets the Flag; `block`:
- * refused with 403 HEIST_ERR_FORBIDDEN, the flagging request included). Memory is bounded: at most
+ * a flag is sticky, a verdict on the client, applied by detector-action.ts (`flag`: every later
+ * request gets the Flag; `degrade`: its answers also go through the degrade stage; `block`: refused
+ * with 403 HEIST_ERR_FORBIDDEN), the flagging request included. Memory is bounded: at most
  * `maxPerClient` kept queries per client (beyond that G_c stops growing, so T_c freezes, while D
  * still takes every distance), D holds the latest 5000 distances (Shapiro-Wilk's limit), and at
  * most `maxClients` clients are tracked (the least recently seen is forgotten and starts afresh).
@@ -24,15 +25,20 @@ import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { shapiroWilk } from '../core/shapiro-wilk.js';
 import { rowCount, rowSize } from '../core/tensor.js';
-import { type Defense, type DefenseEntry, DefenseRejection, type QueryContext } from './types.js';
+import { systemClock, silentLogger } from '../core/types.js';
+import {
+  type DetectorActionOptions,
+  detectorActionFields,
+  detectorPhases,
+  detectorVerdict,
+} from './detector-action.js';
+import type { Defense, DefenseDeps, DefenseEntry, QueryContext } from './types.js';
 
-export interface PradaOptions {
+export interface PradaOptions extends DetectorActionOptions {
   /** Flag when W(D') < delta; default 0.96. */
   readonly delta?: number;
   /** Test once |D| exceeds this; the paper's minimum is 100. */
   readonly minSamples?: number;
-  /** 'flag' (default) adds a Flag; 'block' refuses every request once the client is flagged. */
-  readonly action?: 'flag' | 'block';
   /** Most kept queries per client, all classes together; default 5000. */
   readonly maxPerClient?: number;
   /** Most clients tracked at once (least recently seen forgotten first); default 256. */
@@ -83,10 +89,12 @@ export interface PradaDefense extends Defense {
   client(id: string): PradaClientView | undefined;
 }
 
-export function prada(options: PradaOptions = {}): PradaDefense {
+export function prada(
+  options: PradaOptions = {},
+  deps: DefenseDeps = { clock: systemClock, log: silentLogger },
+): PradaDefense {
   const delta = options.delta ?? 0.96;
   const minSamples = options.minSamples ?? 100;
-  const action = options.action ?? 'flag';
   const maxPerClient = options.maxPerClient ?? 5000;
   const maxClients = options.maxClients ?? 256;
   if (!(delta > 0 && delta <= 1)) throw new HeistError('HEIST_ERR_BAD_CONFIG', `prada: delta must be in (0, 1]`);
@@ -193,16 +201,16 @@ export function prada(options: PradaOptions = {}): PradaDefense {
     }
   }
 
-  function refuse(): never {
-    throw new DefenseRejection('HEIST_ERR_FORBIDDEN', 'prada: this client is suspected of model extraction');
-  }
+  const verdict = detectorVerdict('prada', options, deps);
 
   return {
     name: 'prada',
+    ...detectorPhases(verdict),
     inspect(ctx: QueryContext): void {
       const id = ctx.client.id;
       const s = stateOf(id);
-      if (s.flagged && action === 'block') refuse();
+      // A blocked client is refused before its queries are looked at again.
+      if (s.flagged && verdict.action === 'block') verdict.apply(ctx, true, s.w);
       const raw = ctx.raw;
       if (raw) {
         const n = rowCount(ctx.inputs);
@@ -213,9 +221,7 @@ export function prada(options: PradaOptions = {}): PradaDefense {
           if (s.flagged) break;
         }
       }
-      if (!s.flagged) return;
-      if (action === 'block') refuse();
-      ctx.flags.push({ stage: 'prada', reason: 'suspected-extraction', score: s.w });
+      verdict.apply(ctx, s.flagged, s.w);
     },
     client(id) {
       const s = clients.get(id);
@@ -238,20 +244,20 @@ export function prada(options: PradaOptions = {}): PradaDefense {
 export const pradaEntry: DefenseEntry<PradaOptions> = {
   name: 'prada',
   summary:
-    "flag (or block) a client whose queries' minimum distances to its earlier ones stop looking normal (Shapiro-Wilk W < delta)",
+    "flag, degrade or block a client whose queries' minimum distances to its earlier ones stop looking normal (Shapiro-Wilk W < delta)",
   paper:
     'M. Juuti, S. Szyller, S. Marchal and N. Asokan, "PRADA: Protecting against DNN Model Stealing Attacks", IEEE EuroS&P 2019, arXiv:1805.02628',
   options: z
     .object({
       delta: z.number().gt(0).max(1).optional(),
       minSamples: z.number().int().min(3).lt(MAX_DISTANCES).optional(),
-      action: z.enum(['flag', 'block']).optional(),
+      ...detectorActionFields,
       maxPerClient: z.number().int().positive().optional(),
       maxClients: z.number().int().positive().optional(),
     })
     .strict(),
   example: { delta: 0.96, action: 'flag' },
-  phases: ['inspect'],
+  phases: ['inspect', 'transform'],
   changesLabels: false,
-  create: (o) => prada(o),
+  create: (o, deps) => prada(o, deps),
 };

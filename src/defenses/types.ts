@@ -107,6 +107,21 @@ export interface DefenseDeps {
   readonly log: Logger;
   /** Keys per-input randomness; the gateway passes one per deployment (never logged or put in errors). */
   readonly secret?: Buffer;
+  /**
+   * Builds another registered stage (a detector's degrade stage), with its entry's phases and
+   * label promise; createDefenses supplies it.
+   */
+  readonly createStage?: (spec: DefenseSpec) => {
+    readonly stage: Defense;
+    readonly phases: readonly DefensePhase[];
+    readonly changesLabels: boolean;
+  };
+}
+
+/** One configured stage: a registry name and its options. */
+export interface DefenseSpec {
+  readonly name: string;
+  readonly options?: unknown;
 }
 
 /** The pipeline phases a stage may act in, in the order they run (inference sits between admit and inspect). */

@@ -28,7 +28,9 @@ test('every metric shows up in render() with its labels and value', async () => 
   m.limiterDecision('allowed', 'free');
   m.limiterDecision('limited', 'free');
   m.limiterDecision('store_unavailable', 'pro');
-  m.detectorFlag('prada');
+  m.detectorFlag('prada', 'suspected-extraction');
+  m.detectorFlag('prada', 'blocked');
+  m.detectorFlag('prada', 'free text');
   const text = await m.render();
   assert.equal(sample(text, `heist_http_requests_total{route="${PREDICT}",status="200"}`), 2);
   assert.equal(sample(text, `heist_http_requests_total{route="${PREDICT}",status="429"}`), 1);
@@ -42,7 +44,9 @@ test('every metric shows up in render() with its labels and value', async () => 
   assert.equal(sample(text, 'heist_limiter_decisions_total{decision="allowed",tier="free"}'), 1);
   assert.equal(sample(text, 'heist_limiter_decisions_total{decision="limited",tier="free"}'), 1);
   assert.equal(sample(text, 'heist_limiter_decisions_total{decision="store_unavailable",tier="pro"}'), 1);
-  assert.equal(sample(text, 'heist_detector_flags_total{detector="prada"}'), 1);
+  assert.equal(sample(text, 'heist_detector_flags_total{detector="prada",verdict="suspected-extraction"}'), 1);
+  assert.equal(sample(text, 'heist_detector_flags_total{detector="prada",verdict="blocked"}'), 1);
+  assert.equal(sample(text, 'heist_detector_flags_total{detector="prada",verdict="other"}'), 1);
   assert.match(text, /# TYPE heist_http_request_duration_seconds histogram/);
   assert.match(m.contentType, /^text\/plain/);
   assert.doesNotMatch(text, /^process_/m, 'default metrics are off unless asked for');

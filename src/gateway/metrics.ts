@@ -6,6 +6,7 @@
  * values of one label, further ones are counted as "other", so a bug or a hostile client cannot
  * grow the scrape without bound.
  */
+import { verdictReasons } from '../defenses/detector-action.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { type HeistErrorCode, errorCatalog } from '../core/errors.js';
 
@@ -31,6 +32,9 @@ const DECISIONS: ReadonlySet<string> = new Set<LimiterDecision>([
 ]);
 
 /** One label's values, capped: the first `max` distinct values pass, later new ones become "other". */
+/** The verdict label's values: the detectors' reasons (anything else counts as `other`). */
+const VERDICTS: ReadonlySet<string> = new Set(Object.values(verdictReasons));
+
 class BoundedLabel {
   readonly #seen = new Set<string>();
   constructor(readonly max: number) {}
@@ -53,7 +57,7 @@ export class GatewayMetrics {
   readonly #auditAppend: Histogram;
   readonly #auditFailures: Counter;
   readonly #limiter: Counter<'decision' | 'tier'>;
-  readonly #detectorFlags: Counter<'detector'>;
+  readonly #detectorFlags: Counter<'detector' | 'verdict'>;
   readonly #routes: BoundedLabel;
   readonly #models: BoundedLabel;
   readonly #tiers: BoundedLabel;
@@ -110,8 +114,8 @@ export class GatewayMetrics {
     });
     this.#detectorFlags = new Counter({
       name: 'heist_detector_flags_total',
-      help: 'Requests an extraction detector flagged, by detector',
-      labelNames: ['detector'],
+      help: 'Requests a detector or defense stage flagged, by stage and verdict (suspected-extraction, degraded, blocked)',
+      labelNames: ['detector', 'verdict'],
       registers,
     });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -150,9 +154,12 @@ export class GatewayMetrics {
     });
   }
 
-  /** A request an extraction detector flagged (detector: its registry name). */
-  detectorFlag(detector: string): void {
-    this.#detectorFlags.inc({ detector: this.#detectors.value(detector) });
+  /** A request a stage flagged (detector: its registry name; verdict: the flag's reason, e.g. `blocked`). */
+  detectorFlag(detector: string, verdict: string): void {
+    this.#detectorFlags.inc({
+      detector: this.#detectors.value(detector),
+      verdict: VERDICTS.has(verdict) ? verdict : OTHER_LABEL,
+    });
   }
 
   /** The Content-Type of render()'s text. */

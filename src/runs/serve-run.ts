@@ -124,7 +124,8 @@ async function loadPredictor(file: string): Promise<Predictor & { close?(): Prom
 
 const nameFromFile = (file: string): string => basename(file, extname(file)).replace(/\.tree$/, '');
 
-function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
+/** The value of the environment variable `name`, which must hold a secret of at least 16 characters (never echoed in errors). */
+export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const v = env[name];
   if (v === undefined || v.length < 16)
     throw new HeistError(

@@ -6,6 +6,7 @@
  * NaN and ±Infinity, which JSON cannot hold, are the strings "NaN", "Infinity", "-Infinity".
  */
 import type { AuditFilter, AuditOutput, AuditStore, StoredAuditRecord } from './types.js';
+import { auditPages } from './audit-pages.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
 
@@ -130,15 +131,9 @@ export function recordCsv(r: StoredAuditRecord): string[] {
 export async function* exportAudit(store: AuditStore, options: ExportOptions): AsyncGenerator<string> {
   const { format, pageSize = 64, onRecords, ...filter } = options;
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\n`;
-  let after: AuditFilter['after'];
-  for (;;) {
-    const page = await store.query({ ...filter, ...(after ? { after } : {}), limit: pageSize });
-    if (page.length === 0) return;
+  for await (const page of auditPages(store, filter, pageSize)) {
     const lines = format === 'csv' ? page.flatMap(recordCsv) : page.map(recordJson);
     onRecords?.(page.length);
     yield `${lines.join('\n')}\n`;
-    const last = page[page.length - 1];
-    after = { log: last.log, seq: last.seq };
-    if (page.length < pageSize) return;
   }
 }

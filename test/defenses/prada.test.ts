@@ -12,34 +12,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadOnnxModel } from '../../src/backends/onnx-model.js';
-import type { ModelInfo, Prediction } from '../../src/core/prediction.js';
+import type { ModelInfo } from '../../src/core/prediction.js';
 import { createRng } from '../../src/core/rng.js';
-import { type Tensor, rowSize, tensor } from '../../src/core/tensor.js';
+import { rowSize, tensor } from '../../src/core/tensor.js';
 import { silentLogger } from '../../src/core/types.js';
 import { modelsDir } from '../../src/datasets/paths.js';
 import { loadScenarioData } from '../../src/datasets/scenarios.js';
-import {
-  createContext,
-  createPipeline,
-  defenses,
-  DefenseRejection,
-  type Flag,
-  prada,
-} from '../../src/defenses/index.js';
-
-/** A labelled row source: rows plus the victim's labels for them, computed once. */
-interface Labelled {
-  readonly info: ModelInfo;
-  readonly rows: Float32Array;
-  readonly d: number;
-  readonly labels: Int32Array;
-}
-
-async function labelled(modelFile: string, x: Tensor): Promise<Labelled> {
-  const model = await loadOnnxModel(join(modelsDir, modelFile));
-  const p = await model.predict(x);
-  return { info: model.info, rows: x.data, d: rowSize(x), labels: p.labels };
-}
+import { defenses, prada } from '../../src/defenses/index.js';
+import { type Labelled, jbdaQueries, labelAnswer, labelled, rowAt, stream as send } from './streams.js';
 
 /** Sends rows (given as copies with their labels) one request per `batch` rows; returns the request index of the first flag. */
 async function stream(
@@ -52,54 +32,15 @@ async function stream(
 ): Promise<{ firstFlag: number | undefined; rejected: boolean; minW: number }> {
   const id = `key:${apiKey}`;
   let minW = 1;
-  const pipeline = createPipeline([stage]);
-  let firstFlag: number | undefined;
-  for (let start = 0; start < rows.length; start += batch) {
-    const part = rows.slice(start, start + batch);
-    const d = part[0]?.length ?? 0;
-    const data = new Float32Array(part.length * d);
-    for (const [i, r] of part.entries()) data.set(r, i * d);
-    const labels = Int32Array.from(part, (r, i) => labelOf(r, start + i));
-    const ctx = createContext({
-      requestId: `r${start}`,
-      model: info,
-      inputs: tensor(data, [part.length, ...info.inputShape]),
-      at: 0,
-      credentials: { apiKey, ip: '127.0.0.1' },
-      client: { id, source: 'api-key', authenticated: true },
-    });
-    try {
-      await pipeline.run(ctx, async (): Promise<Prediction> => ({ kind: 'label', labels }));
-    } catch (e) {
-      if (e instanceof DefenseRejection) return { firstFlag: firstFlag ?? start, rejected: true, minW };
-      throw e;
-    }
-    const w = stage.client(id)?.w ?? Number.NaN;
-    if (w < minW) minW = w;
-    const f = ctx.flags.find((g: Flag) => g.stage === 'prada');
-    if (f && firstFlag === undefined) firstFlag = stage.client(id)?.queries ?? start + part.length;
-  }
-  return { firstFlag, rejected: false, minW };
-}
-
-function rowAt(l: Labelled, i: number): Float32Array {
-  return l.rows.slice(i * l.d, (i + 1) * l.d);
-}
-
-/** JBDA-like queries: 10 pool seeds, then rounds adding clip(x + 0.1 * sign(random direction)) for every row so far. */
-function jbdaQueries(pool: Tensor, rng: ReturnType<typeof createRng>, total: number): Float32Array[] {
-  const d = rowSize(pool);
-  const seeds = rng.shuffle(Array.from({ length: pool.shape[0]! }, (_, i) => i)).slice(0, 10);
-  let set = seeds.map((i) => pool.data.slice(i * d, (i + 1) * d));
-  const queries = [...set];
-  while (queries.length < total) {
-    const fresh = set.map((x) =>
-      Float32Array.from(x, (v) => Math.min(1, Math.max(0, v + 0.1 * (rng.next() < 0.5 ? -1 : 1)))),
-    );
-    queries.push(...fresh);
-    set = [...set, ...fresh];
-  }
-  return queries.slice(0, total);
+  const r = await send(stage, info, apiKey, rows, labelAnswer(labelOf, rows), {
+    batch,
+    queries: () => stage.client(id)?.queries,
+    after: () => {
+      const w = stage.client(id)?.w ?? Number.NaN;
+      if (w < minW) minW = w;
+    },
+  });
+  return { firstFlag: r.firstFlag, rejected: r.rejected, minW };
 }
 
 /** The delta that the honest clients' lowest W allows with no false positive (two decimals, rounded down). */

@@ -4,20 +4,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { HeistError } from '../../core/errors.js';
 import { exportAuditRun, pruneAuditRun, verifyAuditRun } from '../../runs/audit-run.js';
 import { CSV_COLUMNS } from '../../store/audit-export.js';
-import { oneOf } from '../options.js';
-
-/** `--since 2025-01-31T12:00:00Z` or epoch milliseconds -> epoch ms. */
-function time(value: string): number {
-  const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);
-  // 8.64e15 ms is as far as a Date reaches.
-  if (!Number.isSafeInteger(ms) || Math.abs(ms) > 8.64e15)
-    throw new InvalidArgumentError(`expected an ISO date-time or epoch ms, got "${value}"`);
-  return ms;
-}
+import { oneOf, time } from '../options.js';
 
 const AUDIT = ['--audit <url>', 'the audit log: sqlite://path/to/audit.db or postgres://user@host:port/db'] as const;
 const KEY = [

@@ -73,7 +73,10 @@ export function registerPredictRoute(app: FastifyInstance, table: ModelTable, op
       throw new HeistError('HEIST_ERR_INTERNAL', 'internal error', { cause: e });
     } finally {
       state.raw = ctx.raw;
-      for (const f of ctx.flags) state.flags.push(`${f.stage}:${f.reason}`);
+      for (const f of ctx.flags) {
+        state.flags.push(`${f.stage}:${f.reason}`);
+        options.metrics?.detectorFlag(f.stage, f.reason);
+      }
     }
     state.served = served;
     options.metrics?.rowsServed(m.name, rowCount(x));
