@@ -147,3 +147,12 @@ export function time(value: string): number {
     throw new InvalidArgumentError(`expected an ISO date-time or epoch ms, got "${value}"`);
   return ms;
 }
+
+/** A JSON value on the command line, e.g. `--options '{"delta":0.94}'`. */
+export function jsonValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`expected JSON, got "${value}"`);
+  }
+}

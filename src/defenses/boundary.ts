@@ -198,7 +198,7 @@ export function boundary(
 export const boundaryEntry: DefenseEntry<BoundaryOptions> = {
   name: 'boundary',
   summary:
-    "flag, degrade or block a client when too many of its recent queries get a low top-1 minus top-2 margin (boundary probing)",
+    'flag, degrade or block a client when too many of its recent queries get a low top-1 minus top-2 margin (boundary probing)',
   options: z
     .object({
       window: z.number().int().positive().optional(),

@@ -61,7 +61,7 @@ export interface CoverageOptions extends DetectorActionOptions {
   readonly aggregateCoverage?: number;
   /** In a suspicious group, flag a client when this share of its cells in the window is rare; default 0.5. */
   readonly rareShare?: number;
-  /** A cell is rare while fewer than this many distinct clients (at least 2) visited it in the window; default 5. */
+  /** A cell is rare while fewer than this many distinct clients (at least 2) visited it in the window; default 32. */
   readonly commonVisitors?: number;
   /** A client is judged against its group once at least this many of its cells are in the window; default 20. */
   readonly minCells?: number;
@@ -73,7 +73,8 @@ export interface CoverageOptions extends DetectorActionOptions {
 const MAX_GROUPS = 64;
 
 interface ClientState {
-  readonly id: string;
+  /** A number for the group's visitor lists (a forgotten client that comes back gets a new one). */
+  readonly no: number;
   readonly cells: Set<number>;
   queries: number;
   flagged: 'key' | 'aggregate' | undefined;
@@ -85,8 +86,8 @@ interface ClientState {
 
 interface CellState {
   count: number;
-  /** Its distinct visitors while fewer than commonVisitors (then only their number is kept). */
-  visitors: string[] | undefined;
+  /** Its distinct visitors (client numbers) while fewer than commonVisitors; undefined once common. */
+  visitors: number[] | undefined;
 }
 
 interface GroupState {
@@ -145,7 +146,7 @@ export function coverage(
   const window = options.aggregateWindow ?? 100000;
   const groupThreshold = options.aggregateCoverage ?? 0.1;
   const rareShare = options.rareShare ?? 0.5;
-  const commonVisitors = options.commonVisitors ?? 5;
+  const commonVisitors = options.commonVisitors ?? 32;
   const minCells = options.minCells ?? 20;
   const maxClients = options.maxClients ?? 4096;
   check(Number.isInteger(bits) && bits >= 1 && bits <= 16, 'bits must be an integer in [1, 16]');
@@ -192,6 +193,7 @@ export function coverage(
   // Map order is recency order: an entry is re-inserted when seen, the first one is evicted.
   const clients = new Map<string, ClientState>();
   const groups = new Map<string, GroupState>();
+  let clientNumbers = 0;
 
   function touch<T>(map: Map<string, T>, key: string, cap: number, make: () => T): T {
     let v = map.get(key);
@@ -208,7 +210,7 @@ export function coverage(
     return v;
   }
 
-  function remember(g: GroupState, cell: number, client: string): void {
+  function remember(g: GroupState, cell: number, client: number): void {
     if (g.size === window) {
       const old = g.ring[g.next] ?? 0;
       const c = g.cells.get(old);
@@ -251,7 +253,7 @@ export function coverage(
       const id = ctx.client.id;
       const groupKey = grouping === 'tier' ? (ctx.client.tier ?? '') : '';
       const s = touch(clients, id, maxClients, () => ({
-        id,
+        no: clientNumbers++,
         cells: new Set<number>(),
         queries: 0,
         flagged: undefined,
@@ -285,7 +287,7 @@ export function coverage(
         for (let i = 0; i < n; i++) {
           const cell = (raw.labels[i] ?? 0) * codes + code(ctx.inputs.data.subarray(i * d, (i + 1) * d), sp);
           s.queries++;
-          if (g) remember(g, cell, id);
+          if (g) remember(g, cell, s.no);
           if (s.flagged) continue;
           s.cells.add(cell);
           if (s.queries >= minQueries && score() >= threshold) {

@@ -18,7 +18,12 @@ export interface AuditTarget {
   readonly hmacKeyEnv?: string;
 }
 
-async function withStore<T>(t: AuditTarget, env: NodeJS.ProcessEnv, work: (s: AuditStore) => Promise<T>): Promise<T> {
+/** Opens the log without creating it (HMAC key from the environment when named), runs `work`, closes it. */
+export async function withAuditStore<T>(
+  t: AuditTarget,
+  env: NodeJS.ProcessEnv,
+  work: (s: AuditStore) => Promise<T>,
+): Promise<T> {
   const hmacKey = t.hmacKeyEnv !== undefined ? parseHmacKey(env[t.hmacKeyEnv], `$${t.hmacKeyEnv}`) : undefined;
   const store = await openAuditStore(t.audit, { createIfMissing: false, ...(hmacKey ? { hmacKey } : {}) });
   try {
@@ -38,7 +43,7 @@ export function verifyAuditRun(
   o: AuditTarget & { readonly log?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<VerifyRunResult> {
-  return withStore(o, env, async (s) => {
+  return withAuditStore(o, env, async (s) => {
     const report = await s.verify(o.log !== undefined ? { log: o.log } : {});
     if (o.log !== undefined && report.logs.length === 0)
       throw new HeistError('HEIST_ERR_BAD_CONFIG', `the audit log ${s.url} has no log named "${o.log}"`);
@@ -60,7 +65,7 @@ export function exportAuditRun(
   out: Writable,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ readonly url: string; readonly records: number }> {
-  return withStore(o, env, async (s) => {
+  return withAuditStore(o, env, async (s) => {
     let records = 0;
     const chunks = exportAudit(s, {
       format: o.format,
@@ -81,7 +86,7 @@ export function pruneAuditRun(
   o: AuditTarget & { readonly before: number },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ readonly url: string; readonly pruned: number; readonly left: number }> {
-  return withStore(o, env, async (s) => {
+  return withAuditStore(o, env, async (s) => {
     const pruned = await s.prune(o.before);
     return { url: s.url, pruned, left: await s.count() };
   });

@@ -7,8 +7,9 @@ import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { HeistError } from '../../core/errors.js';
 import { exportAuditRun, pruneAuditRun, verifyAuditRun } from '../../runs/audit-run.js';
+import { detectors, replayAuditRun } from '../../runs/audit-replay-run.js';
 import { CSV_COLUMNS } from '../../store/audit-export.js';
-import { oneOf, time } from '../options.js';
+import { describeChoices, jsonValue, oneOf, registryChoice, time } from '../options.js';
 
 const AUDIT = ['--audit <url>', 'the audit log: sqlite://path/to/audit.db or postgres://user@host:port/db'] as const;
 const KEY = [
@@ -84,10 +85,56 @@ function pruneCommand(): Command {
     });
 }
 
+function replayCommand(): Command {
+  return new Command('replay')
+    .description(
+      "Run a detector offline over the log's served requests, as it would have run live (forensics); print each client's first verdict.",
+    )
+    .requiredOption(...AUDIT)
+    .requiredOption('--detector <name>', `the detector: ${describeChoices(detectors())}`, registryChoice(detectors()))
+    .option('--options <json>', "the detector's options as JSON (default: its example options)", jsonValue)
+    .option('--model <name>', 'only records of this served model')
+    .option('--client <id>', 'only records of this client (key:<id> or ip:<address>)')
+    .option('--since <time>', 'only records at or after this ISO date-time or epoch ms', time)
+    .option('--until <time>', 'only records at or before this ISO date-time or epoch ms', time)
+    .option(...KEY)
+    .option('--json', 'print the report as JSON', false)
+    .action(async (o) => {
+      const r = await replayAuditRun({
+        audit: o.audit,
+        hmacKeyEnv: o.hmacKeyEnv,
+        detector: o.detector,
+        options: o.options,
+        model: o.model,
+        client: o.client,
+        since: o.since,
+        until: o.until,
+      });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return;
+      }
+      const flagged = r.clients.filter((c) => c.firstVerdict);
+      const lines = [
+        `${r.url}: ${r.detector} replayed over ${r.records} requests (${r.rows} rows) of ${r.clients.length} clients; ${flagged.length} flagged`,
+        ...r.clients.map((c) =>
+          c.firstVerdict
+            ? `  ${c.client}: ${c.firstVerdict.reason} after ${c.firstVerdict.afterRows} rows (log ${c.firstVerdict.log} seq ${c.firstVerdict.seq}, ${new Date(c.firstVerdict.at).toISOString()}); ${c.flaggedRequests} of ${c.requests} requests flagged`
+            : `  ${c.client}: not flagged (${c.requests} requests, ${c.rows} rows)`,
+        ),
+      ];
+      if (r.rowsWithoutInput > 0) lines.push(`  ${r.rowsWithoutInput} rows skipped: the log kept their hash only`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
 export function auditCommand(): Command {
   return new Command('audit')
-    .description("The gateway's tamper-evident audit log: verify its hash chains, export it, prune old records.")
+    .description(
+      "The gateway's tamper-evident audit log: verify its hash chains, export it, prune old records, replay a detector over it.",
+    )
     .addCommand(verifyCommand())
     .addCommand(exportCommand())
-    .addCommand(pruneCommand());
+    .addCommand(pruneCommand())
+    .addCommand(replayCommand());
 }
