@@ -74,11 +74,11 @@ function recordBatch(
   const d = rows[0].input!.length;
   if (rows.some((row) => row.input!.length !== d)) return undefined;
   const x = new Float32Array(rows.length * d);
-  rows.forEach((row, i) => x.set(row.input!, i * d));
+  for (const [i, row] of rows.entries()) x.set(row.input!, i * d);
   const k = rows[0].raw!.scores?.length ?? 0;
   const withScores = k > 0 && rows.every((row) => row.raw!.scores?.length === k);
   const scores = withScores ? new Float32Array(rows.length * k) : undefined;
-  if (scores) rows.forEach((row, i) => scores.set(row.raw!.scores!, i * k));
+  if (scores) for (const [i, row] of rows.entries()) scores.set(row.raw!.scores!, i * k);
   return {
     x: tensor(x, [rows.length, d]),
     labels: Int32Array.from(rows, (row) => row.raw!.label),

@@ -69,16 +69,17 @@ export interface VerifyWatermarkReport {
 
 interface Marked {
   readonly rows: Float32Array[];
-  readonly targets: number[];
+  /** The model's own top-1 for each row (from the log). */
+  readonly labels: number[];
   readonly scanned: number;
   readonly classes: number;
 }
 
-async function markedInputs(o: VerifyWatermarkOptions, key: Buffer): Promise<Marked & { url: string }> {
+async function loggedInputs(o: VerifyWatermarkOptions): Promise<Marked & { url: string }> {
   const store = await openAuditStore(o.audit, { createIfMissing: false });
   const seen = new Set<string>();
   const rows: Float32Array[] = [];
-  const targets: number[] = [];
+  const labels: number[] = [];
   let classes = 0;
   let withoutInput = 0;
   try {
@@ -102,7 +103,7 @@ async function markedInputs(o: VerifyWatermarkOptions, key: Buffer): Promise<Mar
           const k = row.raw.scores?.length ?? 0;
           if (k > 0) classes = Math.max(classes, k);
           rows.push(row.input);
-          targets.push(row.raw.label);
+          labels.push(row.raw.label);
         }
       }
     }
@@ -114,7 +115,7 @@ async function markedInputs(o: VerifyWatermarkOptions, key: Buffer): Promise<Mar
       'HEIST_ERR_BAD_CONFIG',
       'the audit log keeps input hashes only (audit.inputs: false): watermark verification needs the inputs',
     );
-  return { rows, targets, scanned: seen.size, classes, url: store.url };
+  return { rows, labels, scanned: seen.size, classes, url: store.url };
 }
 
 export async function verifyWatermarkRun(
@@ -129,7 +130,7 @@ export async function verifyWatermarkRun(
   const target = await resolveTarget(o.suspect, { headers: o.headers, ...oracleSettings(o) });
   try {
     const info = target.oracle.info;
-    const found = await markedInputs(o, key);
+    const found = await loggedInputs(o);
     const classes = found.classes || info.classes;
     if (found.classes && info.classes !== found.classes)
       throw new HeistError(
@@ -140,7 +141,7 @@ export async function verifyWatermarkRun(
     const selected: Float32Array[] = [];
     const wanted: number[] = [];
     for (let i = 0; i < found.rows.length; i++) {
-      const m = watermarkMark(key, found.rows[i], o.watermarkRate, classes, found.targets[i]);
+      const m = watermarkMark(key, found.rows[i], o.watermarkRate, classes, found.labels[i]);
       if (m.selected) {
         selected.push(found.rows[i]);
         wanted.push(m.target);
