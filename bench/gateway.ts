@@ -45,8 +45,16 @@ const CONFIGS = [
   'undefended_gateway',
   'audited_gateway_json',
   'audited_gateway_binary',
+  'defended_gateway_json',
   'fastapi_pytorch',
 ] as const;
+
+/** The full defense stack of the defended configuration: a detector, prediction poisoning and the watermark. */
+const FULL_STACK = [
+  'prada={"delta":0.94}',
+  'mad-argmax={"epsilon":1.8}',
+  'watermark={"rate":0.1,"mode":"runner-up","strength":0.5}',
+];
 type Config = (typeof CONFIGS)[number];
 
 export interface Figure {
@@ -312,6 +320,20 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
       `sqlite://${join(dir, 'audit.db')}`,
     ]);
     children.push(audited);
+    // The secret the keyed stages need reaches the child through its inherited environment.
+    process.env.HEIST_BENCH_SECRET ??= 'gateway-bench-deployment-secret-0123';
+    const defended = await startGatewayChild([
+      '--model',
+      modelPath,
+      '--keys',
+      file,
+      '--audit',
+      `sqlite://${join(dir, 'audit-defended.db')}`,
+      '--secret-env',
+      'HEIST_BENCH_SECRET',
+      ...FULL_STACK.flatMap((d) => ['--defense', d]),
+    ]);
+    children.push(defended);
     const predictPath = `/v1/models/${name}/predict`;
     torch = await startTorchPeer(
       modelPath,
@@ -340,6 +362,8 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
             r = await runLoad({ ...common, url: audited.url + predictPath, key });
           else if (config === 'audited_gateway_binary')
             r = await runLoad({ ...common, url: audited.url + predictPath, key, binary: true });
+          else if (config === 'defended_gateway_json')
+            r = await runLoad({ ...common, url: defended.url + predictPath, key });
           else r = await runLoad({ ...common, url: (torch as TorchPeer).url });
           const id = `${config}@${batch}`;
           runsOf.set(id, [...(runsOf.get(id) ?? []), r]);
@@ -379,6 +403,8 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
       batch1_audited_over_fastapi_pytorch: ratio(rps('audited_gateway_json', 1), rps('fastapi_pytorch', 1), 2),
       // Not goals, for reading the others.
       batch256_audited_binary_over_json: ratio(rps('audited_gateway_binary', 256), rps('audited_gateway_json', 256), 0),
+      batch1_defended_over_audited: ratio(rps('defended_gateway_json', 1), rps('audited_gateway_json', 1), 0),
+      batch256_defended_over_audited: ratio(rps('defended_gateway_json', 256), rps('audited_gateway_json', 256), 0),
       batch256_undefended_over_bare_onnxruntime: ratio(rps('undefended_gateway', 256), rps('bare_onnxruntime', 256), 0),
     };
     for (const c of children.splice(0)) await c.stop();
@@ -405,6 +431,7 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
         undefended_gateway: 'heist serve --anonymous (no keys, no audit), child process',
         audited_gateway:
           'heist serve --keys (one key, tier without limits) --audit sqlite://<tmp>/audit.db, child process',
+        defended_gateway_json: `the audited gateway plus the full defense stack, in order: ${FULL_STACK.join(', ')} (one bench key, so PRADA sees one client)`,
         fastapi_pytorch:
           typeof torch === 'string'
             ? torch
