@@ -1,9 +1,9 @@
 /**
- * @file `npm run bench [-- train gateway curve digits]` (gateway = gateway-throughput, gateway-kill and
- * gateway-hostile, each also a target of its own): runs the benchmarks, prints their figures,
- * and writes each as JSON under bench/results/. Ratios are measured against a baseline in the same
- * run (the machines are shared and noisy); PyTorch figures are docs/scenarios.md's reference when
- * PyTorch is not installed here.
+ * @file `npm run bench [-- train gateway curve digits defenses]` (gateway = gateway-throughput,
+ * gateway-kill and gateway-hostile, each also a target of its own; defenses = the defense matrix, not
+ * run by default): runs the benchmarks, prints their figures, and writes each as JSON under
+ * bench/results/. Ratios are measured against a baseline in the same run (the machines are shared
+ * and noisy); PyTorch figures are docs/scenarios.md's reference when PyTorch is not installed here.
  */
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { writeGatewaySection } from './gateway-child.js';
 import { benchGatewayHostile, hostileTable } from './gateway-hostile.js';
 import { benchGatewayKill, killTable } from './gateway-kill.js';
 import { writeBenchResult } from './results-file.js';
+import { runDefenseMatrix } from '../src/runs/defense-matrix-run.js';
 import { benchTraining } from './train.js';
 
 function write(name: string, body: object): void {
@@ -84,3 +85,26 @@ if (wanted.has('gateway') || wanted.has('gateway-hostile')) {
 }
 if (wanted.has('curve')) write('mnist-cnn-curve', await benchCurve('mnist-cnn'));
 if (wanted.has('digits')) write('digits-mlp-curve', await benchCurve('digits-mlp'));
+// The defense matrix on mnist-cnn at 2,000 queries with the default grid (bench/defense-grid.yaml):
+// about 50 s a cell on 2 shared cores, resumable (rerun to continue), docs/defense-matrix.md.
+if (wanted.has('defenses')) {
+  const r = await runDefenseMatrix(
+    { scenario: 'mnist-cnn', budget: 2000, out: join(repoRoot, 'bench/results/defenses') },
+    {
+      onStart: (e) => process.stdout.write(`defense matrix: ${e.total} cells, ${e.resumed} from ${e.out}/cells\n`),
+      onCell: ({ cell: c, done, total, resumed }) =>
+        process.stdout.write(
+          `${done}/${total} ${c.config} x ${c.attack}: fidelity ${c.fidelity ?? 'n/a'}, delay ${c.detectionDelay ?? 'never'}${resumed ? ' (resumed)' : ''}\n`,
+        ),
+    },
+  );
+  const { settings, victimAccuracy, configs, cells } = r.matrix;
+  write('defenses', {
+    command: 'npm run bench -- defenses',
+    settings: { ...settings, grid: 'bench/defense-grid.yaml' },
+    victimAccuracy,
+    configs,
+    cells,
+    table: 'bench/results/defenses/matrix.md',
+  });
+}

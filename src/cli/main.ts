@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { HeistError } from '../core/errors.js';
 import { heistVersion } from '../runs/version.js';
 import { auditCommand } from './commands/audit.js';
+import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
@@ -40,6 +41,7 @@ program.addCommand(scanWebCommand());
 program.addCommand(auditCommand());
 program.addCommand(verifyCommand());
 program.addCommand(listCommand());
+program.addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -23,7 +23,7 @@ export const BASELINE = 'none';
 export const BENCH_SECRET = Buffer.from('heist-bench-defenses-secret-v1');
 
 export interface GridConfig {
-  /** Lower-case words joined by '-': it names the cell files. */
+  /** Lower-case letters and digits, words joined by '-' or '.' (no '_'): it names the cell files. */
   readonly name: string;
   readonly defenses: readonly DefenseSpec[];
 }
@@ -34,7 +34,7 @@ export interface DefenseGrid {
   readonly configs: readonly GridConfig[];
 }
 
-const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const NAME = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 
 const gridSchema = z
   .object({
@@ -43,7 +43,7 @@ const gridSchema = z
       .array(
         z
           .object({
-            name: z.string().regex(NAME, "lower-case words joined by '-'"),
+            name: z.string().regex(NAME, "lower-case letters and digits in words joined by '-' or '.'"),
             defenses: z
               .array(z.object({ name: z.string().min(1), options: z.unknown().optional() }).strict())
               .default([]),

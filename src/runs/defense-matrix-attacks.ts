@@ -29,7 +29,8 @@ export const matrixAttacks: readonly MatrixAttack[] = [
   },
   {
     name: 'soft-random',
-    summary: 'uniform random inputs over the declared domain, distilling probabilities (an out-of-distribution attacker)',
+    summary:
+      'uniform random inputs over the declared domain, distilling probabilities (an out-of-distribution attacker)',
     strategy: 'random',
     labels: 'soft',
   },
