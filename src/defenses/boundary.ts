@@ -28,6 +28,7 @@ import {
   detectorPhases,
   detectorVerdict,
 } from './detector-action.js';
+import { touchRecent } from './recent.js';
 import type { Defense, DefenseDeps, DefenseEntry, QueryContext } from './types.js';
 
 export interface BoundaryOptions extends DetectorActionOptions {
@@ -117,27 +118,16 @@ export function boundary(
   const clients = new Map<string, ClientState>();
 
   function stateOf(id: string): ClientState {
-    let s = clients.get(id);
-    if (s) {
-      clients.delete(id);
-    } else {
-      s = {
-        ring: new Uint8Array(window),
-        next: 0,
-        size: 0,
-        low: 0,
-        queries: 0,
-        flagged: false,
-        flaggedAt: undefined,
-        maxShare: 0,
-      };
-      if (clients.size >= maxClients) {
-        const oldest = clients.keys().next().value;
-        if (oldest !== undefined) clients.delete(oldest);
-      }
-    }
-    clients.set(id, s);
-    return s;
+    return touchRecent(clients, id, maxClients, () => ({
+      ring: new Uint8Array(window),
+      next: 0,
+      size: 0,
+      low: 0,
+      queries: 0,
+      flagged: false,
+      flaggedAt: undefined,
+      maxShare: 0,
+    }));
   }
 
   function observe(s: ClientState, isLow: boolean): void {

@@ -37,6 +37,7 @@ import {
   detectorPhases,
   detectorVerdict,
 } from './detector-action.js';
+import { touchRecent } from './recent.js';
 import type { Defense, DefenseDeps, DefenseEntry, QueryContext } from './types.js';
 
 export const coverageGroupings = ['pipeline', 'tier', 'off'] as const;
@@ -195,21 +196,6 @@ export function coverage(
   const groups = new Map<string, GroupState>();
   let clientNumbers = 0;
 
-  function touch<T>(map: Map<string, T>, key: string, cap: number, make: () => T): T {
-    let v = map.get(key);
-    if (v !== undefined) {
-      map.delete(key);
-    } else {
-      v = make();
-      if (map.size >= cap) {
-        const oldest = map.keys().next().value;
-        if (oldest !== undefined) map.delete(oldest);
-      }
-    }
-    map.set(key, v);
-    return v;
-  }
-
   function remember(g: GroupState, cell: number, client: number): void {
     if (g.size === window) {
       const old = g.ring[g.next] ?? 0;
@@ -252,7 +238,7 @@ export function coverage(
     inspect(ctx: QueryContext): void {
       const id = ctx.client.id;
       const groupKey = grouping === 'tier' ? (ctx.client.tier ?? '') : '';
-      const s = touch(clients, id, maxClients, () => ({
+      const s = touchRecent(clients, id, maxClients, () => ({
         no: clientNumbers++,
         cells: new Set<number>(),
         queries: 0,
@@ -271,7 +257,7 @@ export function coverage(
       const g =
         grouping === 'off'
           ? undefined
-          : touch(groups, groupKey, MAX_GROUPS, () => ({
+          : touchRecent(groups, groupKey, MAX_GROUPS, () => ({
               ring: new Float64Array(window),
               next: 0,
               size: 0,

@@ -32,6 +32,7 @@ import {
   detectorPhases,
   detectorVerdict,
 } from './detector-action.js';
+import { touchRecent } from './recent.js';
 import type { Defense, DefenseDeps, DefenseEntry, QueryContext } from './types.js';
 
 export interface PradaOptions extends DetectorActionOptions {
@@ -109,28 +110,17 @@ export function prada(
   const clients = new Map<string, ClientState>();
 
   function stateOf(id: string): ClientState {
-    let s = clients.get(id);
-    if (s) {
-      clients.delete(id);
-    } else {
-      s = {
-        classes: new Map(),
-        keptTotal: 0,
-        queries: 0,
-        distances: new Float64Array(MAX_DISTANCES),
-        distanceCount: 0,
-        next: 0,
-        flagged: false,
-        w: Number.NaN,
-        minW: 1,
-      };
-      if (clients.size >= maxClients) {
-        const oldest = clients.keys().next().value;
-        if (oldest !== undefined) clients.delete(oldest);
-      }
-    }
-    clients.set(id, s);
-    return s;
+    return touchRecent(clients, id, maxClients, () => ({
+      classes: new Map(),
+      keptTotal: 0,
+      queries: 0,
+      distances: new Float64Array(MAX_DISTANCES),
+      distanceCount: 0,
+      next: 0,
+      flagged: false,
+      w: Number.NaN,
+      minW: 1,
+    }));
   }
 
   function keep(c: ClassState, x: Float32Array, distance: number, s: ClientState): void {
