@@ -1,5 +1,5 @@
 /**
- * @file `npm run bench [-- train gateway curve digits defenses]` (gateway = gateway-throughput,
+ * @file `npm run bench [-- train gateway curve digits defenses ensemble]` (gateway = gateway-throughput,
  * gateway-kill and gateway-hostile, each also a target of its own; defenses = the defense matrix, not
  * run by default): runs the benchmarks, prints their figures, and writes each as JSON under
  * bench/results/. Ratios are measured against a baseline in the same run (the machines are shared
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { repoRoot } from '../src/datasets/paths.js';
 import { benchCurve } from './curve.js';
+import { benchEnsemble, ensembleTable } from './ensemble.js';
 import { benchGateway, gatewayTable } from './gateway.js';
 import { writeGatewaySection } from './gateway-child.js';
 import { benchGatewayHostile, hostileTable } from './gateway-hostile.js';
@@ -82,6 +83,11 @@ if (wanted.has('gateway') || wanted.has('gateway-kill')) {
 if (wanted.has('gateway') || wanted.has('gateway-hostile')) {
   const r = await benchGatewayHostile();
   process.stdout.write(`${hostileTable(r)}\nwrote ${writeGatewaySection('hostile', r)}\n`);
+}
+if (wanted.has('ensemble')) {
+  const r = await benchEnsemble();
+  process.stdout.write(`${ensembleTable(r)}\n`);
+  write('ensemble', r);
 }
 if (wanted.has('curve')) write('mnist-cnn-curve', await benchCurve('mnist-cnn'));
 if (wanted.has('digits')) write('digits-mlp-curve', await benchCurve('digits-mlp'));

@@ -2,7 +2,7 @@
  * @file Several classifiers served as one: probabilities averaged, or labels voted (ties go to the
  * lower class). Members must agree on input shape, classes and domain. An ensemble makes a clone
  * approximate a committee rather than one network; what that changes for attackers, and at what
- * latency, is measured in the defense matrix.
+ * latency, is measured by bench/ensemble.ts (`npm run bench -- ensemble`; docs/defenses.md).
  * @see L. Kariyappa, A. Prakash, M. Qureshi, "Protecting DNNs from Theft using an Ensemble of Diverse Models", ICLR 2021.
  */
 import { HeistError } from '../core/errors.js';
