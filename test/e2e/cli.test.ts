@@ -31,6 +31,8 @@ test('--help on the program and on every command', () => {
     'list',
     'probe',
     'scan-web',
+    'verify',
+    'bench',
   ]) {
     assert.match(top.out, new RegExp(`\\b${cmd}\\b`));
     const h = heist(cmd, '--help');
@@ -38,6 +40,9 @@ test('--help on the program and on every command', () => {
     assert.match(h.out, /Usage: heist/);
   }
   assert.match(heist('steal', '--help').out, /--resume/);
+  assert.match(heist('verify', 'watermark', '--help').out, /--watermark-rate/);
+  assert.match(heist('audit', 'replay', '--help').out, /--detector/);
+  assert.match(heist('bench', 'defenses', '--help').out, /--grid/);
 });
 
 test('bad flags get a clear message and a non-zero exit', () => {
