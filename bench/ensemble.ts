@@ -106,7 +106,8 @@ export async function benchEnsemble(): Promise<Record<string, unknown>> {
         for (const [name, p] of Object.entries(configs)) {
           const xb = sliceRows(x, 0, batch);
           const ms = await meanCallMs(p, xb, BURST[batch]);
-          (samples[`${name}@${batch}`] ??= []).push(ms);
+          const id = `${name}@${batch}`;
+          samples[id] = [...(samples[id] ?? []), ms];
         }
     for (const name of Object.keys(configs))
       for (const batch of [1, 256])
@@ -119,7 +120,10 @@ export async function benchEnsemble(): Promise<Record<string, unknown>> {
       seeds: SEEDS,
       members: [
         { model: `models/${SCENARIO}.onnx`, hidden: [32] },
-        ...trained.map((t, i) => ({ model: `trained here: hidden ${t.hidden.join('-')}, seed ${i + 1}`, testAccuracy: t.testAccuracy })),
+        ...trained.map((t, i) => ({
+          model: `trained here: hidden ${t.hidden.join('-')}, seed ${i + 1}`,
+          testAccuracy: t.testAccuracy,
+        })),
       ],
       results,
       latencyOverSingle: {

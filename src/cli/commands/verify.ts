@@ -59,15 +59,14 @@ function watermarkCommand(): Command {
     const v = r.verdict;
     const p =
       v.pValue > 0 ? `${v.pValue.toPrecision(3)} (2^${v.log2PValue.toFixed(1)})` : `2^${v.log2PValue.toFixed(1)}`;
-    process.stdout.write(
-      [
-        `suspect ${r.suspect}: ${r.identified ? 'IDENTIFIED as trained on the watermarked answers' : 'not identified'} (alpha ${r.alpha})`,
-        `  matched ${v.matched} of ${v.queried} watermarked inputs (${r.mode} mode); p = ${p}`,
-        `  null: ${v.nullHypothesis}`,
-        `  ${r.watermarkedInputs} of ${r.scannedInputs} distinct logged inputs are watermarked (rate ${r.rate}; 99% interval ${r.selectionInterval99[0]}-${r.selectionInterval99[1]})`,
-        `  queries spent: ${r.queriesSpent}; transcript ${r.transcript}`,
-      ].join('\n') + '\n',
-    );
+    const lines = [
+      `suspect ${r.suspect}: ${r.identified ? 'IDENTIFIED as trained on the watermarked answers' : 'not identified'} (alpha ${r.alpha})`,
+      `  matched ${v.matched} of ${v.queried} watermarked inputs (${r.mode} mode); p = ${p}`,
+      `  null: ${v.nullHypothesis}`,
+      `  ${r.watermarkedInputs} of ${r.scannedInputs} distinct logged inputs are watermarked (rate ${r.rate}; 99% interval ${r.selectionInterval99[0]}-${r.selectionInterval99[1]})`,
+      `  queries spent: ${r.queriesSpent}; transcript ${r.transcript}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 }
 
