@@ -39,12 +39,25 @@ test('the spec carries every data point, sorted by queries, with references mark
     { queries: 1000, value: 0.6, series: 'fidelity', source: 'run' },
     { queries: 2000, value: 0.8, series: 'fidelity', source: 'run' },
     { queries: 2000, value: 0.75, series: 'accuracy', source: 'run' },
-    { queries: 1000, value: 0.55, series: 'ART KnockoffNets (fidelity)', source: 'reference' },
-    { queries: 2000, value: 0.7, series: 'ART KnockoffNets (fidelity)', source: 'reference' },
+    { queries: 1000, value: 0.55, series: 'ART KnockoffNets (fidelity), reference', source: 'reference' },
+    { queries: 2000, value: 0.7, series: 'ART KnockoffNets (fidelity), reference', source: 'reference' },
   ]);
   assert.equal(spec.encoding.x.field, 'queries');
   assert.equal(spec.encoding.y.field, 'value');
-  assert.deepEqual(spec.encoding.y.scale?.domain, [0, 1]);
+  assert.deepEqual(spec.encoding.y.scale?.domain, [0.5, 1], 'the axis starts just below the lowest value');
+});
+
+test('fidelity is drawn last, on top of an equal accuracy; one legend, with line symbols', () => {
+  const spec = fidelityCurveSpec(data) as unknown as {
+    layer: { transform: { filter: string }[]; mark: { strokeWidth: number } }[];
+    encoding: Record<string, { legend?: Record<string, unknown> }>;
+  };
+  const filters = spec.layer.map((l) => l.transform[0].filter);
+  assert.match(filters[filters.length - 1], /fidelity/);
+  assert.ok(spec.layer[1].mark.strokeWidth > spec.layer[2].mark.strokeWidth, 'accuracy is wider, underneath');
+  assert.equal(spec.encoding.color.legend?.symbolType, 'stroke');
+  assert.equal(spec.encoding.color.legend?.labelLimit, 0, 'legend labels are never cut off');
+  assert.equal(spec.encoding.strokeDash, undefined, 'no second legend of identical symbols');
 });
 
 test('the spec is a pure function of its data', () => {

@@ -36,6 +36,9 @@ test('the report contains title, headline numbers, plot, rounds and config', asy
   assert.match(html, /<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.match(html, /class="mark-line/);
   assert.ok(html.includes('href="./substitute.onnx"'));
+  const rec = sampleRunRecord();
+  const twice = await renderHtmlReport({ ...rec, config: { ...rec.config, seed: rec.seed } });
+  assert.equal(twice.match(/<td>seed<\/td>/g)?.length, 1, 'seed is listed once, in or out of the config');
 });
 
 test('the report is self-contained: no scripts, no external loads', async () => {

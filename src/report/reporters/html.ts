@@ -90,11 +90,11 @@ function targetTable(rec: RunRecord): string {
 }
 
 function configTable(rec: RunRecord): string {
-  const rows = Object.entries(rec.config)
+  // The seed is part of the config (one row); a record whose config lacks it still shows it once.
+  const rows = Object.entries({ seed: rec.seed, ...rec.config })
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => [k, fmtValue(v)]);
-  rows.push(['seed', String(rec.seed)]);
   return table(['Setting', 'Value'], rows, 'kv');
 }
 
