@@ -37,6 +37,14 @@ export const defenses = new Registry<DefenseDeps, Defense, DefenseEntry>('defens
   watermarkEntry,
 ]);
 
+/** Whether the stage `spec` names may change a served top-1 label, with its options. */
+export function stageChangesLabels(spec: DefenseSpec): boolean {
+  const entry = defenses.get(spec.name);
+  return entry.changesLabelsWith
+    ? entry.changesLabelsWith(defenses.parseOptions(entry, spec.options ?? {}))
+    : entry.changesLabels;
+}
+
 /** `deps` with createStage, so that a detector can build its degrade stage from the registry. */
 export function withStageFactory(deps: DefenseDeps): DefenseDeps {
   const full: DefenseDeps = {
@@ -46,7 +54,7 @@ export function withStageFactory(deps: DefenseDeps): DefenseDeps {
       return {
         stage: defenses.create(spec.name, spec.options ?? {}, full),
         phases: entry.phases,
-        changesLabels: entry.changesLabels,
+        changesLabels: stageChangesLabels(spec),
       };
     },
   };

@@ -133,6 +133,8 @@ export interface DefenseEntry<O = unknown> extends RegistryEntry<O, DefenseDeps,
   readonly phases: readonly DefensePhase[];
   /** True when the stage may change a served top-1 label (said in its docs and its numbers). */
   readonly changesLabels: boolean;
+  /** A finer answer for given options (e.g. the watermark's runner-up mode keeps labels); absent: changesLabels. */
+  changesLabelsWith?(options: O): boolean;
   /**
    * How far a served probability vector may sum from 1 with these options, for stages that round
    * (k/2 x 10^-decimals for k classes); absent: float32 accuracy (1e-5).

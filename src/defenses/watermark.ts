@@ -162,5 +162,6 @@ export const watermarkEntry: DefenseEntry<WatermarkOptions> = {
   example: { rate: 0.05, mode: 'label' },
   phases: ['transform'],
   changesLabels: true,
+  changesLabelsWith: (o) => (o.mode ?? 'label') === 'label',
   create: (o, deps) => watermark(o, deps.secret),
 };

@@ -11,7 +11,7 @@ import { type Prediction, type Predictor, toLabelOnly } from '../core/prediction
 import { rowCount, sliceRows } from '../core/tensor.js';
 import { loadOnnxModel } from '../backends/onnx-model.js';
 import type { loadScenarioData } from '../datasets/scenarios.js';
-import { createDefenses, defendPredictor, defenses, isDefenseRejection } from '../defenses/index.js';
+import { createDefenses, defendPredictor, isDefenseRejection, stageChangesLabels } from '../defenses/index.js';
 import type { Flag } from '../defenses/types.js';
 import { agreement } from '../eval/metrics.js';
 import { localOracle } from '../oracle/local.js';
@@ -232,7 +232,7 @@ export async function honestCell(s: Shared, config: GridConfig): Promise<HonestR
     honestAccuracy: correct / n,
     top1Kept: kept / n,
     meanL1: l1 / n,
-    changesLabels: config.defenses.some((d) => defenses.get(d.name).changesLabels),
+    changesLabels: config.defenses.some((d) => stageChangesLabels(d)),
     rejectedRows: rejected,
     honestFlaggedAfter: counter.first?.rows ?? null,
   };

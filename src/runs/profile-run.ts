@@ -5,7 +5,7 @@
  * (to read what they declare) but starts nothing and opens no store.
  */
 import { inputSize } from '../core/prediction.js';
-import { defenses } from '../defenses/index.js';
+import { stageChangesLabels } from '../defenses/index.js';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_MAX_BATCH,
@@ -85,8 +85,7 @@ export async function profileText(file: GatewayFile, source: string): Promise<st
     for (const m of models) {
       const info = m.predictor.info;
       const stages = m.defenses.map((d) => {
-        const e = defenses.get(d.name);
-        return `\`${d.name}\`${d.options !== undefined ? ` ${JSON.stringify(d.options)}` : ''}${e.changesLabels ? ' (may change top-1 labels)' : ''}`;
+        return `\`${d.name}\`${d.options !== undefined ? ` ${JSON.stringify(d.options)}` : ''}${stageChangesLabels(d) ? ' (may change top-1 labels)' : ''}`;
       });
       const dropsScores = m.defenses.some((d) => d.name === 'label-only');
       const served =

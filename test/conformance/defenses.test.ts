@@ -62,7 +62,7 @@ for (const entry of defenses.entries()) {
       assert.deepEqual(copy(ctx.raw!), raws[raws.length - 1], `${entry.name} altered the model's own answer`);
       if (!entry.phases.includes('transform'))
         assert.deepEqual(copy(out), raws[raws.length - 1], `${entry.name} has no transform but changed the answer`);
-      if (!entry.changesLabels)
+      if (!(entry.changesLabelsWith?.(options) ?? entry.changesLabels))
         assert.deepEqual(Array.from(out.labels), Array.from(ctx.raw!.labels), `${entry.name} changed a label`);
       return out;
     };
