@@ -130,6 +130,11 @@ export async function verifyWatermarkRun(
   const target = await resolveTarget(o.suspect, { headers: o.headers, ...oracleSettings(o) });
   try {
     const info = target.oracle.info;
+    if (mode === 'runner-up' && info.output === 'label')
+      throw new HeistError(
+        'HEIST_ERR_REQUIREMENTS',
+        "runner-up watermarks are verified on the suspect's scores, and this suspect answers labels only (nothing was queried)",
+      );
     const found = await loggedInputs(o);
     const classes = found.classes || info.classes;
     if (found.classes && info.classes !== found.classes)
