@@ -12,10 +12,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOnnxModel } from '../src/backends/onnx-model.js';
 import { inputSize } from '../src/core/prediction.js';
+import { servedModelName } from '../src/runs/serve-run.js';
 import { modelsDir, repoRoot } from '../src/datasets/paths.js';
 import { openAuditStore } from '../src/store/index.js';
 import type { AuditFilter } from '../src/store/types.js';
@@ -89,8 +90,7 @@ export async function benchGatewayHostile(
 ): Promise<Record<string, unknown>> {
   const model = await loadOnnxModel(modelPath);
   const size = inputSize(model.info);
-  const name =
-    model.info.name && model.info.name !== 'model' ? model.info.name : basename(modelPath, extname(modelPath));
+  const name = servedModelName(model.info, modelPath);
   await model.close();
   const dir = mkdtempSync(join(tmpdir(), 'heist-bench-hostile-'));
   try {

@@ -8,11 +8,12 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOnnxModel } from '../src/backends/onnx-model.js';
 import { inputSize } from '../src/core/prediction.js';
 import { createRng } from '../src/core/rng.js';
+import { servedModelName } from '../src/runs/serve-run.js';
 import { modelsDir } from '../src/datasets/paths.js';
 import { openAuditStore } from '../src/store/index.js';
 import type { AuditFilter } from '../src/store/types.js';
@@ -127,8 +128,7 @@ export async function benchGatewayKill(
 ): Promise<Record<string, unknown>> {
   const model = await loadOnnxModel(modelPath);
   const size = inputSize(model.info);
-  const name =
-    model.info.name && model.info.name !== 'model' ? model.info.name : basename(modelPath, extname(modelPath));
+  const name = servedModelName(model.info, modelPath);
   await model.close();
   const rng = createRng(SEED);
   const [lo, hi] = quick ? [1000, 2500] : [2000, 6000];

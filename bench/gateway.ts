@@ -13,11 +13,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOnnxModel } from '../src/backends/onnx-model.js';
 import { inputSize } from '../src/core/prediction.js';
 import { createRng } from '../src/core/rng.js';
+import { servedModelName } from '../src/runs/serve-run.js';
 import { modelsDir, repoRoot } from '../src/datasets/paths.js';
 import { openAuditStore } from '../src/store/index.js';
 import { type ProfileSummary, type Window, monotonicUs, summarizeProfiles } from './cpu-profile.js';
@@ -298,8 +299,7 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
   const model = await loadOnnxModel(modelPath);
   const d = inputSize(model.info);
   // The served name, as serve-run.ts picks it: the ONNX metadata name, else the file name.
-  const name =
-    model.info.name && model.info.name !== 'model' ? model.info.name : basename(modelPath, extname(modelPath));
+  const name = servedModelName(model.info, modelPath);
   const seconds = duration(5, 1.5);
   const children: GatewayChild[] = [];
   let torch: TorchPeer | string = 'not started';

@@ -519,16 +519,21 @@ const kinds: Readonly<Record<string, { readonly weight: number; make(): Case }>>
   },
 };
 
-const kindNames = Object.keys(kinds).filter((k) => o.kinds === undefined || o.kinds.includes(k));
-const totalWeight = kindNames.reduce((s, k) => s + kinds[k].weight, 0);
-function pickKind(): string {
-  let r = rng.next() * totalWeight;
-  for (const k of kindNames) {
-    r -= kinds[k].weight;
-    if (r < 0) return k;
-  }
-  return kindNames[kindNames.length - 1];
+/** A seeded draw from `names`, each as likely as its weight in `table`. */
+function weightedPicker(table: Readonly<Record<string, { readonly weight: number }>>, names: readonly string[]) {
+  const total = names.reduce((s, k) => s + table[k].weight, 0);
+  return (): string => {
+    let r = rng.next() * total;
+    for (const k of names) {
+      r -= table[k].weight;
+      if (r < 0) return k;
+    }
+    return names[names.length - 1];
+  };
 }
+
+const kindNames = Object.keys(kinds).filter((k) => o.kinds === undefined || o.kinds.includes(k));
+const pickKind = weightedPicker(kinds, kindNames);
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
@@ -701,16 +706,7 @@ function hold(kind: string, c: Case): Promise<HostileAnswer & { closedByServer: 
   });
 }
 
-const slowNames = Object.keys(slowKinds);
-const slowWeight = slowNames.reduce((s, k) => s + slowKinds[k].weight, 0);
-function pickSlow(): string {
-  let r = rng.next() * slowWeight;
-  for (const k of slowNames) {
-    r -= slowKinds[k].weight;
-    if (r < 0) return k;
-  }
-  return slowNames[slowNames.length - 1];
-}
+const pickSlow = weightedPicker(slowKinds, Object.keys(slowKinds));
 
 const answers: HostileAnswer[] = [];
 const t0 = performance.now();

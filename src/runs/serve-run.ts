@@ -124,6 +124,11 @@ async function loadPredictor(file: string): Promise<Predictor & { close?(): Prom
 
 const nameFromFile = (file: string): string => basename(file, extname(file)).replace(/\.tree$/, '');
 
+/** The name a model file is served under when the deployment gives none: its own, unless generic, else the file's. */
+export function servedModelName(info: { readonly name?: string }, file: string): string {
+  return info.name && info.name !== 'model' ? info.name : nameFromFile(file);
+}
+
 /** The value of the environment variable `name`, which must hold a secret of at least 16 characters (never echoed in errors). */
 export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const v = env[name];
@@ -197,10 +202,7 @@ export async function loadModels(file: GatewayFile, closers: (() => Promise<void
       if (p.close) closers.push(() => p.close!());
       predictor = p;
     }
-    const own =
-      predictor.info.name && predictor.info.name !== 'model'
-        ? predictor.info.name
-        : nameFromFile(m.file ?? `model-${i}`);
+    const own = servedModelName(predictor.info, m.file ?? `model-${i}`);
     loaded.push({ name: m.name ?? own, predictor, inputDomain: m.inputDomain, defenses: m.defenses });
   }
   const names = loaded.map((m) => m.name);

@@ -68,19 +68,23 @@ export interface VerifyWatermarkReport {
 }
 
 interface Marked {
+  /** The watermarked inputs, in log order, and their watermark classes. */
   readonly rows: Float32Array[];
-  /** The model's own top-1 for each row (from the log). */
-  readonly labels: number[];
+  readonly targets: number[];
+  /** Distinct inputs scanned (with input bytes and the model's answer). */
   readonly scanned: number;
-  readonly classes: number;
+  readonly url: string;
 }
 
-async function loggedInputs(o: VerifyWatermarkOptions): Promise<Marked & { url: string }> {
+/**
+ * The log's distinct served inputs that the key selects, each with its watermark class (recomputed
+ * from the input and the model's own top-1, with `classes` classes); only those are kept in memory.
+ */
+async function markedInputs(o: VerifyWatermarkOptions, key: Buffer, classes: number): Promise<Marked> {
   const store = await openAuditStore(o.audit, { createIfMissing: false });
   const seen = new Set<string>();
   const rows: Float32Array[] = [];
-  const labels: number[] = [];
-  let classes = 0;
+  const targets: number[] = [];
   let withoutInput = 0;
   try {
     const filter = {
@@ -101,9 +105,16 @@ async function loggedInputs(o: VerifyWatermarkOptions): Promise<Marked & { url: 
           if (seen.has(row.inputHash)) continue;
           seen.add(row.inputHash);
           const k = row.raw.scores?.length ?? 0;
-          if (k > 0) classes = Math.max(classes, k);
-          rows.push(row.input);
-          labels.push(row.raw.label);
+          if (k > 0 && k !== classes)
+            throw new HeistError(
+              'HEIST_ERR_BAD_CONFIG',
+              `the suspect answers ${classes} classes; the logged model answered ${k}`,
+            );
+          const m = watermarkMark(key, row.input, o.watermarkRate, classes, row.raw.label);
+          if (m.selected) {
+            rows.push(row.input);
+            targets.push(m.target);
+          }
         }
       }
     }
@@ -115,7 +126,7 @@ async function loggedInputs(o: VerifyWatermarkOptions): Promise<Marked & { url: 
       'HEIST_ERR_BAD_CONFIG',
       'the audit log keeps input hashes only (audit.inputs: false): watermark verification needs the inputs',
     );
-  return { rows, labels, scanned: seen.size, classes, url: store.url };
+  return { rows, targets, scanned: seen.size, url: store.url };
 }
 
 export async function verifyWatermarkRun(
@@ -135,23 +146,11 @@ export async function verifyWatermarkRun(
         'HEIST_ERR_REQUIREMENTS',
         "runner-up watermarks are verified on the suspect's scores, and this suspect answers labels only (nothing was queried)",
       );
-    const found = await loggedInputs(o);
-    const classes = found.classes || info.classes;
-    if (found.classes && info.classes !== found.classes)
-      throw new HeistError(
-        'HEIST_ERR_BAD_CONFIG',
-        `the suspect answers ${info.classes} classes; the logged model answered ${found.classes}`,
-      );
-    // Selection needs the model's own top-1 and the class count; both come from the log.
-    const selected: Float32Array[] = [];
-    const wanted: number[] = [];
-    for (let i = 0; i < found.rows.length; i++) {
-      const m = watermarkMark(key, found.rows[i], o.watermarkRate, classes, found.labels[i]);
-      if (m.selected) {
-        selected.push(found.rows[i]);
-        wanted.push(m.target);
-      }
-    }
+    // Selection needs the model's own top-1 and the class count: the first from the log, the second from the suspect (checked against the log).
+    const classes = info.classes;
+    const found = await markedInputs(o, key, classes);
+    const selected = found.rows;
+    const wanted = found.targets;
     const send = o.maxQueries !== undefined ? Math.min(o.maxQueries, selected.length) : selected.length;
     const outDir = resolve(o.out);
     mkdirSync(outDir, { recursive: true });
