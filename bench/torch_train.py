@@ -1,15 +1,23 @@
-"""Training throughput of the same MLP and CNN in PyTorch (one thread, batch 128, Adam, random data).
+"""Training throughput of the same MLP and CNN in PyTorch (batch 128, Adam, random data).
 
-Run by bench/run.ts when `import torch` works; prints one JSON object. The architectures match
+Run by bench/train.ts with any python3 that can `import torch`; prints one JSON object.
+Usage: torch_train.py THREADS REPEATS SECONDS
+Each figure is measured REPEATS times, each for at least SECONDS of training after a warm-up, and
+all repeats are printed (the caller reports the median). The architectures match
 src/surrogates/mlp.ts (784-256-128-10) and src/surrogates/cnn.ts (the CNN of docs/scenarios.md).
+`sgemm_gflops` is a 1024^3 float32 matmul, the machine's practical peak for these kernels.
 """
 import json
+import sys
 import time
 
 import torch
 from torch import nn
 
-torch.set_num_threads(1)
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
+torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 BATCH = 128
 
@@ -26,27 +34,52 @@ def cnn():
     )
 
 
-def samples_per_second(model, shape, batches):
+def samples_per_second(make, shape, batches=20):
+    model = make()
     x = torch.rand(batches * BATCH, *shape)
     y = torch.randint(0, 10, (batches * BATCH,))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
-    def epoch(n):
-        for i in range(n):
-            xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
+    def step(i):
+        i %= batches
+        xb, yb = x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]
+        opt.zero_grad()
+        loss_fn(model(xb), yb).backward()
+        opt.step()
 
-    epoch(4)
-    t0 = time.perf_counter()
-    epoch(batches)
-    return batches * BATCH / (time.perf_counter() - t0)
+    for i in range(5):
+        step(i)
+    runs = []
+    for _ in range(REPEATS):
+        n = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < SECONDS:
+            step(n)
+            n += 1
+        runs.append(n * BATCH / (time.perf_counter() - t0))
+    return [round(r) for r in runs]
+
+
+def sgemm_gflops(n=1024):
+    a = torch.rand(n, n)
+    b = torch.rand(n, n)
+    torch.mm(a, b)
+    runs = []
+    for _ in range(REPEATS):
+        k = 0
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 1.0:
+            torch.mm(a, b)
+            k += 1
+        runs.append(round(2 * n ** 3 * k / (time.perf_counter() - t0) / 1e9, 1))
+    return runs
 
 
 print(json.dumps({
     "torch": torch.__version__,
-    "mlp_784_256_128_10_samples_per_s": round(samples_per_second(mlp(), (784,), 60)),
-    "cnn_samples_per_s": round(samples_per_second(cnn(), (1, 28, 28), 20)),
+    "threads": THREADS,
+    "mlp_samples_per_s": samples_per_second(mlp, (784,)),
+    "cnn_samples_per_s": samples_per_second(cnn, (1, 28, 28)),
+    "sgemm_gflops": sgemm_gflops(),
 }))

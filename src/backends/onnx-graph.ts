@@ -31,6 +31,7 @@ export interface OnnxModelOptions {
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
 const AT = onnx.AttributeProto.AttributeType;
 
 function valueInfo(name: string, dims: readonly OnnxDim[]): P.IValueInfoProto {
@@ -59,6 +60,8 @@ export class OnnxGraphBuilder {
   private readonly initializers: P.ITensorProto[] = [];
   private readonly inputs: P.IValueInfoProto[] = [];
   private readonly outputs: P.IValueInfoProto[] = [];
+  /** Operator domains other than the default one (e.g. onnxruntime's 'com.microsoft'), version 1. */
+  private readonly domains = new Set<string>();
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -89,15 +92,32 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** An int64 constant (axes, shapes); returns its name. */
+  int64Initializer(name: string, values: readonly number[]): string {
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.initializers.push({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
+  /** A float32 scalar (rank 0) constant; returns its name. */
+  scalar(name: string, value: number): string {
+    const data = Float32Array.of(value);
+    this.initializers.push({ name, dims: [], dataType: FLOAT, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
   /** Adds a node; returns its first output's name. */
   node(
     opType: string,
     inputs: readonly string[],
     outputs: readonly string[],
     attrs: Readonly<Record<string, OnnxAttr>> = {},
+    domain = '',
   ): string {
+    if (domain) this.domains.add(domain);
     this.nodes.push({
       opType,
+      domain,
       name: `${opType}_${this.nodes.length}`,
       input: [...inputs],
       output: [...outputs],
@@ -110,7 +130,10 @@ export class OnnxGraphBuilder {
   encode(options: OnnxModelOptions = {}): Uint8Array {
     const model: P.IModelProto = {
       irVersion: options.irVersion ?? 8,
-      opsetImport: [{ domain: '', version: options.opset ?? 13 }],
+      opsetImport: [
+        { domain: '', version: options.opset ?? 13 },
+        ...[...this.domains].map((domain) => ({ domain, version: 1 })),
+      ],
       producerName: options.producer ?? 'heist',
       producerVersion: options.producerVersion ?? '',
       docString: options.docString ?? '',

@@ -2,21 +2,14 @@
  * @file TfNet: a feed-forward classifier held as tfjs tensors, built from a NetworkSpec, with a
  * hand-written forward/backward pass (see tfjs-ops.ts) and Adam. Data are uploaded once per fit;
  * each step gathers its mini-batch on the backend, so the hot path copies nothing in JS. fit()
- * yields to the event loop after each epoch.
- * conv -> relu -> maxpool runs as conv -> maxpool -> relu (identical result, 4x less ReLU work).
+ * yields to the event loop after each epoch. The units come from net-units.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HeistError } from '../core/errors.js';
-import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
+import type { NetworkSpec } from '../models/network-spec.js';
+import { type Unit, compileUnits } from './net-units.js';
+import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 import { JsAdam } from './tfjs-adam.js';
 import * as ops from './tfjs-ops.js';
-
-type Unit =
-  | { kind: 'dense'; p: number; relu: boolean }
-  | { kind: 'conv'; p: number; relu: boolean; pad: ops.Pad; kh: number; kw: number }
-  | { kind: 'pool'; size: number }
-  | { kind: 'relu' }
-  | { kind: 'flatten' };
 
 /** What a unit keeps from the forward pass for its backward pass. */
 interface Cache {
@@ -24,70 +17,7 @@ interface Cache {
   y: tf.Tensor;
 }
 
-export interface NetFitOptions {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly learningRate: number;
-  /** 'cosine' anneals the rate from learningRate to 0 over the fit (Loshchilov & Hutter, SGDR, arXiv:1608.03983). */
-  readonly schedule?: 'constant' | 'cosine';
-  /** Optional host-side augmentation of each mini-batch ([rows, ...inputShape] values, in place). */
-  readonly augment?: (batch: Float32Array, rows: number) => void;
-  /** Called once per epoch with a row order to use (a permutation of 0..n-1, shuffled in place). */
-  readonly shuffle: (order: Int32Array) => void;
-  readonly onEpoch?: (epoch: number, loss: number) => void;
-}
-
-export interface NetFitResult {
-  readonly epochs: number;
-  readonly samplesSeen: number;
-  readonly finalLoss: number;
-}
-
-function compile(layers: readonly LayerSpec[]): { units: Unit[]; params: Float32Array[]; shapes: number[][] } {
-  const units: Unit[] = [];
-  const params: Float32Array[] = [];
-  const shapes: number[][] = [];
-  const body = layers.length > 0 && layers[layers.length - 1].type === 'softmax' ? layers.slice(0, -1) : layers;
-  for (let i = 0; i < body.length; i++) {
-    const l = body[i];
-    const next = body[i + 1]?.type;
-    if (l.type === 'dense' || l.type === 'conv2d') {
-      const p = params.length;
-      if (l.type === 'dense') {
-        params.push(l.kernel, l.bias);
-        shapes.push([l.inputs, l.units], [l.units]);
-      } else {
-        const [kh, kw] = l.kernelSize;
-        params.push(l.kernel, l.bias);
-        shapes.push([kh, kw, l.inChannels, l.filters], [l.filters]);
-      }
-      const poolAfterRelu = l.type === 'conv2d' && next === 'relu' && body[i + 2]?.type === 'maxpool2d';
-      const relu = next === 'relu' && !poolAfterRelu;
-      units.push(
-        l.type === 'dense'
-          ? { kind: 'dense', p, relu }
-          : { kind: 'conv', p, relu, pad: l.padding, kh: l.kernelSize[0], kw: l.kernelSize[1] },
-      );
-      if (relu) i++;
-      if (poolAfterRelu) {
-        const pool = body[i + 2] as { type: 'maxpool2d'; size: number };
-        units.push({ kind: 'pool', size: pool.size }, { kind: 'relu' });
-        i += 2;
-      }
-    } else if (l.type === 'relu') units.push({ kind: 'relu' });
-    else if (l.type === 'maxpool2d') units.push({ kind: 'pool', size: l.size });
-    else if (l.type === 'flatten') units.push({ kind: 'flatten' });
-    else throw new HeistError('HEIST_ERR_BAD_MODEL', `softmax may only be the last layer`);
-  }
-  for (let k = 0; k < params.length; k++) {
-    const need = shapes[k].reduce((a, b) => a * b, 1);
-    if (params[k].length !== need)
-      throw new HeistError('HEIST_ERR_BAD_MODEL', `parameter ${k} has ${params[k].length} values, expected ${need}`);
-  }
-  return { units, params, shapes };
-}
-
-export class TfNet {
+export class TfNet implements TrainNet {
   readonly inputShape: readonly number[];
   readonly classes: number;
   private readonly units: Unit[];
@@ -98,7 +28,7 @@ export class TfNet {
 
   /** Uploads the spec's weights (initTfjs must have run). */
   constructor(spec: NetworkSpec) {
-    const { units, params, shapes } = compile(spec.layers);
+    const { units, params, shapes } = compileUnits(spec.layers);
     this.inputShape = [...spec.inputShape];
     this.classes = spec.classes;
     this.units = units;

@@ -40,4 +40,5 @@ export function tfjsTensorCount(): number {
   return tf.memory().numTensors;
 }
 
-export { TfNet, type NetFitOptions, type NetFitResult } from './tfjs-net.js';
+export { TfNet } from './tfjs-net.js';
+export type { NetFitOptions, NetFitResult } from './train-net.js';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { strategies } from '../strategies/index.js';
 import { surrogates } from '../surrogates/index.js';
+import { trainEngines } from '../backends/train-engines.js';
 import { targetSettingsFields } from './target-settings.js';
 import { registryName } from './registry-name.js';
 
@@ -20,6 +21,8 @@ export const stealConfigSchema = z
     eval: z.string().min(1).optional(),
     arch: registryName(surrogates).optional(),
     hidden: z.array(z.number().int().positive()).optional(),
+    /** Training engine; default HEIST_TRAIN_ENGINE, else onnxruntime. */
+    engine: registryName(trainEngines).optional(),
     labels: z.enum(['soft', 'hard']).optional(),
     targetFidelity: z.number().gt(0).max(1).optional(),
     checkpoints: z.array(z.number().int().positive()).optional(),

@@ -170,7 +170,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       {
         client,
         info,
-        createSurrogate,
+        createSurrogate: (arch, options, r) => createSurrogate(arch, { ...options, engine: config.engine }, r),
         evaluation,
         clock,
         onRound: (r) => {

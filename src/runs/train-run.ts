@@ -29,6 +29,8 @@ export interface TrainOptions {
   readonly hidden?: readonly number[];
   readonly epochs?: number;
   readonly seed?: number;
+  /** Training engine (backends/train-engines.ts); default HEIST_TRAIN_ENGINE, else onnxruntime. */
+  readonly engine?: string;
   readonly out: string;
   readonly onEpoch?: (epoch: number, epochs: number, loss: number) => void;
 }
@@ -39,7 +41,7 @@ export interface TrainResult {
   readonly trainRows: number;
   readonly testRows: number;
   readonly testAccuracy: number;
-  /** Largest |p_onnxruntime - p_tfjs| over the test rows. */
+  /** Largest |p of the exported ONNX file (onnxruntime) - p of the trained network| over the test rows. */
   readonly onnxMaxAbsDiff: number;
   readonly out: string;
   readonly wallMs: number;
@@ -122,7 +124,11 @@ export async function runTrain(opts: TrainOptions): Promise<TrainResult> {
     );
   const rng = createRng(opts.seed ?? 0);
   const inputShape = train.x.shape.slice(1);
-  const model = await createSurrogate(arch, { inputShape, classes: train.classes, hidden }, rng.fork('init'));
+  const model = await createSurrogate(
+    arch,
+    { inputShape, classes: train.classes, hidden, engine: opts.engine },
+    rng.fork('init'),
+  );
   const { fit, victimEpochs } = surrogates.get(arch);
   const epochs = opts.epochs ?? victimEpochs;
   await model.fit(

@@ -1,7 +1,8 @@
 /**
  * @file The one Surrogate implementation every arch shares: a NetworkSpec-shaped network trained
- * by the tfjs engine (backends/tfjs.ts). Arch files only describe layers; this file draws the
- * initial weights (He-uniform before ReLU, Glorot-uniform otherwise, zero biases) from a seeded Rng.
+ * by a training engine (backends/train-engines.ts: onnxruntime by default, or tfjs-wasm). Arch
+ * files only describe layers; this file draws the initial weights (He-uniform before ReLU,
+ * Glorot-uniform otherwise, zero biases) from a seeded Rng.
  */
 import { randomShift } from './augment.js';
 import { HeistError } from '../core/errors.js';
@@ -9,13 +10,16 @@ import { type InputDomain, type ModelInfo, type Prediction, inputSize, probsPred
 import { type Rng, createRng } from '../core/rng.js';
 import { type Tensor, rowCount, rowSize, tensor } from '../core/tensor.js';
 import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
-import { TfNet, initTfjs } from '../backends/tfjs.js';
+import { createTrainNet } from '../backends/train-engines.js';
+import type { TrainNet } from '../backends/train-net.js';
 import type { Arch, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
 
 /** Optional extras a caller may add to ArchOptions (the ModelInfo name and input domain). */
 export interface SurrogateExtras {
   readonly name?: string;
   readonly domain?: InputDomain;
+  /** Training engine (backends/train-engines.ts); default HEIST_TRAIN_ENGINE, else onnxruntime. */
+  readonly engine?: string;
 }
 
 /** Returns a copy of `spec` with fresh weights drawn from `rng` (layer order is the draw order). */
@@ -84,13 +88,13 @@ class NetSurrogate implements Surrogate {
   readonly info: ModelInfo;
   private readonly template: NetworkSpec;
   private readonly initRng: Rng;
-  private net: TfNet | undefined;
+  private net: TrainNet | undefined;
 
-  constructor(arch: Arch, spec: NetworkSpec, initRng: Rng, extras: SurrogateExtras) {
+  constructor(arch: Arch, spec: NetworkSpec, net: TrainNet, initRng: Rng, extras: SurrogateExtras) {
     this.arch = arch;
     this.template = spec;
     this.initRng = initRng;
-    this.net = new TfNet(spec);
+    this.net = net;
     this.info = {
       name: extras.name ?? arch,
       inputShape: [...spec.inputShape],
@@ -100,7 +104,7 @@ class NetSurrogate implements Surrogate {
     };
   }
 
-  private live(): TfNet {
+  private live(): TrainNet {
     if (!this.net) throw new HeistError('HEIST_ERR_INTERNAL', 'surrogate used after dispose()');
     return this.net;
   }
@@ -118,8 +122,7 @@ class NetSurrogate implements Surrogate {
 
   async predict(x: Tensor): Promise<Prediction> {
     const n = this.rowsOf(x);
-    await initTfjs();
-    return probsPrediction(tensor(this.live().predictProbs(x.data, n), [n, this.info.classes]));
+    return probsPrediction(tensor(await this.live().predictProbs(x.data, n), [n, this.info.classes]));
   }
 
   async fit(data: TrainingSet, o: FitOptions): Promise<FitReport> {
@@ -130,7 +133,6 @@ class NetSurrogate implements Surrogate {
       throw new HeistError('HEIST_ERR_BAD_CONFIG', 'fit needs epochs >= 0, batchSize >= 1 and learningRate > 0');
     }
     const targets = targetsFor(data, o.loss, this.info.classes);
-    await initTfjs();
     const net = this.live();
     if (o.reinitialize) {
       const fresh = initWeights(this.template, this.initRng);
@@ -182,8 +184,8 @@ export async function buildSurrogate(
   rng: Rng,
   extras: SurrogateExtras = {},
 ): Promise<Surrogate> {
-  await initTfjs();
-  return new NetSurrogate(arch, initWeights(template, rng), rng, extras);
+  const spec = initWeights(template, rng);
+  return new NetSurrogate(arch, spec, await createTrainNet(spec, extras.engine), rng, extras);
 }
 
 /** Which arch a spec belongs to: any conv -> cnn, one dense layer -> logreg, else mlp. */
@@ -200,8 +202,13 @@ export async function surrogateFromSpec(
   if (spec.layers[spec.layers.length - 1]?.type !== 'softmax') {
     throw new HeistError('HEIST_ERR_BAD_MODEL', 'a classifier spec must end in softmax');
   }
-  await initTfjs();
-  return new NetSurrogate(archOfSpec(spec), spec, createRng(extras.seed ?? 0), extras);
+  return new NetSurrogate(
+    archOfSpec(spec),
+    spec,
+    await createTrainNet(spec, extras.engine),
+    createRng(extras.seed ?? 0),
+    extras,
+  );
 }
 
 /** Shape check shared by the arch files. */

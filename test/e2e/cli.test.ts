@@ -79,6 +79,7 @@ test('heist list prints every registry, read from the registries', () => {
   for (const role of [
     'strategies',
     'surrogates',
+    'training-engines',
     'extractors',
     'text-extractors',
     'defenses',
@@ -93,6 +94,8 @@ test('heist list prints every registry, read from the registries', () => {
     'random',
     'pool',
     'cnn',
+    'onnxruntime',
+    'tfjs-wasm',
     'equation-solving',
     'llm-final-layer',
     'round',

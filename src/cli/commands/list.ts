@@ -1,5 +1,6 @@
 /** @file `heist list [role]`: every registry's entries (name, summary, paper), read from the registries. */
 import { Command } from 'commander';
+import { trainEngines } from '../../backends/train-engines.js';
 import { extractors } from '../../attacks/extract/index.js';
 import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
@@ -20,6 +21,7 @@ interface Listed {
 export const roles: Readonly<Record<string, Listed>> = {
   strategies,
   surrogates,
+  'training-engines': trainEngines,
   extractors,
   'text-extractors': textExtractors,
   defenses,

@@ -4,6 +4,7 @@ import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { strategies } from '../../strategies/index.js';
 import { surrogates } from '../../surrogates/index.js';
+import { trainEngines } from '../../backends/train-engines.js';
 import {
   describeChoices,
   fraction,
@@ -55,6 +56,11 @@ export function stealCommand(): Command {
       )
       .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
       .option(
+        '--engine <name>',
+        `training engine (default: onnxruntime, or HEIST_TRAIN_ENGINE): ${trainEngines.names().join(' | ')}`,
+        registryChoice(trainEngines),
+      )
+      .option(
         '--labels <kind>',
         'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)',
         oneOf(['soft', 'hard'] as const),
@@ -86,6 +92,7 @@ export function stealCommand(): Command {
         eval: o.eval,
         arch: o.arch,
         hidden: o.hidden,
+        engine: o.engine,
         labels: o.labels,
         targetFidelity: o.targetFidelity,
         checkpoints: o.checkpoints,

@@ -1,0 +1,256 @@
+/**
+ * @file OrtNet: the onnxruntime training engine. A NetworkSpec-shaped classifier whose training
+ * step (forward, backward, loss and Adam; ort-train-graph.ts) is one onnxruntime session.run on
+ * its native CPU kernels (MLAS). Weights and Adam moments are owned as runtime tensors: each step's
+ * outputs are the next step's inputs, never read in JS until readWeights(). The host gathers (and,
+ * for images, augments) each mini-batch, exactly as the tfjs engine does, so both engines see the
+ * same batches for the same seed.
+ */
+import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { HeistError } from '../core/errors.js';
+import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
+import { compileUnits, type Unit } from './net-units.js';
+import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
+import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
+import type { NetFitOptions, NetFitResult } from './train-net.js';
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPSILON = 1e-8;
+
+export interface OrtNetOptions {
+  /** onnxruntime intra-op threads (default 1: deterministic and polite on a shared machine). */
+  readonly threads?: number;
+}
+
+/** A row-major [rows, cols] matrix transposed. Spec conv kernels [kh, kw, cin, cout] are the matrix
+ * [kh kw cin, cout]; the runtime keeps them as [cout, kh, kw, cin] (OHWI), its transpose. */
+function transpose2d(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
+
+function scalar(v: number): OrtTensor {
+  return new OrtTensor('float32', Float32Array.of(v), []);
+}
+
+export class OrtNet {
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  private readonly units: Unit[];
+  /** Spec-layout shapes (conv [kh, kw, cin, cout]) and runtime-layout shapes (conv OHWI). */
+  private readonly specShapes: number[][];
+  private readonly runShapes: number[][];
+  private readonly layers: readonly LayerSpec[];
+  private params: OrtTensor[];
+  private readonly sessions = new Map<StepGraphMode, Promise<InferenceSession>>();
+  /** The inference graph of the current weights (ORT's own Conv kernels), rebuilt after they change. */
+  private predictor: Promise<InferenceSession> | undefined;
+  private readonly threads: number;
+  private disposed = false;
+
+  constructor(spec: NetworkSpec, options: OrtNetOptions = {}) {
+    const { units, params, shapes } = compileUnits(spec.layers);
+    this.inputShape = [...spec.inputShape];
+    this.classes = spec.classes;
+    this.layers = spec.layers;
+    this.units = units;
+    this.specShapes = shapes;
+    this.runShapes = shapes.map((s) => (s.length === 4 ? [s[3], s[0], s[1], s[2]] : [...s]));
+    this.threads = Math.max(1, Math.floor(options.threads ?? 1));
+    this.params = params.map((p, k) => new OrtTensor('float32', this.toRuntime(k, p), this.runShapes[k]));
+  }
+
+  private toRuntime(k: number, values: Float32Array): Float32Array {
+    const s = this.specShapes[k];
+    return s.length === 4 ? transpose2d(values, s[0] * s[1] * s[2], s[3]) : Float32Array.from(values);
+  }
+
+  private toSpec(k: number, values: Float32Array): Float32Array {
+    const s = this.specShapes[k];
+    return s.length === 4 ? transpose2d(values, s[3], s[0] * s[1] * s[2]) : Float32Array.from(values);
+  }
+
+  /**
+   * Step graphs run at 'extended': the 'all' level's NCHWc layout pass wraps every pool and resize
+   * of the backward pass in reorders that cost more than they save (profiled: 10 of 86 ms per CNN
+   * step). The inference graph keeps 'all', which speeds its Conv kernels.
+   */
+  private options(level: 'extended' | 'all'): InferenceSession.SessionOptions {
+    return {
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: level,
+      logSeverityLevel: 3,
+      // Adam's second moments of rarely active weights decay into float32 denormals, which cost
+      // ~100x a normal multiply on x86 and halved MLP throughput; flushing them changes values
+      // below 1.2e-38 only.
+      extra: { session: { set_denormal_as_zero: '1' } },
+    };
+  }
+
+  private session(mode: StepGraphMode): Promise<InferenceSession> {
+    if (this.disposed) throw new HeistError('HEIST_ERR_INTERNAL', 'training engine used after dispose()');
+    let s = this.sessions.get(mode);
+    if (!s) {
+      const bytes = buildStepGraph(
+        { inputShape: this.inputShape, classes: this.classes, units: this.units, shapes: this.runShapes },
+        mode,
+        { beta1: BETA1, beta2: BETA2 },
+      );
+      s = InferenceSession.create(bytes, this.options('extended'));
+      this.sessions.set(mode, s);
+    }
+    return s;
+  }
+
+  /** The current network as a standard ONNX classifier (onnx-writer.ts), for predictions. */
+  private predictSession(): Promise<InferenceSession> {
+    if (this.disposed) throw new HeistError('HEIST_ERR_INTERNAL', 'training engine used after dispose()');
+    if (!this.predictor) {
+      const w = this.readWeights();
+      let k = 0;
+      const layers = this.layers.map(
+        (l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l),
+      );
+      const bytes = networkToOnnx(
+        { inputShape: this.inputShape, classes: this.classes, layers },
+        { name: 'heist-substitute', domain: { min: 0, max: 1 } },
+      );
+      this.predictor = InferenceSession.create(bytes, this.options('all'));
+    }
+    return this.predictor;
+  }
+
+  /** Forgets the inference graph after the weights change. */
+  private weightsChanged(): void {
+    const old = this.predictor;
+    this.predictor = undefined;
+    old?.then((x) => x.release()).catch(() => undefined);
+  }
+
+  private paramFeeds(): Record<string, OrtTensor> {
+    const feeds: Record<string, OrtTensor> = {};
+    this.params.forEach((p, k) => {
+      feeds[STEP_IO.param(k)] = p;
+    });
+    return feeds;
+  }
+
+  /** Current weights (copies), in spec order and spec layout. */
+  readWeights(): Float32Array[] {
+    return this.params.map((p, k) => this.toSpec(k, p.data as Float32Array));
+  }
+
+  /** Replaces every weight (spec order and layout). */
+  writeWeights(values: readonly Float32Array[]): void {
+    values.forEach((v, k) => {
+      if (v.length !== this.params[k].size)
+        throw new HeistError('HEIST_ERR_SHAPE', `weight ${k} has ${v.length} values, expected ${this.params[k].size}`);
+    });
+    this.params = values.map((v, k) => new OrtTensor('float32', this.toRuntime(k, v), this.runShapes[k]));
+    this.weightsChanged();
+  }
+
+  /** Softmax probabilities for n rows of flat inputs, in runs of `chunk` rows. */
+  async predictProbs(data: Float32Array, n: number, chunk = 1024): Promise<Float32Array> {
+    const session = await this.predictSession();
+    const d = data.length / Math.max(n, 1);
+    const out = new Float32Array(n * this.classes);
+    for (let s = 0; s < n; s += chunk) {
+      const e = Math.min(n, s + chunk);
+      const x = new OrtTensor('float32', data.subarray(s * d, e * d), [e - s, ...this.inputShape]);
+      const r = await session.run({ [session.inputNames[0]]: x });
+      out.set(r[ONNX_OUTPUT_NAME].data as Float32Array, s * this.classes);
+    }
+    return out;
+  }
+
+  /** Mean cross-entropy and its gradients (spec order and layout) on n rows, no update. */
+  async gradients(x: Float32Array, targets: Float32Array, n: number): Promise<{ loss: number; grads: Float32Array[] }> {
+    const session = await this.session('gradients');
+    const r = await session.run({
+      ...this.paramFeeds(),
+      [STEP_IO.x]: new OrtTensor('float32', x, [n, ...this.inputShape]),
+      [STEP_IO.targets]: new OrtTensor('float32', targets, [n, this.classes]),
+      [STEP_IO.invN]: scalar(1 / n),
+      [STEP_IO.scale]: scalar(1 / n),
+    });
+    return {
+      loss: (r[STEP_IO.loss].data as Float32Array)[0],
+      grads: this.params.map((_, k) => this.toSpec(k, r[STEP_IO.grad(k)].data as Float32Array)),
+    };
+  }
+
+  /** Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). */
+  async fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult> {
+    const session = await this.session('train');
+    this.weightsChanged();
+    const d = x.length / n;
+    const c = this.classes;
+    const batch = Math.max(1, Math.min(o.batchSize, n));
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    const bx = new Float32Array(batch * d);
+    const bt = new Float32Array(batch * c);
+    const state: Record<string, OrtTensor> = {};
+    this.runShapes.forEach((shape, k) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      state[STEP_IO.m(k)] = new OrtTensor('float32', new Float32Array(size), shape);
+      state[STEP_IO.v(k)] = new OrtTensor('float32', new Float32Array(size), shape);
+    });
+    const totalSteps = o.epochs * Math.ceil(n / batch);
+    let step = 0;
+    let seen = 0;
+    let finalLoss = NaN;
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      o.shuffle(order);
+      let lossSum = 0;
+      for (let s = 0; s < n; s += batch) {
+        const rows = Math.min(n, s + batch) - s;
+        for (let i = 0; i < rows; i++) {
+          const r = order[s + i];
+          bx.set(x.subarray(r * d, (r + 1) * d), i * d);
+          bt.set(targets.subarray(r * c, (r + 1) * c), i * c);
+        }
+        const xs = bx.subarray(0, rows * d);
+        o.augment?.(xs, rows);
+        const lr =
+          o.schedule === 'cosine'
+            ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
+            : o.learningRate;
+        step++;
+        const c2 = Math.sqrt(1 - BETA2 ** step);
+        const out = await session.run({
+          ...this.paramFeeds(),
+          ...state,
+          [STEP_IO.x]: new OrtTensor('float32', xs, [rows, ...this.inputShape]),
+          [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, rows * c), [rows, c]),
+          [STEP_IO.invN]: scalar(1 / rows),
+          [STEP_IO.scale]: scalar((1 - BETA1) / rows),
+          [STEP_IO.stepSize]: scalar((lr * c2) / (1 - BETA1 ** step)),
+          [STEP_IO.epsilon]: scalar(EPSILON * c2),
+        });
+        this.params = this.params.map((_, k) => out[STEP_IO.paramOut(k)] as OrtTensor);
+        this.runShapes.forEach((_, k) => {
+          state[STEP_IO.m(k)] = out[STEP_IO.mOut(k)] as OrtTensor;
+          state[STEP_IO.v(k)] = out[STEP_IO.vOut(k)] as OrtTensor;
+        });
+        lossSum += (out[STEP_IO.loss].data as Float32Array)[0] * rows;
+        seen += rows;
+      }
+      finalLoss = lossSum / n;
+      o.onEpoch?.(epoch, finalLoss);
+    }
+    return { epochs: o.epochs, samplesSeen: seen, finalLoss };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) s.then((x) => x.release()).catch(() => undefined);
+    this.sessions.clear();
+    this.weightsChanged();
+  }
+}

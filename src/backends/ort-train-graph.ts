@@ -1,0 +1,359 @@
+/**
+ * @file One ONNX graph per training step, for onnxruntime's native CPU kernels: the forward pass,
+ * the backward pass written out by hand for every unit (net-units.ts), the softmax cross-entropy
+ * and Adam (Kingma & Ba, arXiv:1412.6980, in PyTorch's formulation as tfjs-adam.ts) all run inside
+ * one session.run. Weights and moments are graph inputs and the updated ones graph outputs, so the
+ * caller feeds each step's outputs to the next step without touching them in JS.
+ *
+ * Two graphs come from one builder: 'train' (a step: new weights, moments and the loss) and
+ * 'gradients' (loss and weight gradients, no update). Predictions use the plain inference graph of
+ * onnx-writer.ts.
+ *
+ * Layout: images run NCHW (transposed from NHWC at the first conv or pool), conv kernels are OHWI
+ * ([cout, kh, kw, cin], the transpose of the spec's [kh kw cin, cout] matrix; ort-net.ts converts),
+ * dense kernels stay [in, out]. The rules, with g the gradient of a unit's output:
+ * - dense: y = x W + b; dW = x^T g, db = sum over rows of g, dx = g W^T (Gemm with transA / transB);
+ * - conv: im2col (Pad, kh kw Slices, one Concat) gives columns [n, kh kw cin, oh ow]; y = W cols + b
+ *   (a batched MatMul); dW = sum over rows of g cols^T (FusedMatMul with transB, onnxruntime's
+ *   contrib op, then ReduceSum), reusing the forward columns; db = sum of g over n, h, w;
+ *   dx = ConvTranspose(g, W) with the forward pads;
+ * - max-pool: g goes to the inputs equal to their window's maximum, split evenly among ties
+ *   (poolBackward says why that matches the exact gradient wherever it matters);
+ * - ReLU: g * sign(y), y being the ReLU output (>= 0);
+ * - loss: d(mean CE)/d logits = (softmax - t) / n.
+ * Profiled alternatives (docs/architecture.md, "Training engines"): onnxruntime's Conv for dW with
+ * the batch as channels (2.5x slower than the columns), MaxPool's indices output with MaxUnpool
+ * (10x the pool itself), one big [kh kw cin, n oh ow] GEMM per conv (slower: MLAS handles the
+ * skinny shapes poorly), chunking the batch to keep columns in cache (slower).
+ * Every rule is checked against finite differences and against the tfjs engine in ort-net.test.ts.
+ */
+import { HeistError } from '../core/errors.js';
+import { OnnxGraphBuilder } from './onnx-graph.js';
+import type { Unit } from './net-units.js';
+
+export type StepGraphMode = 'train' | 'gradients';
+
+export interface StepGraphSpec {
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  readonly units: readonly Unit[];
+  /** Runtime-layout shapes of the parameters (conv kernels OHWI: [cout, kh, kw, cin]). */
+  readonly shapes: readonly (readonly number[])[];
+}
+
+export interface AdamConstants {
+  readonly beta1: number;
+  readonly beta2: number;
+}
+
+/** Graph value names shared with ort-net.ts. */
+export const STEP_IO = {
+  x: 'x',
+  targets: 'targets',
+  /** 1/n: the loss is the mean over the n rows. */
+  invN: 'inv_n',
+  /** 1/n in 'gradients' mode; (1 - beta1)/n in 'train' mode (the gradient arrives pre-scaled for m). */
+  scale: 'scale',
+  /** Adam's bias-corrected step size and epsilon for this step: lr sqrt(1-b2^t)/(1-b1^t), eps sqrt(1-b2^t). */
+  stepSize: 'step_size',
+  epsilon: 'epsilon',
+  loss: 'loss',
+  probs: 'probs',
+  param: (k: number) => `p${k}`,
+  m: (k: number) => `m${k}`,
+  v: (k: number) => `v${k}`,
+  paramOut: (k: number) => `p${k}_next`,
+  mOut: (k: number) => `m${k}_next`,
+  vOut: (k: number) => `v${k}_next`,
+  grad: (k: number) => `g${k}`,
+} as const;
+
+/** What a unit's forward pass leaves for its backward pass. */
+interface Saved {
+  x: string;
+  y: string;
+  /** Image shape [c, h, w] of x, when x is an image. */
+  chw?: [number, number, number];
+  /** Whether x is NCHW (else NHWC or flat). */
+  nchw: boolean;
+  /** A conv's im2col columns of x. */
+  cols?: string;
+}
+
+function samePadsFor(kh: number, kw: number): number[] {
+  const top = Math.floor((kh - 1) / 2);
+  const left = Math.floor((kw - 1) / 2);
+  return [top, left, kh - 1 - top, kw - 1 - left];
+}
+
+class StepGraph {
+  readonly g = new OnnxGraphBuilder('heist-train-step');
+  private readonly constants = new Map<string, string>();
+
+  constructor(private readonly spec: StepGraphSpec) {}
+
+  private node(
+    op: string,
+    inputs: string[],
+    attrs: Parameters<OnnxGraphBuilder['node']>[3] = {},
+    out?: string,
+  ): string {
+    return this.g.node(op, inputs, [out ?? this.g.fresh(op.toLowerCase())], attrs);
+  }
+
+  private scalar(value: number): string {
+    const key = `f${value}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = this.g.scalar(this.g.fresh('const'), value);
+      this.constants.set(key, name);
+    }
+    return name;
+  }
+
+  private axes(values: number[]): string {
+    const key = `i${values.join(',')}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = this.g.int64Initializer(this.g.fresh('axes'), values);
+      this.constants.set(key, name);
+    }
+    return name;
+  }
+
+  private pads(u: Extract<Unit, { kind: 'conv' }>): number[] {
+    return u.pad === 'same' ? samePadsFor(u.kh, u.kw) : [0, 0, 0, 0];
+  }
+
+  /** Forward pass from x to logits, recording what backward needs. */
+  forward(x: string, saved: Saved[]): string {
+    let h = x;
+    // Images arrive NHWC; they move to NCHW at the first conv or pool, and back before flatten.
+    let layout = (this.spec.inputShape.length === 3 ? 'nhwc' : 'flat') as 'nhwc' | 'nchw' | 'flat';
+    let chw: [number, number, number] | undefined;
+    if (layout === 'nhwc') {
+      const [ih, iw, ic] = this.spec.inputShape;
+      chw = [ic, ih, iw];
+    } else if (this.spec.inputShape.length !== 1) {
+      throw new HeistError(
+        'HEIST_ERR_BAD_MODEL',
+        `the onnxruntime engine trains [d] or [h, w, c] inputs, not [${this.spec.inputShape}]`,
+      );
+    }
+    for (const u of this.spec.units) {
+      if ((u.kind === 'conv' || u.kind === 'pool') && !chw)
+        throw new HeistError('HEIST_ERR_BAD_MODEL', `${u.kind} needs an image input`);
+      if (layout === 'nhwc' && (u.kind === 'conv' || u.kind === 'pool')) {
+        h = this.node('Transpose', [h], { perm: { ints: [0, 3, 1, 2] } });
+        layout = 'nchw' as typeof layout;
+      }
+      const s: Saved = { x: h, y: h, chw, nchw: layout === 'nchw' };
+      if (u.kind === 'dense') {
+        h = this.node('Gemm', [h, STEP_IO.param(u.p), STEP_IO.param(u.p + 1)]);
+        if (u.relu) h = this.node('Relu', [h]);
+      } else if (u.kind === 'conv' && chw) {
+        const [cin, ih, iw] = chw;
+        const [cout] = this.spec.shapes[u.p];
+        const oh = u.pad === 'same' ? ih : ih - u.kh + 1;
+        const ow = u.pad === 'same' ? iw : iw - u.kw + 1;
+        const cols = this.im2col(h, u.kh, u.kw, this.pads(u), cin, oh, ow);
+        s.cols = cols;
+        const wm = this.node('Reshape', [STEP_IO.param(u.p), this.axes([cout, u.kh * u.kw * cin])]);
+        const b = this.node('Reshape', [STEP_IO.param(u.p + 1), this.axes([cout, 1])]);
+        const y3 = this.node('Add', [this.node('MatMul', [wm, cols]), b]);
+        h = this.node('Reshape', [y3, this.axes([-1, cout, oh, ow])]);
+        chw = [cout, oh, ow];
+        if (u.relu) h = this.node('Relu', [h]);
+      } else if (u.kind === 'pool' && chw) {
+        h = this.node('MaxPool', [h], {
+          kernel_shape: { ints: [u.size, u.size] },
+          strides: { ints: [u.size, u.size] },
+        });
+        chw = [chw[0], Math.floor(chw[1] / u.size), Math.floor(chw[2] / u.size)];
+      } else if (u.kind === 'relu') {
+        h = this.node('Relu', [h]);
+      } else if (u.kind === 'flatten' && chw) {
+        // Spec flatten is row-major over [h, w, c]: back to NHWC first.
+        if (layout === 'nchw') h = this.node('Transpose', [h], { perm: { ints: [0, 2, 3, 1] } });
+        h = this.node('Flatten', [h], { axis: { i: 1 } });
+        chw = undefined;
+        layout = 'flat';
+      }
+      s.y = h;
+      saved.push(s);
+    }
+    return h;
+  }
+
+  /** Backward pass from d loss / d logits; returns the gradient name per parameter. */
+  backward(dlogits: string, saved: Saved[]): string[] {
+    const grads: string[] = new Array(this.spec.shapes.length);
+    let g = dlogits;
+    for (let k = this.spec.units.length - 1; k >= 0; k--) {
+      const u = this.spec.units[k];
+      const { x, y, chw, cols } = saved[k];
+      const needDx = k > 0;
+      if (u.kind === 'dense') {
+        if (u.relu) g = this.node('Mul', [g, this.node('Sign', [y])]);
+        grads[u.p] = this.node('Gemm', [x, g], { transA: { i: 1 } });
+        grads[u.p + 1] = this.node('ReduceSum', [g, this.axes([0])], { keepdims: { i: 0 } });
+        if (needDx) g = this.node('Gemm', [g, STEP_IO.param(u.p)], { transB: { i: 1 } });
+      } else if (u.kind === 'conv' && chw && cols) {
+        if (u.relu) g = this.node('Mul', [g, this.node('Sign', [y])]);
+        const [cout, kh, kw, cin] = this.spec.shapes[u.p];
+        const g3 = this.node('Reshape', [g, this.axes([0, cout, -1])]);
+        // dW[o, (a, b, c)] = sum over rows n and positions p of g[n, o, p] cols[n, (a, b, c), p]:
+        // one batched matmul against the forward pass's columns, then a sum over the rows.
+        const perRow = this.g.node(
+          'FusedMatMul',
+          [g3, cols],
+          [this.g.fresh('dw')],
+          { transB: { i: 1 } },
+          'com.microsoft',
+        );
+        grads[u.p] = this.node('Reshape', [
+          this.node('ReduceSum', [perRow, this.axes([0])], { keepdims: { i: 0 } }),
+          this.axes([cout, kh, kw, cin]),
+        ]);
+        grads[u.p + 1] = this.node('ReduceSum', [g, this.axes([0, 2, 3])], { keepdims: { i: 0 } });
+        if (needDx)
+          g = this.node(
+            'ConvTranspose',
+            [g, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } })],
+            { kernel_shape: { ints: [kh, kw] }, strides: { ints: [1, 1] }, pads: { ints: this.pads(u) } },
+          );
+      } else if (u.kind === 'pool' && chw) {
+        g = this.poolBackward(x, y, g, u.size, chw);
+      } else if (u.kind === 'relu') {
+        g = this.node('Mul', [g, this.node('Sign', [y])]);
+      } else if (u.kind === 'flatten' && chw && needDx) {
+        const [c, h, w] = chw;
+        g = this.node('Reshape', [g, this.axes([-1, h, w, c])]);
+        if (saved[k].nchw) g = this.node('Transpose', [g], { perm: { ints: [0, 3, 1, 2] } });
+      }
+    }
+    return grads;
+  }
+
+  /**
+   * im2col on an NCHW input: the [n, kh kw cin, oh ow] columns, row (a, b, c) holding channel c
+   * shifted by kernel offset (a, b); one Pad, kh kw Slices and a Concat of contiguous blocks.
+   */
+  private im2col(x: string, kh: number, kw: number, pads: number[], cin: number, oh: number, ow: number): string {
+    const [top, left, bottom, right] = pads;
+    const padded =
+      top + left + bottom + right === 0 ? x : this.node('Pad', [x, this.axes([0, 0, top, left, 0, 0, bottom, right])]);
+    const slices: string[] = [];
+    for (let a = 0; a < kh; a++)
+      for (let b = 0; b < kw; b++)
+        slices.push(this.node('Slice', [padded, this.axes([a, b]), this.axes([a + oh, b + ow]), this.axes([2, 3])]));
+    const cols = slices.length === 1 ? slices[0] : this.node('Concat', slices, { axis: { i: 1 } });
+    return this.node('Reshape', [cols, this.axes([0, kh * kw * cin, oh * ow])]);
+  }
+
+  /** Nearest-neighbour upsampling by s (each value fills its s x s window). */
+  private upsample(t: string, s: number): string {
+    const scales = this.g.initializer(this.g.fresh('scales'), [4], Float32Array.of(1, 1, s, s));
+    return this.node('Resize', [t, '', scales], {
+      mode: { s: 'nearest' },
+      coordinate_transformation_mode: { s: 'asymmetric' },
+      nearest_mode: { s: 'floor' },
+    });
+  }
+
+  /**
+   * Max-pool backward without indices (MaxPool's indices output leaves ORT's vectorised kernel and
+   * cost 10x the pool itself): the gradient goes to the positions equal to their window's maximum,
+   * split evenly when several are. Ties come from identical patches (a conv over a blank background
+   * gives its bias everywhere), whose weight gradients are identical, so the split changes nothing
+   * there; elsewhere ties have probability zero.
+   */
+  private poolBackward(x: string, y: string, g: string, s: number, chw: [number, number, number]): string {
+    const [, H, W] = chw;
+    const h = Math.floor(H / s) * s;
+    const w = Math.floor(W / s) * s;
+    const exact = h === H && w === W;
+    const xc = exact ? x : this.node('Slice', [x, this.axes([0, 0]), this.axes([h, w]), this.axes([2, 3])]);
+    const mask = this.node('Cast', [this.node('Equal', [xc, this.upsample(y, s)])], { to: { i: 1 } });
+    const share = this.node('AveragePool', [mask], {
+      kernel_shape: { ints: [s, s] },
+      strides: { ints: [s, s] },
+    });
+    const each = this.node('Div', [g, this.node('Mul', [share, this.scalar(s * s)])]);
+    const dx = this.node('Mul', [mask, this.upsample(each, s)]);
+    return exact ? dx : this.node('Pad', [dx, this.axes([0, 0, 0, 0, 0, 0, H - h, W - w])]);
+  }
+
+  /** Mean cross-entropy to `targets` and (softmax - targets) * scale. */
+  loss(logits: string, targets: string): { total: string; dlogits: string } {
+    const logp = this.node('LogSoftmax', [logits], { axis: { i: -1 } });
+    const total = this.node('ReduceSum', [this.node('Mul', [targets, logp])], { keepdims: { i: 0 } });
+    const dlogits = this.node('Mul', [this.node('Sub', [this.node('Exp', [logp]), targets]), STEP_IO.scale]);
+    return { total, dlogits };
+  }
+
+  /**
+   * Adam on parameter k, given (1 - beta1) g (the scale folds 1 - beta1 into the backward pass):
+   * m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2; w' = w - step m' / (sqrt(v') + eps).
+   */
+  adam(k: number, scaledGrad: string, c: AdamConstants): void {
+    const m = this.node(
+      'Add',
+      [this.node('Mul', [STEP_IO.m(k), this.scalar(c.beta1)]), scaledGrad],
+      {},
+      STEP_IO.mOut(k),
+    );
+    const g2 = this.node('Mul', [scaledGrad, scaledGrad]);
+    const v = this.node(
+      'Add',
+      [
+        this.node('Mul', [STEP_IO.v(k), this.scalar(c.beta2)]),
+        this.node('Mul', [g2, this.scalar((1 - c.beta2) / (1 - c.beta1) ** 2)]),
+      ],
+      {},
+      STEP_IO.vOut(k),
+    );
+    const denom = this.node('Add', [this.node('Sqrt', [v]), STEP_IO.epsilon]);
+    const delta = this.node('Div', [this.node('Mul', [m, STEP_IO.stepSize]), denom]);
+    this.node('Sub', [STEP_IO.param(k), delta], {}, STEP_IO.paramOut(k));
+  }
+}
+
+/** Encodes the graph for `mode` (opset 13; the batch size is dynamic). */
+export function buildStepGraph(spec: StepGraphSpec, mode: StepGraphMode, adam: AdamConstants): Uint8Array {
+  const sg = new StepGraph(spec);
+  const { g } = sg;
+  g.input(STEP_IO.x, ['batch', ...spec.inputShape]);
+  spec.shapes.forEach((shape, k) => {
+    g.input(STEP_IO.param(k), shape);
+  });
+  g.input(STEP_IO.targets, ['batch', spec.classes]);
+  g.input(STEP_IO.invN, []);
+  g.input(STEP_IO.scale, []);
+  const saved: Saved[] = [];
+  const logits = sg.forward(STEP_IO.x, saved);
+  const { total, dlogits } = sg.loss(logits, STEP_IO.targets);
+  g.node('Mul', [g.node('Neg', [total], [g.fresh('neg')]), STEP_IO.invN], [STEP_IO.loss]);
+  g.output(STEP_IO.loss, []);
+  const grads = sg.backward(dlogits, saved);
+  if (mode === 'gradients') {
+    grads.forEach((name, k) => {
+      g.node('Identity', [name], [STEP_IO.grad(k)]);
+      g.output(STEP_IO.grad(k), spec.shapes[k]);
+    });
+    return g.encode({ opset: 13, producer: 'heist' });
+  }
+  g.input(STEP_IO.stepSize, []);
+  g.input(STEP_IO.epsilon, []);
+  spec.shapes.forEach((shape, k) => {
+    g.input(STEP_IO.m(k), shape);
+    g.input(STEP_IO.v(k), shape);
+  });
+  grads.forEach((name, k) => {
+    sg.adam(k, name, adam);
+    g.output(STEP_IO.paramOut(k), spec.shapes[k]);
+    g.output(STEP_IO.mOut(k), spec.shapes[k]);
+    g.output(STEP_IO.vOut(k), spec.shapes[k]);
+  });
+  return g.encode({ opset: 13, producer: 'heist' });
+}

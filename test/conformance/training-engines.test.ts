@@ -1,0 +1,115 @@
+/**
+ * @file Every registered training engine through the engine conformance suite: its gradients match
+ * central finite differences of a float64 forward pass, for every unit (dense, conv 'same' and
+ * 'valid', max-pool with odd sizes, ReLU, flatten) and both losses (one-hot and soft targets); a fit
+ * lowers the loss and the same seed gives bit-identical weights; predictions match the exported
+ * ONNX file run by onnxruntime.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadOnnxModel } from '../../src/backends/onnx-model.js';
+import { trainEngines } from '../../src/backends/train-engines.js';
+import { createRng } from '../../src/core/rng.js';
+import { tensor } from '../../src/core/tensor.js';
+import type { LayerSpec, NetworkSpec } from '../../src/models/network-spec.js';
+import { networkToOnnx } from '../../src/backends/onnx-writer.js';
+import { loss64, referenceSpecs, specWeights, targets } from '../helpers/net-reference.js';
+
+function inputs(spec: NetworkSpec, n: number, seed: number): Float32Array {
+  const d = spec.inputShape.reduce((a, b) => a * b, 1);
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n * d }, () => rng.next());
+}
+
+function shuffler(seed: number): (order: Int32Array) => void {
+  const rng = createRng(seed);
+  return (o) => {
+    for (let i = o.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [o[i], o[j]] = [o[j], o[i]];
+    }
+  };
+}
+
+for (const entry of trainEngines.entries()) {
+  for (const [name, spec] of referenceSpecs) {
+    for (const soft of [false, true]) {
+      test(`engine ${entry.name}, ${name}, ${soft ? 'soft' : 'hard'} targets: gradients match finite differences`, async () => {
+        const n = 5;
+        const x = inputs(spec, n, 21);
+        const t = targets(spec, n, soft, 22);
+        const net = await entry.create({}, { spec, threads: 1 });
+        const got = await net.gradients(x, t, n);
+        net.dispose();
+        const params = specWeights(spec).map((w) => Float64Array.from(w));
+        const ref = loss64(spec, params, x, t, n);
+        assert.ok(Math.abs(got.loss - ref) < 1e-5, `loss ${got.loss} vs float64 ${ref}`);
+        const h = 1e-6; // float64: small enough that no ReLU or pooling kink lies within h
+        params.forEach((p, k) => {
+          const picks = Array.from({ length: Math.min(6, p.length) }, (_, i) => Math.floor((i * p.length) / 6));
+          for (const i of picks) {
+            const keep = p[i];
+            p[i] = keep + h;
+            const up = loss64(spec, params, x, t, n);
+            p[i] = keep - h;
+            const down = loss64(spec, params, x, t, n);
+            p[i] = keep;
+            const fd = (up - down) / (2 * h);
+            assert.ok(
+              Math.abs(got.grads[k][i] - fd) < 2e-4 + 1e-3 * Math.abs(fd),
+              `param ${k}[${i}]: ${got.grads[k][i]} vs finite difference ${fd}`,
+            );
+          }
+        });
+      });
+    }
+  }
+
+  test(`engine ${entry.name}: a fit lowers the loss, the same seed gives the same weights, predictions match the ONNX export`, async () => {
+    const spec = referenceSpecs[0][1];
+    const n = 48;
+    const x = inputs(spec, n, 31);
+    const t = targets(spec, n, false, 32);
+    const fitOnce = async (): Promise<{
+      weights: Float32Array[];
+      before: number;
+      after: number;
+      probs: Float32Array;
+      layers: LayerSpec[];
+    }> => {
+      const net = await entry.create({}, { spec, threads: 1 });
+      const before = (await net.gradients(x, t, n)).loss;
+      await net.fit(x, t, n, {
+        epochs: 60,
+        batchSize: 16,
+        learningRate: 0.01,
+        schedule: 'cosine',
+        shuffle: shuffler(33),
+      });
+      const after = (await net.gradients(x, t, n)).loss;
+      const probs = await net.predictProbs(x, n);
+      const weights = net.readWeights();
+      net.dispose();
+      let k = 0;
+      const layers = spec.layers.map(
+        (l): LayerSpec =>
+          l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: weights[k++], bias: weights[k++] } : l,
+      );
+      return { weights, before, after, probs, layers };
+    };
+    const a = await fitOnce();
+    const b = await fitOnce();
+    assert.ok(a.after < a.before * 0.8, `loss ${a.before} -> ${a.after}`);
+    a.weights.forEach((w, k) => {
+      assert.deepEqual(w, b.weights[k], `param ${k} differs between two runs with the same seed`);
+    });
+    const onnx = await loadOnnxModel(
+      networkToOnnx({ ...spec, layers: a.layers }, { name: `conformance-${entry.name}`, domain: { min: 0, max: 1 } }),
+    );
+    const ref = await onnx.predict(tensor(x, [n, ...spec.inputShape]));
+    await onnx.close();
+    let worst = 0;
+    for (let i = 0; i < a.probs.length; i++) worst = Math.max(worst, Math.abs(a.probs[i] - ref.scores!.data[i]));
+    assert.ok(worst < 1e-5, `predictions differ from the ONNX export by ${worst}`);
+  });
+}
