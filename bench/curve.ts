@@ -1,7 +1,8 @@
 /**
  * @file Fidelity-versus-queries curves on a standard scenario, over HTTP against the shipped victim
  * behind the gateway, with probabilities (Knockoff-style distillation) and with labels only
- * (Copycat-style), beside the reference numbers of docs/scenarios.md.
+ * (Copycat-style), beside the reference numbers of docs/scenarios.md; optionally one kind, one
+ * training engine, or a single fit at the budget.
  * Run alone: node --import tsx bench/curve.ts [scenario] [budget]
  */
 import { mkdtempSync } from 'node:fs';
@@ -22,7 +23,21 @@ export interface CurveResult {
   wallMs: Record<string, number>;
 }
 
-export async function benchCurve(scenarioName = 'mnist-cnn', budget?: number, seed = 0): Promise<CurveResult> {
+export interface CurveOptions {
+  /** Which curves (default both). */
+  readonly labels?: readonly ('soft' | 'hard')[];
+  /** Training engine (default: HEIST_TRAIN_ENGINE, else onnxruntime). */
+  readonly engine?: string;
+  /** false: one fit at the budget instead of one per checkpoint. */
+  readonly checkpoints?: boolean;
+}
+
+export async function benchCurve(
+  scenarioName = 'mnist-cnn',
+  budget?: number,
+  seed = 0,
+  o: CurveOptions = {},
+): Promise<CurveResult> {
   const scenario = getScenario(scenarioName);
   const b = budget ?? scenario.budgets[scenario.budgets.length - 1];
   const gw = await startGateway({ anonymous: true, models: [join(modelsDir, `${scenario.name}.onnx`)], port: 0 });
@@ -35,9 +50,9 @@ export async function benchCurve(scenarioName = 'mnist-cnn', budget?: number, se
     wallMs: {},
   };
   try {
-    for (const labels of ['soft', 'hard'] as const) {
+    for (const labels of o.labels ?? (['soft', 'hard'] as const)) {
       const out = mkdtempSync(join(tmpdir(), `heist-curve-${labels}-`));
-      const checkpoints = [...scenario.budgets.filter((q) => q < b), b];
+      const checkpoints = o.checkpoints === false ? [b] : [...scenario.budgets.filter((q) => q < b), b];
       const rec = await runSteal({
         target: `${gw.url}/v1/models/${gw.modelNames[0]}`,
         budget: b,
@@ -46,6 +61,7 @@ export async function benchCurve(scenarioName = 'mnist-cnn', budget?: number, se
         checkpoints,
         out,
         seed,
+        ...(o.engine ? { engine: o.engine } : {}),
       });
       result.curves[labels] = rec.rounds.map((r) => ({
         queries: r.queriesUsed,

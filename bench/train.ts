@@ -1,53 +1,348 @@
 /**
- * @file Training throughput (samples/s) at batch 128 with Adam on random data, after a warm-up:
- * the MLP 784-256-128-10 and the CNN, with Heist's wasm engine (shims) and with tfjs as shipped
- * (tf.layers + trainOnBatch; the CNN as shipped only runs on the pure-JS cpu backend).
- * Run alone: node --import tsx bench/train.ts
+ * @file `npm run bench -- train`: the training engines beside PyTorch, in one run.
+ * - Throughput (samples/s, batch 128, Adam, random data) of the MLP 784-256-128-10 and the CNN of
+ *   docs/scenarios.md: Heist's onnxruntime engine at 1 and 2 threads, the tfjs-wasm engine (one
+ *   thread), and PyTorch at 1 and 2 threads whenever some python3 on the machine imports torch
+ *   (bench/torch_train.py). Each figure is measured `repeats` times for at least `seconds` of
+ *   training after a warm-up; the median is reported beside the runs.
+ * - Achieved GFLOP/s (analytic FLOPs of a training step) beside the machine's measured peak: a
+ *   1024^3 float32 matmul in onnxruntime (MLAS) and in PyTorch, at the same thread counts.
+ * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine: time
+ *   and fidelity per budget; and the wall time of a fresh attack at the first budget whose fidelity
+ *   reaches 0.96 (queries and fit included).
+ * Run alone: node --import tsx bench/train.ts [--no-curve]
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { OnnxGraphBuilder } from '../src/backends/onnx-graph.js';
+import { createTrainNet } from '../src/backends/train-engines.js';
 import { createRng } from '../src/core/rng.js';
-import { tensor } from '../src/core/tensor.js';
-import { shippedSamplesPerSecond } from '../src/backends/tfjs-shipped.js';
-import { createSurrogate } from '../src/surrogates/index.js';
-import type { Arch } from '../src/surrogates/types.js';
+import { repoRoot } from '../src/datasets/paths.js';
+import type { NetworkSpec } from '../src/models/network-spec.js';
+import { cnnSpec, initWeights, mlpSpec } from '../src/surrogates/index.js';
+import { benchCurve } from './curve.js';
 
 const BATCH = 128;
 
-async function heistSamplesPerSecond(arch: Arch, inputShape: number[], rows: number): Promise<number> {
-  const rng = createRng(1);
-  const d = inputShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(rows * d);
-  for (let i = 0; i < x.length; i++) x[i] = rng.next();
-  const labels = Int32Array.from({ length: rows }, () => rng.int(10));
-  const s = await createSurrogate(
-    arch,
-    { inputShape, classes: 10, hidden: arch === 'mlp' ? [256, 128] : undefined },
-    rng,
-  );
-  const data = { x: tensor(x, [rows, ...inputShape]), labels };
-  const opts = { loss: 'hard' as const, epochs: 1, batchSize: BATCH, learningRate: 1e-3, rng };
-  await s.fit(
-    { x: tensor(x.subarray(0, 4 * BATCH * d), [4 * BATCH, ...inputShape]), labels: labels.subarray(0, 4 * BATCH) },
-    opts,
-  );
-  const t0 = performance.now();
-  await s.fit(data, opts);
-  const sec = (performance.now() - t0) / 1000;
-  s.dispose();
-  return rows / sec;
+export interface TrainBenchOptions {
+  readonly repeats?: number;
+  readonly seconds?: number;
+  readonly curve?: boolean;
 }
 
-export async function benchTraining(): Promise<Record<string, number>> {
-  const r: Record<string, number> = {};
-  r.mlp_784_256_128_10_heist_wasm_samples_per_s = await heistSamplesPerSecond('mlp', [784], 60 * BATCH);
-  r.cnn_heist_wasm_samples_per_s = await heistSamplesPerSecond('cnn', [28, 28, 1], 20 * BATCH);
-  r.mlp_784_256_128_10_shipped_wasm_samples_per_s = await shippedSamplesPerSecond('mlp', 'wasm', BATCH, 10);
-  r.mlp_784_256_128_10_shipped_cpu_samples_per_s = await shippedSamplesPerSecond('mlp', 'cpu', BATCH, 3);
-  for (const k of Object.keys(r)) r[k] = Math.round(r[k]);
-  return r;
+interface Figure {
+  readonly runs: number[];
+  readonly median: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function figure(runs: number[]): Figure {
+  return { runs: runs.map((r) => Math.round(r)), median: Math.round(median(runs)) };
+}
+
+const archs: Record<'mlp' | 'cnn', () => NetworkSpec> = {
+  mlp: () => mlpSpec({ inputShape: [784], classes: 10, hidden: [256, 128] }),
+  cnn: () => cnnSpec({ inputShape: [28, 28, 1], classes: 10 }),
+};
+
+/**
+ * FLOPs of one training sample: 2 per multiply-add of the forward pass, the same again for the
+ * weight gradients, and again for the input gradients of every layer but the first.
+ */
+export function trainFlopsPerSample(spec: NetworkSpec): number {
+  let shape = [...spec.inputShape];
+  let flops = 0;
+  let first = true;
+  for (const l of spec.layers) {
+    if (l.type === 'dense') {
+      const macs = l.inputs * l.units;
+      flops += 2 * macs * (first ? 2 : 3);
+      first = false;
+      shape = [l.units];
+    } else if (l.type === 'conv2d') {
+      const [h, w] = shape;
+      const oh = l.padding === 'same' ? h : h - l.kernelSize[0] + 1;
+      const ow = l.padding === 'same' ? w : w - l.kernelSize[1] + 1;
+      const macs = oh * ow * l.filters * l.kernelSize[0] * l.kernelSize[1] * l.inChannels;
+      flops += 2 * macs * (first ? 2 : 3);
+      first = false;
+      shape = [oh, ow, l.filters];
+    } else if (l.type === 'maxpool2d') shape = [Math.floor(shape[0] / l.size), Math.floor(shape[1] / l.size), shape[2]];
+    else if (l.type === 'flatten') shape = [shape.reduce((a, b) => a * b, 1)];
+  }
+  return flops;
+}
+
+async function heistSamplesPerSecond(
+  engine: string,
+  arch: 'mlp' | 'cnn',
+  threads: number,
+  repeats: number,
+  seconds: number,
+): Promise<Figure> {
+  const spec = initWeights(archs[arch](), createRng(1));
+  const d = spec.inputShape.reduce((a, b) => a * b, 1);
+  const rows = 20 * BATCH;
+  const rng = createRng(2);
+  const x = Float32Array.from({ length: rows * d }, () => rng.next());
+  const t = new Float32Array(rows * 10);
+  for (let i = 0; i < rows; i++) t[i * 10 + rng.int(10)] = 1;
+  const net = await createTrainNet(spec, engine, threads);
+  const o = { epochs: 1, batchSize: BATCH, learningRate: 1e-3, shuffle: () => undefined };
+  await net.fit(x.subarray(0, 4 * BATCH * d), t.subarray(0, 40 * BATCH), 4 * BATCH, o);
+  const runs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let samples = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      await net.fit(x, t, rows, o);
+      samples += rows;
+    }
+    runs.push(samples / ((performance.now() - t0) / 1000));
+  }
+  net.dispose();
+  return figure(runs);
+}
+
+/** GFLOP/s of a 1024^3 float32 MatMul in onnxruntime (MLAS) at `threads`. */
+async function ortSgemmGflops(threads: number, repeats: number): Promise<Figure> {
+  const n = 1024;
+  const g = new OnnxGraphBuilder('sgemm');
+  g.input('a', [n, n]);
+  g.input('b', [n, n]);
+  g.node('MatMul', ['a', 'b'], ['c']);
+  g.output('c', [n, n]);
+  const s = await InferenceSession.create(g.encode({ opset: 13 }), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+  const a = new Tensor('float32', new Float32Array(n * n).fill(0.5), [n, n]);
+  const b = new Tensor('float32', new Float32Array(n * n).fill(0.25), [n, n]);
+  await s.run({ a, b });
+  const runs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let k = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1000) {
+      await s.run({ a, b });
+      k++;
+    }
+    runs.push((2 * n ** 3 * k) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  await s.release();
+  return { runs: runs.map((r) => +r.toFixed(1)), median: +median(runs).toFixed(1) };
+}
+
+/** The first python3 on the machine that imports torch (Debian's python3-torch is for /usr/bin/python3). */
+export function torchPython(): string | undefined {
+  const candidates = [
+    process.env.HEIST_BENCH_PYTHON,
+    'python3',
+    '/usr/bin/python3',
+    '/usr/local/bin/python3',
+    'python',
+  ];
+  for (const py of candidates) {
+    if (!py) continue;
+    try {
+      execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+      return py;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+interface TorchFigures {
+  readonly torch: string;
+  readonly threads: number;
+  readonly mlp: Figure;
+  readonly cnn: Figure;
+  readonly sgemmGflops: Figure;
+}
+
+function torchFigures(py: string, threads: number, repeats: number, seconds: number): TorchFigures {
+  const out = JSON.parse(
+    execFileSync(py, [join(repoRoot, 'bench/torch_train.py'), String(threads), String(repeats), String(seconds)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  ) as { torch: string; mlp_samples_per_s: number[]; cnn_samples_per_s: number[]; sgemm_gflops: number[] };
+  return {
+    torch: out.torch,
+    threads,
+    mlp: figure(out.mlp_samples_per_s),
+    cnn: figure(out.cnn_samples_per_s),
+    sgemmGflops: { runs: out.sgemm_gflops, median: median(out.sgemm_gflops) },
+  };
+}
+
+export interface TrainBenchResult {
+  readonly settings: { batch: number; repeats: number; seconds: number };
+  readonly flopsPerSample: { mlp: number; cnn: number };
+  readonly threads: Record<
+    string,
+    {
+      heist: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
+      pytorch?: TorchFigures & { gflops: { mlp: number; cnn: number } };
+      heistOverPytorch?: { mlp: number; cnn: number };
+      peakGflops: { onnxruntimeSgemm: Figure; pytorchSgemm?: Figure };
+    }
+  >;
+  readonly tfjsWasm: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
+  readonly pytorchNote?: string;
+  readonly curve?: {
+    readonly scenario: string;
+    readonly labels: 'soft';
+    readonly engines: Record<string, { wallS: number; points: { queries: number; fidelity: number; fitS: number }[] }>;
+    readonly speedup: number;
+    readonly maxFidelityDiff: number;
+    readonly timeToFidelity?: { target: number; queries: number; wallS: number; fitS: number; fidelity: number };
+  };
+}
+
+const gflops = (samplesPerS: number, flops: number): number => +((samplesPerS * flops) / 1e9).toFixed(1);
+
+export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBenchResult> {
+  const repeats = o.repeats ?? 3;
+  const seconds = o.seconds ?? 3;
+  const flopsPerSample = { mlp: trainFlopsPerSample(archs.mlp()), cnn: trainFlopsPerSample(archs.cnn()) };
+  const py = torchPython();
+  const log = (s: string): void => {
+    process.stderr.write(`${s}\n`);
+  };
+  const threads: TrainBenchResult['threads'] = {};
+  for (const n of [1, 2]) {
+    log(`train bench: ${n} thread(s)`);
+    const mlp = await heistSamplesPerSecond('onnxruntime', 'mlp', n, repeats, seconds);
+    const cnn = await heistSamplesPerSecond('onnxruntime', 'cnn', n, repeats, seconds);
+    const torch = py ? torchFigures(py, n, repeats, seconds) : undefined;
+    threads[String(n)] = {
+      heist: {
+        mlp,
+        cnn,
+        gflops: { mlp: gflops(mlp.median, flopsPerSample.mlp), cnn: gflops(cnn.median, flopsPerSample.cnn) },
+      },
+      ...(torch
+        ? {
+            pytorch: {
+              ...torch,
+              gflops: {
+                mlp: gflops(torch.mlp.median, flopsPerSample.mlp),
+                cnn: gflops(torch.cnn.median, flopsPerSample.cnn),
+              },
+            },
+            heistOverPytorch: {
+              mlp: +(mlp.median / torch.mlp.median).toFixed(2),
+              cnn: +(cnn.median / torch.cnn.median).toFixed(2),
+            },
+          }
+        : {}),
+      peakGflops: {
+        onnxruntimeSgemm: await ortSgemmGflops(n, repeats),
+        ...(torch ? { pytorchSgemm: torch.sgemmGflops } : {}),
+      },
+    };
+  }
+  log('train bench: tfjs-wasm');
+  const tmlp = await heistSamplesPerSecond('tfjs-wasm', 'mlp', 1, repeats, seconds);
+  const tcnn = await heistSamplesPerSecond('tfjs-wasm', 'cnn', 1, repeats, seconds);
+  const result: TrainBenchResult = {
+    settings: { batch: BATCH, repeats, seconds },
+    flopsPerSample,
+    threads,
+    tfjsWasm: {
+      mlp: tmlp,
+      cnn: tcnn,
+      gflops: { mlp: gflops(tmlp.median, flopsPerSample.mlp), cnn: gflops(tcnn.median, flopsPerSample.cnn) },
+    },
+    ...(py ? {} : { pytorchNote: 'no python3 on this machine imports torch (apt-get install -y python3-torch)' }),
+  };
+  if (o.curve === false) return result;
+  const engines: NonNullable<TrainBenchResult['curve']>['engines'] = {};
+  for (const engine of ['onnxruntime', 'tfjs-wasm']) {
+    log(`train bench: mnist-cnn soft curve, ${engine}`);
+    const c = await benchCurve('mnist-cnn', undefined, 0, { labels: ['soft'], engine });
+    engines[engine] = {
+      wallS: +(c.wallMs.soft / 1000).toFixed(1),
+      points: c.curves.soft.map((p) => ({
+        queries: p.queries,
+        fidelity: p.fidelity,
+        fitS: +(p.fitMs / 1000).toFixed(1),
+      })),
+    };
+  }
+  const ours = engines.onnxruntime.points;
+  const before = engines['tfjs-wasm'].points;
+  const reach = ours.find((p) => p.fidelity >= 0.96);
+  let timeToFidelity: NonNullable<TrainBenchResult['curve']>['timeToFidelity'];
+  if (reach) {
+    log(`train bench: a fresh attack at ${reach.queries} queries`);
+    const single = await benchCurve('mnist-cnn', reach.queries, 0, {
+      labels: ['soft'],
+      engine: 'onnxruntime',
+      checkpoints: false,
+    });
+    const p = single.curves.soft[single.curves.soft.length - 1];
+    timeToFidelity = {
+      target: 0.96,
+      queries: reach.queries,
+      wallS: +(single.wallMs.soft / 1000).toFixed(2),
+      fitS: +(p.fitMs / 1000).toFixed(2),
+      fidelity: p.fidelity,
+    };
+  }
+  return {
+    ...result,
+    curve: {
+      scenario: 'mnist-cnn',
+      labels: 'soft',
+      engines,
+      speedup: +(engines['tfjs-wasm'].wallS / engines.onnxruntime.wallS).toFixed(2),
+      maxFidelityDiff: +Math.max(
+        ...ours.map((p, i) => Math.abs(p.fidelity - (before[i]?.fidelity ?? Number.NaN))),
+      ).toFixed(4),
+      ...(timeToFidelity ? { timeToFidelity } : {}),
+    },
+  };
+}
+
+/** The figures as a table for the terminal. */
+export function trainTable(r: TrainBenchResult): string {
+  const lines = [
+    '| threads | model | Heist onnxruntime | PyTorch | Heist / PyTorch | Heist GFLOP/s | PyTorch GFLOP/s | peak (MLAS / torch sgemm) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [n, t] of Object.entries(r.threads))
+    for (const m of ['mlp', 'cnn'] as const)
+      lines.push(
+        `| ${n} | ${m} | ${t.heist[m].median} | ${t.pytorch?.[m].median ?? 'n/a'} | ${t.heistOverPytorch?.[m] ?? 'n/a'} | ${t.heist.gflops[m]} | ${t.pytorch?.gflops[m] ?? 'n/a'} | ${t.peakGflops.onnxruntimeSgemm.median} / ${t.peakGflops.pytorchSgemm?.median ?? 'n/a'} |`,
+      );
+  lines.push(`tfjs-wasm (1 thread): mlp ${r.tfjsWasm.mlp.median}, cnn ${r.tfjsWasm.cnn.median} samples/s`);
+  if (r.pytorchNote) lines.push(r.pytorchNote);
+  if (r.curve) {
+    for (const [e, c] of Object.entries(r.curve.engines))
+      lines.push(`curve ${e}: ${c.wallS} s; ${c.points.map((p) => `${p.queries}:${p.fidelity}`).join('  ')}`);
+    lines.push(`curve speed-up ${r.curve.speedup}x, largest fidelity difference ${r.curve.maxFidelityDiff}`);
+    const t = r.curve.timeToFidelity;
+    if (t)
+      lines.push(
+        `time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})`,
+      );
+  }
+  return lines.join('\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = await benchTraining();
-  for (const [k, v] of Object.entries(r)) console.log(`${k.padEnd(50)} ${v}`);
+  const r = await benchTraining({ curve: !process.argv.includes('--no-curve') });
+  process.stdout.write(`${trainTable(r)}\n`);
 }

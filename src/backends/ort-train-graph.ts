@@ -76,9 +76,11 @@ interface Saved {
   chw?: [number, number, number];
   /** Whether x is NCHW (else NHWC or flat). */
   nchw: boolean;
-  /** A conv's im2col columns of x. */
-  cols?: string;
 }
+
+/** Output height and width of a stride-1 conv. */
+const oh = (u: Extract<Unit, { kind: 'conv' }>, h: number): number => (u.pad === 'same' ? h : h - u.kh + 1);
+const ow = (u: Extract<Unit, { kind: 'conv' }>, w: number): number => (u.pad === 'same' ? w : w - u.kw + 1);
 
 function samePadsFor(kh: number, kw: number): number[] {
   const top = Math.floor((kh - 1) / 2);
@@ -152,17 +154,14 @@ class StepGraph {
         h = this.node('Gemm', [h, STEP_IO.param(u.p), STEP_IO.param(u.p + 1)]);
         if (u.relu) h = this.node('Relu', [h]);
       } else if (u.kind === 'conv' && chw) {
-        const [cin, ih, iw] = chw;
         const [cout] = this.spec.shapes[u.p];
-        const oh = u.pad === 'same' ? ih : ih - u.kh + 1;
-        const ow = u.pad === 'same' ? iw : iw - u.kw + 1;
-        const cols = this.im2col(h, u.kh, u.kw, this.pads(u), cin, oh, ow);
-        s.cols = cols;
-        const wm = this.node('Reshape', [STEP_IO.param(u.p), this.axes([cout, u.kh * u.kw * cin])]);
-        const b = this.node('Reshape', [STEP_IO.param(u.p + 1), this.axes([cout, 1])]);
-        const y3 = this.node('Add', [this.node('MatMul', [wm, cols]), b]);
-        h = this.node('Reshape', [y3, this.axes([-1, cout, oh, ow])]);
-        chw = [cout, oh, ow];
+        // onnxruntime's own Conv (per-image im2col in cache, bias fused) for the forward pass.
+        h = this.node(
+          'Conv',
+          [h, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } }), STEP_IO.param(u.p + 1)],
+          { kernel_shape: { ints: [u.kh, u.kw] }, strides: { ints: [1, 1] }, pads: { ints: this.pads(u) } },
+        );
+        chw = [cout, oh(u, chw[1]), ow(u, chw[2])];
         if (u.relu) h = this.node('Relu', [h]);
       } else if (u.kind === 'pool' && chw) {
         h = this.node('MaxPool', [h], {
@@ -191,16 +190,18 @@ class StepGraph {
     let g = dlogits;
     for (let k = this.spec.units.length - 1; k >= 0; k--) {
       const u = this.spec.units[k];
-      const { x, y, chw, cols } = saved[k];
+      const { x, y, chw } = saved[k];
       const needDx = k > 0;
       if (u.kind === 'dense') {
         if (u.relu) g = this.node('Mul', [g, this.node('Sign', [y])]);
         grads[u.p] = this.node('Gemm', [x, g], { transA: { i: 1 } });
         grads[u.p + 1] = this.node('ReduceSum', [g, this.axes([0])], { keepdims: { i: 0 } });
         if (needDx) g = this.node('Gemm', [g, STEP_IO.param(u.p)], { transB: { i: 1 } });
-      } else if (u.kind === 'conv' && chw && cols) {
+      } else if (u.kind === 'conv' && chw) {
         if (u.relu) g = this.node('Mul', [g, this.node('Sign', [y])]);
         const [cout, kh, kw, cin] = this.spec.shapes[u.p];
+        const [, ih, iw] = chw;
+        const cols = this.im2col(x, kh, kw, this.pads(u), cin, oh(u, ih), ow(u, iw));
         const g3 = this.node('Reshape', [g, this.axes([0, cout, -1])]);
         // dW[o, (a, b, c)] = sum over rows n and positions p of g[n, o, p] cols[n, (a, b, c), p]:
         // one batched matmul against the forward pass's columns, then a sum over the rows.
