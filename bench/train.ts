@@ -3,8 +3,9 @@
  * - Throughput (samples/s, batch 128, Adam, random data) of the MLP 784-256-128-10 and the CNN of
  *   docs/scenarios.md: Heist's onnxruntime engine at 1 and 2 threads, the tfjs-wasm engine (one
  *   thread), and PyTorch at 1 and 2 threads whenever some python3 on the machine imports torch
- *   (bench/torch_train.py). Each figure is measured `repeats` times for at least `seconds` of
- *   training after a warm-up; the median is reported beside the runs.
+ *   (bench/torch_train.py). Each figure is measured `repeats` times (default 5) for at least
+ *   `seconds` of training after a warm-up, Heist and PyTorch back to back in each repeat; medians
+ *   are reported beside the runs, and the ratio is the median of the paired ratios.
  * - Achieved GFLOP/s (analytic FLOPs of a training step) beside the machine's measured peak: a
  *   1024^3 float32 matmul in onnxruntime (MLAS) and in PyTorch, at the same thread counts.
  * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine: time
@@ -80,13 +81,12 @@ export function trainFlopsPerSample(spec: NetworkSpec): number {
   return flops;
 }
 
-async function heistSamplesPerSecond(
+/** A warmed-up net on random data; each `run(seconds)` trains for that long and returns samples/s. */
+async function trainer(
   engine: string,
   arch: 'mlp' | 'cnn',
   threads: number,
-  repeats: number,
-  seconds: number,
-): Promise<Figure> {
+): Promise<{ run: (seconds: number) => Promise<number>; dispose: () => void }> {
   const spec = initWeights(archs[arch](), createRng(1));
   const d = spec.inputShape.reduce((a, b) => a * b, 1);
   const rows = 20 * BATCH;
@@ -97,22 +97,22 @@ async function heistSamplesPerSecond(
   const net = await createTrainNet(spec, engine, threads);
   const o = { epochs: 1, batchSize: BATCH, learningRate: 1e-3, shuffle: () => undefined };
   await net.fit(x.subarray(0, 4 * BATCH * d), t.subarray(0, 40 * BATCH), 4 * BATCH, o);
-  const runs: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    let samples = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < seconds * 1000) {
-      await net.fit(x, t, rows, o);
-      samples += rows;
-    }
-    runs.push(samples / ((performance.now() - t0) / 1000));
-  }
-  net.dispose();
-  return figure(runs);
+  return {
+    run: async (seconds) => {
+      let samples = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000) {
+        await net.fit(x, t, rows, o);
+        samples += rows;
+      }
+      return samples / ((performance.now() - t0) / 1000);
+    },
+    dispose: () => net.dispose(),
+  };
 }
 
-/** GFLOP/s of a 1024^3 float32 MatMul in onnxruntime (MLAS) at `threads`. */
-async function ortSgemmGflops(threads: number, repeats: number): Promise<Figure> {
+/** A 1024^3 float32 MatMul in onnxruntime (MLAS) at `threads`; each call measures GFLOP/s for a second. */
+async function ortSgemm(threads: number): Promise<{ run: () => Promise<number>; dispose: () => Promise<void> }> {
   const n = 1024;
   const g = new OnnxGraphBuilder('sgemm');
   g.input('a', [n, n]);
@@ -127,18 +127,18 @@ async function ortSgemmGflops(threads: number, repeats: number): Promise<Figure>
   const a = new Tensor('float32', new Float32Array(n * n).fill(0.5), [n, n]);
   const b = new Tensor('float32', new Float32Array(n * n).fill(0.25), [n, n]);
   await s.run({ a, b });
-  const runs: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    let k = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 1000) {
-      await s.run({ a, b });
-      k++;
-    }
-    runs.push((2 * n ** 3 * k) / ((performance.now() - t0) / 1000) / 1e9);
-  }
-  await s.release();
-  return { runs: runs.map((r) => +r.toFixed(1)), median: +median(runs).toFixed(1) };
+  return {
+    run: async () => {
+      let k = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 1000) {
+        await s.run({ a, b });
+        k++;
+      }
+      return (2 * n ** 3 * k) / ((performance.now() - t0) / 1000) / 1e9;
+    },
+    dispose: () => s.release(),
+  };
 }
 
 /** The first python3 on the machine that imports torch (Debian's python3-torch is for /usr/bin/python3). */
@@ -162,28 +162,22 @@ export function torchPython(): string | undefined {
   return undefined;
 }
 
-interface TorchFigures {
+interface TorchRun {
   readonly torch: string;
-  readonly threads: number;
-  readonly mlp: Figure;
-  readonly cnn: Figure;
-  readonly sgemmGflops: Figure;
+  readonly mlp: number;
+  readonly cnn: number;
+  readonly sgemm: number;
 }
 
-function torchFigures(py: string, threads: number, repeats: number, seconds: number): TorchFigures {
+/** One repeat of bench/torch_train.py (a fresh process each time, so that it interleaves with Heist's). */
+function torchRun(py: string, threads: number, seconds: number): TorchRun {
   const out = JSON.parse(
-    execFileSync(py, [join(repoRoot, 'bench/torch_train.py'), String(threads), String(repeats), String(seconds)], {
+    execFileSync(py, [join(repoRoot, 'bench/torch_train.py'), String(threads), '1', String(seconds)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
   ) as { torch: string; mlp_samples_per_s: number[]; cnn_samples_per_s: number[]; sgemm_gflops: number[] };
-  return {
-    torch: out.torch,
-    threads,
-    mlp: figure(out.mlp_samples_per_s),
-    cnn: figure(out.cnn_samples_per_s),
-    sgemmGflops: { runs: out.sgemm_gflops, median: median(out.sgemm_gflops) },
-  };
+  return { torch: out.torch, mlp: out.mlp_samples_per_s[0], cnn: out.cnn_samples_per_s[0], sgemm: out.sgemm_gflops[0] };
 }
 
 export interface TrainBenchResult {
@@ -193,7 +187,8 @@ export interface TrainBenchResult {
     string,
     {
       heist: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
-      pytorch?: TorchFigures & { gflops: { mlp: number; cnn: number } };
+      pytorch?: { torch: string; mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
+      /** Median over repeats of Heist / PyTorch, each repeat measured back to back. */
       heistOverPytorch?: { mlp: number; cnn: number };
       peakGflops: { onnxruntimeSgemm: Figure; pytorchSgemm?: Figure };
     }
@@ -213,7 +208,7 @@ export interface TrainBenchResult {
 const gflops = (samplesPerS: number, flops: number): number => +((samplesPerS * flops) / 1e9).toFixed(1);
 
 export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBenchResult> {
-  const repeats = o.repeats ?? 3;
+  const repeats = o.repeats ?? 5;
   const seconds = o.seconds ?? 3;
   const flopsPerSample = { mlp: trainFlopsPerSample(archs.mlp()), cnn: trainFlopsPerSample(archs.cnn()) };
   const py = torchPython();
@@ -223,39 +218,75 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
   const threads: TrainBenchResult['threads'] = {};
   for (const n of [1, 2]) {
     log(`train bench: ${n} thread(s)`);
-    const mlp = await heistSamplesPerSecond('onnxruntime', 'mlp', n, repeats, seconds);
-    const cnn = await heistSamplesPerSecond('onnxruntime', 'cnn', n, repeats, seconds);
-    const torch = py ? torchFigures(py, n, repeats, seconds) : undefined;
+    const mlpNet = await trainer('onnxruntime', 'mlp', n);
+    const cnnNet = await trainer('onnxruntime', 'cnn', n);
+    const sgemm = await ortSgemm(n);
+    const runs = { mlp: [] as number[], cnn: [] as number[], sgemm: [] as number[] };
+    const torchRuns: TorchRun[] = [];
+    // Repeats interleave Heist and PyTorch so that both see the same moment of a shared machine.
+    for (let r = 0; r < repeats; r++) {
+      runs.mlp.push(await mlpNet.run(seconds));
+      runs.cnn.push(await cnnNet.run(seconds));
+      runs.sgemm.push(await sgemm.run());
+      if (py) torchRuns.push(torchRun(py, n, seconds));
+    }
+    mlpNet.dispose();
+    cnnNet.dispose();
+    await sgemm.dispose();
+    const mlp = figure(runs.mlp);
+    const cnn = figure(runs.cnn);
+    const tm = figure(torchRuns.map((t) => t.mlp));
+    const tc = figure(torchRuns.map((t) => t.cnn));
+    const paired = (ours: number[], theirs: number[]): number => +median(ours.map((v, i) => v / theirs[i])).toFixed(2);
     threads[String(n)] = {
       heist: {
         mlp,
         cnn,
         gflops: { mlp: gflops(mlp.median, flopsPerSample.mlp), cnn: gflops(cnn.median, flopsPerSample.cnn) },
       },
-      ...(torch
+      ...(py
         ? {
             pytorch: {
-              ...torch,
-              gflops: {
-                mlp: gflops(torch.mlp.median, flopsPerSample.mlp),
-                cnn: gflops(torch.cnn.median, flopsPerSample.cnn),
-              },
+              torch: torchRuns[0].torch,
+              mlp: tm,
+              cnn: tc,
+              gflops: { mlp: gflops(tm.median, flopsPerSample.mlp), cnn: gflops(tc.median, flopsPerSample.cnn) },
             },
             heistOverPytorch: {
-              mlp: +(mlp.median / torch.mlp.median).toFixed(2),
-              cnn: +(cnn.median / torch.cnn.median).toFixed(2),
+              mlp: paired(
+                runs.mlp,
+                torchRuns.map((t) => t.mlp),
+              ),
+              cnn: paired(
+                runs.cnn,
+                torchRuns.map((t) => t.cnn),
+              ),
             },
           }
         : {}),
       peakGflops: {
-        onnxruntimeSgemm: await ortSgemmGflops(n, repeats),
-        ...(torch ? { pytorchSgemm: torch.sgemmGflops } : {}),
+        onnxruntimeSgemm: { runs: runs.sgemm.map((v) => +v.toFixed(1)), median: +median(runs.sgemm).toFixed(1) },
+        ...(py
+          ? {
+              pytorchSgemm: {
+                runs: torchRuns.map((t) => t.sgemm),
+                median: +median(torchRuns.map((t) => t.sgemm)).toFixed(1),
+              },
+            }
+          : {}),
       },
     };
   }
   log('train bench: tfjs-wasm');
-  const tmlp = await heistSamplesPerSecond('tfjs-wasm', 'mlp', 1, repeats, seconds);
-  const tcnn = await heistSamplesPerSecond('tfjs-wasm', 'cnn', 1, repeats, seconds);
+  const tfjsRuns = async (arch: 'mlp' | 'cnn'): Promise<Figure> => {
+    const net = await trainer('tfjs-wasm', arch, 1);
+    const out: number[] = [];
+    for (let r = 0; r < repeats; r++) out.push(await net.run(seconds));
+    net.dispose();
+    return figure(out);
+  };
+  const tmlp = await tfjsRuns('mlp');
+  const tcnn = await tfjsRuns('cnn');
   const result: TrainBenchResult = {
     settings: { batch: BATCH, repeats, seconds },
     flopsPerSample,
