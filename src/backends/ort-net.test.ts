@@ -122,3 +122,21 @@ test('the same seed gives bit-identical weights after a fit (shuffle, augmentati
     });
   }
 });
+
+test('training leaves the JS thread computing with denormals (no flush-to-zero leaks from onnxruntime)', async () => {
+  const tiny = [1e-310];
+  const spec = specs[2][1];
+  const net = new OrtNet(spec);
+  const n = 4;
+  const d = spec.inputShape.reduce((a, b) => a * b, 1);
+  await net.fit(new Float32Array(n * d).fill(0.5), targets(spec, n, false, 3), n, {
+    epochs: 2,
+    batchSize: 2,
+    learningRate: 0.01,
+    shuffle: () => undefined,
+  });
+  await net.predictProbs(new Float32Array(n * d), n);
+  net.dispose();
+  assert.notEqual(tiny[0] * 1.5, 0, 'a denormal double survives arithmetic');
+  assert.notEqual(Math.fround(1e-40) * 2, 0, 'a denormal float survives arithmetic');
+});

@@ -12,7 +12,7 @@ import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
-import type { NetFitOptions, NetFitResult } from './train-net.js';
+import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -35,7 +35,7 @@ function scalar(v: number): OrtTensor {
   return new OrtTensor('float32', Float32Array.of(v), []);
 }
 
-export class OrtNet {
+export class OrtNet implements TrainNet {
   readonly inputShape: readonly number[];
   readonly classes: number;
   private readonly units: Unit[];
@@ -84,10 +84,6 @@ export class OrtNet {
       executionMode: 'sequential',
       graphOptimizationLevel: level,
       logSeverityLevel: 3,
-      // Adam's second moments of rarely active weights decay into float32 denormals, which cost
-      // ~100x a normal multiply on x86 and halved MLP throughput; flushing them changes values
-      // below 1.2e-38 only.
-      extra: { session: { set_denormal_as_zero: '1' } },
     };
   }
 

@@ -296,14 +296,19 @@ class StepGraph {
   /**
    * Adam on parameter k, given (1 - beta1) g (the scale folds 1 - beta1 into the backward pass):
    * m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2; w' = w - step m' / (sqrt(v') + eps).
+   *
+   * The first moment of a weight whose gradient turns zero (a pixel that is blank from then on, a
+   * ReLU that died) decays by b1 a step and reaches float32 denormals after about 800 steps; x86
+   * computes on denormals up to 100x slower (a fit that memorised its batch ran at half speed). m' is
+   * stored as (m' + 2^-100) - 2^-100, which is exact for |m'| > 2^-76 and rounds anything below
+   * 2^-125 to 0, so no denormal survives a step (the second moment decays by b2 and would need
+   * ~70,000 such steps). onnxruntime's set_denormal_as_zero would do it for free, but it switches
+   * the calling thread, the JS main thread, to flush-to-zero for good.
    */
   adam(k: number, scaledGrad: string, c: AdamConstants): void {
-    const m = this.node(
-      'Add',
-      [this.node('Mul', [STEP_IO.m(k), this.scalar(c.beta1)]), scaledGrad],
-      {},
-      STEP_IO.mOut(k),
-    );
+    const flush = this.scalar(2 ** -100);
+    const raw = this.node('Add', [this.node('Mul', [STEP_IO.m(k), this.scalar(c.beta1)]), scaledGrad]);
+    const m = this.node('Sub', [this.node('Add', [raw, flush]), flush], {}, STEP_IO.mOut(k));
     const g2 = this.node('Mul', [scaledGrad, scaledGrad]);
     const v = this.node(
       'Add',
