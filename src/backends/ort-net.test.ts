@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRng } from '../core/rng.js';
-import { referenceSpecs as specs, specWeights, targets } from '../../test/helpers/net-reference.js';
+import { inputs, referenceSpecs as specs, shuffler, specWeights, targets } from '../../test/helpers/net-reference.js';
 import { OrtNet } from './ort-net.js';
 import { JsAdam } from './tfjs-adam.js';
 import { TfNet, initTfjs } from './tfjs.js';
@@ -24,9 +23,7 @@ for (const [name, spec] of specs) {
   for (const soft of [false, true]) {
     test(`${name}, ${soft ? 'soft' : 'hard'} targets: onnxruntime gradients match the tfjs engine`, async () => {
       const n = 5;
-      const d = spec.inputShape.reduce((a, b) => a * b, 1);
-      const rng = createRng(21);
-      const x = Float32Array.from({ length: n * d }, () => rng.next());
+      const x = inputs(spec, n, 21);
       const t = targets(spec, n, soft, 22);
       const net = new OrtNet(spec);
       const got = await net.gradients(x, t, n);
@@ -46,9 +43,7 @@ for (const [name, spec] of specs) {
 test('one onnxruntime training step is one Adam step (JsAdam) on the same gradients', async () => {
   const spec = specs[0][1];
   const n = 7;
-  const d = spec.inputShape.reduce((a, b) => a * b, 1);
-  const rng = createRng(8);
-  const x = Float32Array.from({ length: n * d }, () => rng.next());
+  const x = inputs(spec, n, 8);
   const t = targets(spec, n, true, 9);
   const net = new OrtNet(spec);
   const { grads } = await net.gradients(x, t, n);
@@ -76,9 +71,7 @@ test('weights round-trip through the runtime layout, and predictions match the t
     assert.deepEqual(net.readWeights()[k], w);
   });
   const n = 9;
-  const d = spec.inputShape.reduce((a, b) => a * b, 1);
-  const rng = createRng(10);
-  const x = Float32Array.from({ length: n * d }, () => rng.next());
+  const x = inputs(spec, n, 10);
   const ours = await net.predictProbs(x, n, 4);
   net.dispose();
   await initTfjs();
@@ -91,24 +84,16 @@ test('weights round-trip through the runtime layout, and predictions match the t
 test('the same seed gives bit-identical weights after a fit (shuffle, augmentation and the runtime)', async () => {
   const spec = specs[1][1];
   const n = 40;
-  const d = spec.inputShape.reduce((a, b) => a * b, 1);
-  const rng = createRng(12);
-  const x = Float32Array.from({ length: n * d }, () => rng.next());
+  const x = inputs(spec, n, 12);
   const t = targets(spec, n, false, 13);
   const run = async (threads: number): Promise<Float32Array[]> => {
-    const order = createRng(14);
     const net = new OrtNet(spec, { threads });
     await net.fit(x, t, n, {
       epochs: 3,
       batchSize: 16,
       learningRate: 0.003,
       schedule: 'cosine',
-      shuffle: (o) => {
-        for (let i = o.length - 1; i > 0; i--) {
-          const j = order.int(i + 1);
-          [o[i], o[j]] = [o[j], o[i]];
-        }
-      },
+      shuffle: shuffler(14),
     });
     const w = net.readWeights();
     net.dispose();

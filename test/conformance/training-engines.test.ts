@@ -9,27 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { trainEngines } from '../../src/backends/train-engines.js';
-import { createRng } from '../../src/core/rng.js';
 import { tensor } from '../../src/core/tensor.js';
-import type { LayerSpec, NetworkSpec } from '../../src/models/network-spec.js';
+import type { LayerSpec } from '../../src/models/network-spec.js';
 import { networkToOnnx } from '../../src/backends/onnx-writer.js';
-import { loss64, referenceSpecs, specWeights, targets } from '../helpers/net-reference.js';
-
-function inputs(spec: NetworkSpec, n: number, seed: number): Float32Array {
-  const d = spec.inputShape.reduce((a, b) => a * b, 1);
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n * d }, () => rng.next());
-}
-
-function shuffler(seed: number): (order: Int32Array) => void {
-  const rng = createRng(seed);
-  return (o) => {
-    for (let i = o.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [o[i], o[j]] = [o[j], o[i]];
-    }
-  };
-}
+import { inputs, loss64, referenceSpecs, shuffler, specWeights, targets } from '../helpers/net-reference.js';
 
 for (const entry of trainEngines.entries()) {
   for (const [name, spec] of referenceSpecs) {

@@ -152,3 +152,21 @@ export function targets(spec: NetworkSpec, n: number, soft: boolean, seed: numbe
 export function specWeights(spec: NetworkSpec): Float32Array[] {
   return spec.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : []));
 }
+
+/** n rows of uniform [0, 1) inputs for `spec`. */
+export function inputs(spec: NetworkSpec, n: number, seed: number): Float32Array {
+  const d = spec.inputShape.reduce((a, b) => a * b, 1);
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n * d }, () => rng.next());
+}
+
+/** A seeded Fisher-Yates shuffle for NetFitOptions.shuffle. */
+export function shuffler(seed: number): (order: Int32Array) => void {
+  const rng = createRng(seed);
+  return (o) => {
+    for (let i = o.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [o[i], o[j]] = [o[j], o[i]];
+    }
+  };
+}
