@@ -13,10 +13,9 @@
  * ([cout, kh, kw, cin], the transpose of the spec's [kh kw cin, cout] matrix; ort-net.ts converts),
  * dense kernels stay [in, out]. The rules, with g the gradient of a unit's output:
  * - dense: y = x W + b; dW = x^T g, db = sum over rows of g, dx = g W^T (Gemm with transA / transB);
- * - conv: im2col (Pad, kh kw Slices, one Concat) gives columns [n, kh kw cin, oh ow]; y = W cols + b
- *   (a batched MatMul); dW = sum over rows of g cols^T (FusedMatMul with transB, onnxruntime's
- *   contrib op, then ReduceSum), reusing the forward columns; db = sum of g over n, h, w;
- *   dx = ConvTranspose(g, W) with the forward pads;
+ * - conv: y = onnxruntime's Conv; dW from im2col columns of x ([n, kh kw cin, oh ow]: Pad, kh kw
+ *   Slices, one Concat) and one batched FusedMatMul (onnxruntime's contrib op, transB) summed over
+ *   the rows; db = sum of g over n, h, w; dx = ConvTranspose(g, W) with the forward pads;
  * - max-pool: g goes to the inputs equal to their window's maximum, split evenly among ties
  *   (poolBackward says why that matches the exact gradient wherever it matters);
  * - ReLU: g * sign(y), y being the ReLU output (>= 0);
@@ -25,7 +24,8 @@
  * the batch as channels (2.5x slower than the columns), MaxPool's indices output with MaxUnpool
  * (10x the pool itself), one big [kh kw cin, n oh ow] GEMM per conv (slower: MLAS handles the
  * skinny shapes poorly), chunking the batch to keep columns in cache (slower).
- * Every rule is checked against finite differences and against the tfjs engine in ort-net.test.ts.
+ * Every rule is checked against finite differences (test/conformance/training-engines.test.ts) and
+ * against the tfjs engine (ort-net.test.ts).
  */
 import { HeistError } from '../core/errors.js';
 import { OnnxGraphBuilder } from './onnx-graph.js';
@@ -300,7 +300,7 @@ class StepGraph {
    * The first moment of a weight whose gradient turns zero (a pixel that is blank from then on, a
    * ReLU that died) decays by b1 a step and reaches float32 denormals after about 800 steps; x86
    * computes on denormals up to 100x slower (a fit that memorised its batch ran at half speed). m' is
-   * stored as (m' + 2^-100) - 2^-100, which is exact for |m'| > 2^-76 and rounds anything below
+   * stored as (m' + 2^-100) - 2^-100, which is exact for |m'| >= 2^-75 and rounds anything below
    * 2^-125 to 0, so no denormal survives a step (the second moment decays by b2 and would need
    * ~70,000 such steps). onnxruntime's set_denormal_as_zero would do it for free, but it switches
    * the calling thread, the JS main thread, to flush-to-zero for good.
