@@ -1,5 +1,5 @@
 /**
- * @file `npm run bench [-- train gateway curve digits defenses ensemble]` (gateway = gateway-throughput,
+ * @file `npm run bench [-- train train-profile gateway curve digits defenses ensemble]` (gateway = gateway-throughput,
  * gateway-kill and gateway-hostile, each also a target of its own; defenses = the defense matrix, not
  * run by default): runs the benchmarks, prints their figures, and writes each as JSON under
  * bench/results/. Ratios are measured against a baseline in the same run (the machines are shared
@@ -16,6 +16,7 @@ import { benchGatewayKill, killTable } from './gateway-kill.js';
 import { writeBenchResult } from './results-file.js';
 import { runDefenseMatrix } from '../src/runs/defense-matrix-run.js';
 import { benchTraining, trainTable } from './train.js';
+import { profileStep } from './train-profile.js';
 
 function write(name: string, body: object): void {
   process.stdout.write(`wrote ${writeBenchResult(name, body)}\n`);
@@ -27,6 +28,18 @@ if (wanted.has('train')) {
   const r = await benchTraining();
   process.stdout.write(`${trainTable(r)}\n`);
   write('train', { command: 'npm run bench -- train', ...r });
+}
+// Where a training step's time goes (onnxruntime's profiler, CNN and MLP at batch 128, 1 thread).
+if (wanted.has('train-profile')) {
+  const r = { cnn: await profileStep('cnn'), mlp: await profileStep('mlp') };
+  for (const p of Object.values(r))
+    process.stdout.write(
+      `${p.arch}: ${p.stepMs} ms a step; ${p.byOp
+        .slice(0, 6)
+        .map((o) => `${o.op} ${o.ms}`)
+        .join(', ')}\n`,
+    );
+  write('train-profile', { command: 'npm run bench -- train-profile', ...r });
 }
 // `gateway` runs the three gateway benches; each also runs alone (gateway-throughput, gateway-kill,
 // gateway-hostile). All write their section of bench/results/gateway.json and keep the others.
