@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { compileUnits } from '../src/backends/net-units.js';
+import { runtimeShape } from '../src/backends/ort-net.js';
 import { STEP_IO, buildStepGraph } from '../src/backends/ort-train-graph.js';
 import { createRng } from '../src/core/rng.js';
 import { cnnSpec, initWeights, mlpSpec } from '../src/surrogates/index.js';
@@ -45,8 +46,7 @@ export async function profileStep(
     createRng(1),
   );
   const { units, params, shapes } = compileUnits(spec.layers);
-  // The engine's runtime layout: conv kernels [cout, kh, kw, cin] (ort-net.ts).
-  const runShapes = shapes.map((s) => (s.length === 4 ? [s[3], s[0], s[1], s[2]] : [...s]));
+  const runShapes = shapes.map(runtimeShape);
   const bytes = buildStepGraph({ inputShape: spec.inputShape, classes: 10, units, shapes: runShapes }, 'gradients', {
     beta1: 0.9,
     beta2: 0.999,

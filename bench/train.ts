@@ -24,6 +24,7 @@ import { repoRoot } from '../src/datasets/paths.js';
 import type { NetworkSpec } from '../src/models/network-spec.js';
 import { cnnSpec, initWeights, mlpSpec } from '../src/surrogates/index.js';
 import { benchCurve } from './curve.js';
+import { median } from './gateway-child.js';
 
 const BATCH = 128;
 
@@ -36,12 +37,6 @@ export interface TrainBenchOptions {
 interface Figure {
   readonly runs: number[];
   readonly median: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function figure(runs: number[]): Figure {

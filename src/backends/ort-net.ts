@@ -8,7 +8,7 @@
  */
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { HeistError } from '../core/errors.js';
-import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
+import { type LayerSpec, type NetworkSpec, withWeights } from '../models/network-spec.js';
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
@@ -29,6 +29,12 @@ function transpose2d(m: Float32Array, rows: number, cols: number): Float32Array 
   const out = new Float32Array(m.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
   return out;
+}
+
+/** A parameter's shape on the runtime side: conv kernels [kh, kw, cin, cout] become [cout, kh, kw, cin]. */
+export function runtimeShape(specShape: readonly number[]): number[] {
+  const s = specShape;
+  return s.length === 4 ? [s[3], s[0], s[1], s[2]] : [...s];
 }
 
 function scalar(v: number): OrtTensor {
@@ -57,7 +63,7 @@ export class OrtNet implements TrainNet {
     this.layers = spec.layers;
     this.units = units;
     this.specShapes = shapes;
-    this.runShapes = shapes.map((s) => (s.length === 4 ? [s[3], s[0], s[1], s[2]] : [...s]));
+    this.runShapes = shapes.map(runtimeShape);
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
     this.params = params.map((p, k) => new OrtTensor('float32', this.toRuntime(k, p), this.runShapes[k]));
   }
@@ -106,11 +112,7 @@ export class OrtNet implements TrainNet {
   private predictSession(): Promise<InferenceSession> {
     if (this.disposed) throw new HeistError('HEIST_ERR_INTERNAL', 'training engine used after dispose()');
     if (!this.predictor) {
-      const w = this.readWeights();
-      let k = 0;
-      const layers = this.layers.map(
-        (l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l),
-      );
+      const layers = withWeights(this.layers, this.readWeights());
       const bytes = networkToOnnx(
         { inputShape: this.inputShape, classes: this.classes, layers },
         { name: 'heist-substitute', domain: { min: 0, max: 1 } },

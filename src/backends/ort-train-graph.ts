@@ -29,6 +29,7 @@
  */
 import { HeistError } from '../core/errors.js';
 import { OnnxGraphBuilder } from './onnx-graph.js';
+import { samePads } from './onnx-writer.js';
 import type { Unit } from './net-units.js';
 
 export type StepGraphMode = 'train' | 'gradients';
@@ -82,12 +83,6 @@ interface Saved {
 const oh = (u: Extract<Unit, { kind: 'conv' }>, h: number): number => (u.pad === 'same' ? h : h - u.kh + 1);
 const ow = (u: Extract<Unit, { kind: 'conv' }>, w: number): number => (u.pad === 'same' ? w : w - u.kw + 1);
 
-function samePadsFor(kh: number, kw: number): number[] {
-  const top = Math.floor((kh - 1) / 2);
-  const left = Math.floor((kw - 1) / 2);
-  return [top, left, kh - 1 - top, kw - 1 - left];
-}
-
 class StepGraph {
   readonly g = new OnnxGraphBuilder('heist-train-step');
   private readonly constants = new Map<string, string>();
@@ -124,7 +119,7 @@ class StepGraph {
   }
 
   private pads(u: Extract<Unit, { kind: 'conv' }>): number[] {
-    return u.pad === 'same' ? samePadsFor(u.kh, u.kw) : [0, 0, 0, 0];
+    return u.pad === 'same' ? samePads(u.kh, u.kw) : [0, 0, 0, 0];
   }
 
   /** Forward pass from x to logits, recording what backward needs. */

@@ -41,4 +41,3 @@ export function tfjsTensorCount(): number {
 }
 
 export { TfNet } from './tfjs-net.js';
-export type { NetFitOptions, NetFitResult } from './train-net.js';

@@ -32,3 +32,16 @@ export interface NetworkSpec {
   readonly classes: number;
   readonly layers: readonly LayerSpec[];
 }
+
+/** The weights of a network in order: kernel then bias of each dense and conv layer (not copied). */
+export function specWeights(layers: readonly LayerSpec[]): Float32Array[] {
+  return layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : []));
+}
+
+/** The layers with their weights replaced by `weights`, given in specWeights order. */
+export function withWeights(layers: readonly LayerSpec[], weights: readonly Float32Array[]): LayerSpec[] {
+  let k = 0;
+  return layers.map((l) =>
+    l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: weights[k++], bias: weights[k++] } : l,
+  );
+}

@@ -9,7 +9,7 @@ import { HeistError } from '../core/errors.js';
 import { type InputDomain, type ModelInfo, type Prediction, inputSize, probsPrediction } from '../core/prediction.js';
 import { type Rng, createRng } from '../core/rng.js';
 import { type Tensor, rowCount, rowSize, tensor } from '../core/tensor.js';
-import type { LayerSpec, NetworkSpec } from '../models/network-spec.js';
+import { type LayerSpec, type NetworkSpec, specWeights, withWeights } from '../models/network-spec.js';
 import { createTrainNet } from '../backends/train-engines.js';
 import type { TrainNet } from '../backends/train-net.js';
 import type { Arch, FitOptions, FitReport, Surrogate, TrainingSet } from './types.js';
@@ -136,9 +136,7 @@ class NetSurrogate implements Surrogate {
     const net = this.live();
     if (o.reinitialize) {
       const fresh = initWeights(this.template, this.initRng);
-      net.writeWeights(
-        fresh.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : [])),
-      );
+      net.writeWeights(specWeights(fresh.layers));
     }
     const r = await net.fit(data.x.data, targets, n, {
       epochs: o.epochs,
@@ -163,11 +161,7 @@ class NetSurrogate implements Surrogate {
   }
 
   toSpec(): NetworkSpec {
-    const w = this.live().readWeights();
-    let k = 0;
-    const layers = this.template.layers.map(
-      (l): LayerSpec => (l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: w[k++], bias: w[k++] } : l),
-    );
+    const layers = withWeights(this.template.layers, this.live().readWeights());
     return { inputShape: [...this.template.inputShape], classes: this.template.classes, layers };
   }
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { trainEngines } from '../../src/backends/train-engines.js';
 import { tensor } from '../../src/core/tensor.js';
-import type { LayerSpec } from '../../src/models/network-spec.js';
+import { type LayerSpec, withWeights } from '../../src/models/network-spec.js';
 import { networkToOnnx } from '../../src/backends/onnx-writer.js';
 import { inputs, loss64, referenceSpecs, shuffler, specWeights, targets } from '../helpers/net-reference.js';
 
@@ -73,11 +73,7 @@ for (const entry of trainEngines.entries()) {
       const probs = await net.predictProbs(x, n);
       const weights = net.readWeights();
       net.dispose();
-      let k = 0;
-      const layers = spec.layers.map(
-        (l): LayerSpec =>
-          l.type === 'dense' || l.type === 'conv2d' ? { ...l, kernel: weights[k++], bias: weights[k++] } : l,
-      );
+      const layers = withWeights(spec.layers, weights);
       return { weights, before, after, probs, layers };
     };
     const a = await fitOnce();

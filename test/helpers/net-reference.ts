@@ -4,7 +4,7 @@
  * plain TS for finite differences, and target rows (one-hot or soft).
  */
 import { createRng } from '../../src/core/rng.js';
-import type { LayerSpec, NetworkSpec } from '../../src/models/network-spec.js';
+import { type LayerSpec, type NetworkSpec, specWeights as weightsOf } from '../../src/models/network-spec.js';
 import { initWeights } from '../../src/surrogates/create.js';
 import { cnnSpec } from '../../src/surrogates/cnn.js';
 import { mlpSpec } from '../../src/surrogates/mlp.js';
@@ -150,7 +150,7 @@ export function targets(spec: NetworkSpec, n: number, soft: boolean, seed: numbe
 }
 
 export function specWeights(spec: NetworkSpec): Float32Array[] {
-  return spec.layers.flatMap((l) => (l.type === 'dense' || l.type === 'conv2d' ? [l.kernel, l.bias] : []));
+  return weightsOf(spec.layers);
 }
 
 /** n rows of uniform [0, 1) inputs for `spec`. */
