@@ -12,7 +12,7 @@
  * served?, an output being label + scores?. Every length is explicit, so no two different records
  * encode to the same bytes.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { type Hash, type Hmac, createHash, createHmac } from 'node:crypto';
 import { HeistError } from '../core/errors.js';
 import type { AuditOutput, AuditRecord, StoredAuditRecord } from './types.js';
 
@@ -28,10 +28,25 @@ export interface ChainPosition {
   readonly prevHash: string;
 }
 
-/** Grows a byte buffer field by field. */
+/** Float arrays at least this long go to a sink directly instead of through the buffer. */
+const DIRECT_BYTES = 256;
+
+/**
+ * Grows a byte buffer field by field; with a sink (the chain hash), it feeds the sink instead, so
+ * the large float arrays of a record are hashed where they lie rather than copied first.
+ */
 class Encoder {
   private buf = Buffer.allocUnsafe(1024);
   private n = 0;
+
+  constructor(private readonly sink?: Hash | Hmac) {}
+
+  /** Hands the buffered bytes to the sink (which consumes them at once) and empties the buffer. */
+  flush(): void {
+    if (!this.sink || this.n === 0) return;
+    this.sink.update(this.buf.subarray(0, this.n));
+    this.n = 0;
+  }
 
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
@@ -88,6 +103,11 @@ class Encoder {
   floats(a: Float32Array): void {
     this.u32(a.length);
     const bytes = float32Bytes(a);
+    if (this.sink && bytes.length >= DIRECT_BYTES) {
+      this.flush();
+      this.sink.update(bytes);
+      return;
+    }
     this.room(bytes.length);
     bytes.copy(this.buf, this.n);
     this.n += bytes.length;
@@ -159,6 +179,11 @@ export function checkRecord(r: AuditRecord): void {
 /** The canonical bytes of a record at its chain position (see the file comment). */
 export function encodeRecord(r: AuditRecord, at: Omit<ChainPosition, 'prevHash'>): Buffer {
   const e = new Encoder();
+  encodeInto(e, r, at);
+  return e.bytes();
+}
+
+function encodeInto(e: Encoder, r: AuditRecord, at: Omit<ChainPosition, 'prevHash'>): void {
   e.str(TAG);
   e.str(at.log);
   e.i64(at.seq);
@@ -182,18 +207,23 @@ export function encodeRecord(r: AuditRecord, at: Omit<ChainPosition, 'prevHash'>
     e.output(row.raw);
     e.output(row.served);
   }
-  return e.bytes();
 }
+
+const chainHasher = (prevHash: string, key?: Uint8Array): Hash | Hmac =>
+  (key ? createHmac('sha256', key) : createHash('sha256')).update(Buffer.from(prevHash, 'hex'));
 
 /** hex( SHA-256(prevHash bytes ‖ encoding) ), or HMAC-SHA256 under `key`. */
 export function chainHash(prevHash: string, encoding: Uint8Array, key?: Uint8Array): string {
-  const h = key ? createHmac('sha256', key) : createHash('sha256');
-  return h.update(Buffer.from(prevHash, 'hex')).update(encoding).digest('hex');
+  return chainHasher(prevHash, key).update(encoding).digest('hex');
 }
 
-/** The record's hash at its chain position. */
+/** The record's hash at its chain position: chainHash of its encoding, without building the encoding. */
 export function recordHash(r: AuditRecord, at: ChainPosition, key?: Uint8Array): string {
-  return chainHash(at.prevHash, encodeRecord(r, at), key);
+  const h = chainHasher(at.prevHash, key);
+  const e = new Encoder(h);
+  encodeInto(e, r, at);
+  e.flush();
+  return h.digest('hex');
 }
 
 /**

@@ -91,18 +91,33 @@ const DIVISORS = [255, 1, 16, 100];
 /** Below this many bytes, compression never pays for its header. */
 const MIN_COMPRESS = 64;
 
-function tagged(tag: number, payload: Uint8Array, header?: Buffer): Buffer {
-  return Buffer.concat([Buffer.of(tag), ...(header ? [header] : []), payload]);
+/** One allocation and one copy: this runs for every stored array. */
+function tagged(tag: number, payload: Uint8Array, header?: Uint8Array): Buffer {
+  const h = header?.length ?? 0;
+  const out = Buffer.allocUnsafe(1 + h + payload.length);
+  out[0] = tag;
+  if (header) out.set(header, 1);
+  out.set(payload, 1 + h);
+  return out;
 }
 
-/** One byte k per value when every value is exactly float32(k / d), else undefined. */
+/** The byte k for which v is exactly float32(k / d), or -1 when there is none. */
+function byteOf(v: number, d: number): number {
+  const k = Math.round(v * d);
+  // `=== v` fails for NaN; the Object.is check keeps -0 out (a byte cannot hold its sign).
+  return k >= 0 && k <= 255 && Math.fround(k / d) === v && !Object.is(v, -0) ? k : -1;
+}
+
+/**
+ * One byte k per value when every value is exactly float32(k / d), else undefined. The output is
+ * allocated only once a value beyond the first few fits, since most arrays fail at once.
+ */
 function asBytes(a: Float32Array, d: number): Uint8Array | undefined {
+  for (let i = 0; i < Math.min(a.length, 8); i++) if (byteOf(a[i], d) < 0) return undefined;
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    const k = Math.round(v * d);
-    // `=== v` fails for NaN; the Object.is check keeps -0 out (a byte cannot hold its sign).
-    if (!(k >= 0 && k <= 255) || Math.fround(k / d) !== v || Object.is(v, -0)) return undefined;
+    const k = byteOf(a[i], d);
+    if (k < 0) return undefined;
     out[i] = k;
   }
   return out;

@@ -23,6 +23,7 @@ import {
   rowColumns,
 } from './audit-codec.js';
 import { limitSql, sqliteDialect, whereSql } from './audit-sql.js';
+import { type WireRecords, fromWire } from './audit-wire.js';
 import { type ChainSource, type PageItem, verifyChains, walkLog } from './audit-verify.js';
 import type { AuditFilter, AuditRecord, StoredAuditRecord } from './types.js';
 
@@ -37,7 +38,7 @@ export interface SqliteWorkerInit {
 }
 
 export type SqliteRequest =
-  | { readonly id: number; readonly op: 'append'; readonly records: AuditRecord[]; readonly deadline: number }
+  | { readonly id: number; readonly op: 'append'; readonly records: WireRecords; readonly deadline: number }
   | { readonly id: number; readonly op: 'count' | 'countRows' | 'query'; readonly filter: AuditFilter }
   | { readonly id: number; readonly op: 'verify'; readonly log?: string }
   | { readonly id: number; readonly op: 'prune'; readonly before: number }
@@ -94,6 +95,7 @@ CREATE TABLE IF NOT EXISTS heist_audit_anchors (
 
 /** Longest a single attempt at the write lock blocks the worker (it answers messages in between). */
 const LOCK_SLICE_MS = 25;
+const PAGE_SIZE = 16384;
 
 const init = workerData as SqliteWorkerInit;
 const port = parentPort!;
@@ -106,6 +108,10 @@ let db: Database.Database;
 try {
   if (init.createIfMissing && init.path !== ':memory:') mkdirSync(dirname(init.path), { recursive: true });
   db = new Database(init.path, { timeout: init.lockWaitMs, fileMustExist: !init.createIfMissing });
+  // Takes effect only on a new file (before WAL is on). A row holding a 784-float input is 3 KB:
+  // 4 KB pages held one row each and cost the audit worker twice the CPU per row at batch 256
+  // (docs/architecture.md, "Audit log").
+  db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   if (init.createIfMissing) db.exec(SCHEMA);
@@ -119,9 +125,21 @@ try {
 const insertRecord = db.prepare(
   `INSERT INTO heist_audit_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map((c) => `@${c}`).join(', ')})`,
 );
+// Positional parameters: binding named ones costs a property lookup per column per row.
 const insertRow = db.prepare(
-  `INSERT INTO heist_audit_rows (record_id, ${ROW_COLUMNS.join(', ')}) VALUES (@record_id, ${ROW_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  `INSERT INTO heist_audit_rows (record_id, ${ROW_COLUMNS.join(', ')}) VALUES (?${', ?'.repeat(ROW_COLUMNS.length)})`,
 );
+const begin = db.prepare('BEGIN IMMEDIATE');
+const commit = db.prepare('COMMIT');
+const rollback = db.prepare('ROLLBACK');
+
+/** busy_timeout, set only when it changes (a pragma is compiled on every call). */
+let busyTimeout = init.lockWaitMs;
+function setBusyTimeout(ms: number): void {
+  if (ms === busyTimeout) return;
+  db.pragma(`busy_timeout = ${ms}`);
+  busyTimeout = ms;
+}
 const selectHead = db.prepare('SELECT seq, hash FROM heist_audit_records WHERE log = ? ORDER BY seq DESC LIMIT 1');
 const selectAnchor = db.prepare('SELECT seq, prev_hash FROM heist_audit_anchors WHERE log = ?');
 const selectRows = db.prepare('SELECT * FROM heist_audit_rows WHERE record_id = ? ORDER BY pos');
@@ -177,10 +195,11 @@ function flush(): void {
     settleIdle();
     return;
   }
-  const earliest = Math.min(...queue.map((p) => p.deadline));
-  db.pragma(`busy_timeout = ${Math.max(1, Math.min(LOCK_SLICE_MS, earliest - Date.now()))}`);
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const p of queue) earliest = Math.min(earliest, p.deadline);
+  setBusyTimeout(Math.max(1, Math.min(LOCK_SLICE_MS, earliest - Date.now())));
   try {
-    db.exec('BEGIN IMMEDIATE');
+    begin.run();
   } catch (e) {
     if (isBusy(e)) scheduleFlush();
     else {
@@ -198,18 +217,16 @@ function flush(): void {
         const at = { log: init.log, seq, prevHash };
         const hash = recordHash(r, at, init.hmacKey);
         const id = insertRecord.run(recordColumns(r, { ...at, hash })).lastInsertRowid;
-        for (const row of p.rows[i]) insertRow.run({ record_id: id, ...row });
+        for (const row of p.rows[i]) insertRow.run(id, ...ROW_COLUMNS.map((c) => row[c]));
         seq++;
         prevHash = hash;
       });
     }
-    db.exec('COMMIT');
+    commit.run();
     for (const p of batch) send({ id: p.id, ok: true });
   } catch (e) {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (db.inTransaction) rollback.run();
     for (const p of batch) fail(p.id, 'HEIST_ERR_AUDIT_UNAVAILABLE', commitError(e));
-  } finally {
-    db.pragma(`busy_timeout = ${init.lockWaitMs}`);
   }
   if (queue.length > 0) scheduleFlush();
   else settleIdle();
@@ -279,6 +296,7 @@ async function prune(before: number): Promise<number> {
         'HEIST_ERR_AUDIT_TAMPERED',
         `will not prune log "${log}": seq ${walked.firstBad.seq} ${walked.firstBad.reason} (run heist audit verify)`,
       );
+    setBusyTimeout(init.lockWaitMs);
     pruned += db
       .transaction(() => {
         const keep = db
@@ -342,7 +360,7 @@ port.on('message', (m: SqliteRequest) => {
   try {
     switch (m.op) {
       case 'append':
-        return enqueue(m.id, m.records, m.deadline);
+        return enqueue(m.id, fromWire(m.records), m.deadline);
       case 'count':
         return send({ id: m.id, ok: true, value: count(m.filter, false) });
       case 'countRows':

@@ -12,7 +12,8 @@ import { checkRecord } from './audit-chain.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerInit } from './sqlite-worker.js';
 import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_LOG, storeOptionsSchema } from './options.js';
 import { startWorker } from './ts-worker.js';
-import type { AuditRecord, AuditStore, AuditStoreEntry, AuditStoreOptions } from './types.js';
+import { toWire } from './audit-wire.js';
+import type { AuditStore, AuditStoreEntry, AuditStoreOptions } from './types.js';
 
 export interface SqliteAuditStore extends AuditStore {
   /** Ends the worker thread abruptly, as a crash would (tests: appends then reject, never hang). */
@@ -25,27 +26,6 @@ interface Waiter {
   resolve(value: unknown): void;
   reject(e: Error): void;
   timer?: NodeJS.Timeout;
-}
-
-/** A view into a much larger buffer would drag the whole buffer through postMessage: copy it. */
-function compact(a: Float32Array): Float32Array;
-function compact(a: Float32Array | undefined): Float32Array | undefined;
-function compact(a: Float32Array | undefined): Float32Array | undefined {
-  return a && a.buffer.byteLength > 4 * a.byteLength + 4096 ? a.slice() : a;
-}
-
-function portable(r: AuditRecord): AuditRecord {
-  return {
-    ...r,
-    rows: r.rows.map((row) => ({
-      ...row,
-      ...(row.input ? { input: compact(row.input) } : {}),
-      ...(row.raw ? { raw: { ...row.raw, ...(row.raw.scores ? { scores: compact(row.raw.scores) } : {}) } } : {}),
-      ...(row.served
-        ? { served: { ...row.served, ...(row.served.scores ? { scores: compact(row.served.scores) } : {}) } }
-        : {}),
-    })),
-  };
 }
 
 const workerUrl = new URL(`./sqlite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -121,7 +101,7 @@ export async function sqliteAuditStore(
       if (records.length === 0) return;
       for (const r of records) checkRecord(r);
       await call<void>(
-        { op: 'append', records: records.map(portable), deadline: Date.now() + commitTimeoutMs },
+        { op: 'append', records: toWire(records), deadline: Date.now() + commitTimeoutMs },
         commitTimeoutMs,
       );
     },
