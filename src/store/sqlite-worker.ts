@@ -46,9 +46,10 @@ export type SqliteRequest =
   /** Tests only (terminateWorker): exit at once, with whatever is pending, as a crash would. */
   | { readonly id: number; readonly op: 'crash' };
 
-/** id 0 answers the start-up. */
+/** id 0 answers the start-up; `ids` acknowledges every append of one group commit in one message. */
 export type SqliteReply =
   | { readonly id: number; readonly ok: true; readonly value?: unknown }
+  | { readonly ids: readonly number[]; readonly ok: true }
   | { readonly id: number; readonly ok: false; readonly code: HeistErrorCode; readonly message: string };
 
 const SCHEMA = `
@@ -223,7 +224,7 @@ function flush(): void {
       });
     }
     commit.run();
-    for (const p of batch) send({ id: p.id, ok: true });
+    send({ ids: batch.map((p) => p.id), ok: true });
   } catch (e) {
     if (db.inTransaction) rollback.run();
     for (const p of batch) fail(p.id, 'HEIST_ERR_AUDIT_UNAVAILABLE', commitError(e));

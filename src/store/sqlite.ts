@@ -66,6 +66,10 @@ export async function sqliteAuditStore(
   };
 
   worker.on('message', (m: SqliteReply) => {
+    if ('ids' in m) {
+      for (const id of m.ids) settle(id)?.resolve(undefined);
+      return;
+    }
     const w = settle(m.id);
     if (!w) return; // already timed out
     if (m.ok) w.resolve(m.value);
