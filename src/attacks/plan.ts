@@ -114,6 +114,7 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
   const strategy = strategies.create(strategyName, request.strategyOptions ?? {}, {
     pool: request.pool,
     rng: rng.fork(strategyName),
+    poolOrder: rng.fork('pool'),
   });
   const plan: StealPlan = {
     budget: request.budget,

@@ -67,7 +67,19 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
     // Sized by rows obtained, not by the client's remaining budget: on --resume the rows bought before
     // the kill come back free from the transcript, and must still count towards each checkpoint.
     const want = checkpoint - spent;
-    const x = await plan.strategy.propose({ info: deps.info, round, bought: bought.size, rng: strategyRng }, want);
+    // The strategy sees last round's substitute and what was bought; both are pure functions of the
+    // seed and the target's answers, so a resumed run re-proposes the same rows.
+    const x = await plan.strategy.propose(
+      {
+        info: deps.info,
+        round,
+        bought: bought.size,
+        rng: strategyRng,
+        ...(substitute ? { substitute } : {}),
+        ...(bought.size > 0 ? { boughtRows: bought.toTrainingSet() } : {}),
+      },
+      want,
+    );
     if (rowCount(x) === 0) {
       stoppedBy = 'strategy-exhausted';
       break;

@@ -26,10 +26,7 @@ export interface WireRecords {
 }
 
 const floatCount = (rows: readonly AuditRow[]): number =>
-  rows.reduce(
-    (n, r) => n + (r.input?.length ?? 0) + (r.raw?.scores?.length ?? 0) + (r.served?.scores?.length ?? 0),
-    0,
-  );
+  rows.reduce((n, r) => n + (r.input?.length ?? 0) + (r.raw?.scores?.length ?? 0) + (r.served?.scores?.length ?? 0), 0);
 
 export function toWire(records: readonly AuditRecord[]): WireRecords {
   let rows = 0;

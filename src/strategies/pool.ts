@@ -8,30 +8,20 @@
 import { z } from 'zod';
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
-import { inputSize } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
-import { rowCount, rowSize, takeRows } from '../core/tensor.js';
+import { PoolRows, poolOrderOf } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
 
 export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
-  const order = rng.shuffle(Array.from({ length: rowCount(pool.x) }, (_, i) => i));
-  let next = 0;
+  const rows = new PoolRows(pool, rng);
   return {
     name: 'pool',
     get available() {
-      return order.length - next;
+      return rows.available;
     },
     async propose({ info }, count) {
-      if (rowSize(pool.x) !== inputSize(info)) {
-        throw new HeistError(
-          'HEIST_ERR_REQUIREMENTS',
-          `pool "${pool.name}" rows have ${rowSize(pool.x)} values but the target takes ${inputSize(info)}`,
-        );
-      }
-      const take = order.slice(next, next + count);
-      next += take.length;
-      const rows = takeRows(pool.x, take);
-      return { data: rows.data, shape: [take.length, ...info.inputShape] };
+      rows.check(info);
+      return rows.takeFirst(count, info);
     },
   };
 }
@@ -48,6 +38,6 @@ export const pool: StrategyEntry<Record<string, never>> = {
         'HEIST_ERR_BAD_CONFIG',
         'strategy "pool" needs attacker data: pass --pool <scenario|dataset>',
       );
-    return poolStrategy(deps.pool, deps.rng);
+    return poolStrategy(deps.pool, poolOrderOf(deps));
   },
 };

@@ -2,14 +2,23 @@
  * @file Query strategies: which inputs to buy next. A strategy proposes rows; it never buys them
  * (only attacks/steal.ts calls the query client). Add one: a file named after it here exporting a
  * StrategyEntry, and one line in index.ts; test/conformance/strategies then tests it. Strategies must
- * be deterministic given the Rng they are handed, so that a resumed run re-proposes exactly the rows
+ * be deterministic given the Rng, the substitute and the bought rows they are handed (each a pure
+ * function of the seed and the target's answers), so that a resumed run re-proposes exactly the rows
  * it bought before the kill.
  */
 import type { Dataset } from '../core/dataset.js';
-import type { ModelInfo } from '../core/prediction.js';
+import type { ModelInfo, Predictor } from '../core/prediction.js';
 import type { RegistryEntry } from '../core/registry.js';
 import type { Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
+
+/** Everything bought so far, with the target's answers (the substitute's training set). */
+export interface BoughtRows {
+  readonly x: Tensor;
+  readonly labels: Int32Array;
+  /** [n, classes] target probabilities; absent for label-only targets. */
+  readonly soft?: Tensor;
+}
 
 export interface ProposeContext {
   readonly info: ModelInfo;
@@ -17,6 +26,13 @@ export interface ProposeContext {
   /** Rows bought so far. */
   readonly bought: number;
   readonly rng: Rng;
+  /**
+   * The substitute fitted at the end of the previous round: free to query as often as a strategy
+   * likes (it is the attacker's own model, never the target). Absent in the first round.
+   */
+  readonly substitute?: Predictor;
+  /** The rows bought so far and the target's answers; absent in the first round. */
+  readonly boughtRows?: BoughtRows;
 }
 
 export interface QueryStrategy {
@@ -33,6 +49,12 @@ export interface StrategyDeps {
   readonly pool?: Dataset;
   /** For choices made once, at construction (e.g. a pool's order); per-round draws use ProposeContext.rng. */
   readonly rng: Rng;
+  /**
+   * The order every pool-based strategy draws its pool in (defaults to `rng`): the same for all of
+   * them in a run (the `pool` strategy's own), so their random rounds buy the same rows and a
+   * comparison between strategies is not drowned by which seed set each happened to draw.
+   */
+  readonly poolOrder?: Rng;
 }
 
 export type StrategyEntry<O = unknown> = RegistryEntry<O, StrategyDeps, QueryStrategy>;

@@ -1,13 +1,16 @@
 /**
  * @file The strategy conformance suite as a function, so that any entry (registered or a test's own)
  * runs through the same checks: deterministic under a seed, never more rows than asked, rows of the
- * declared shape inside the declared domain, and honest exhaustion.
+ * declared shape inside the declared domain, and honest exhaustion. From the second round on each
+ * strategy is handed what the steal loop hands it: a substitute (a fixed softmax regression, a real
+ * Predictor) and the rows bought so far with the answers.
  */
 import assert from 'node:assert/strict';
 import type { Dataset } from '../../src/core/dataset.js';
 import type { ModelInfo } from '../../src/core/prediction.js';
 import { createRng } from '../../src/core/rng.js';
-import { rowCount, tensor } from '../../src/core/tensor.js';
+import { type Tensor, concatRows, rowCount, tensor } from '../../src/core/tensor.js';
+import { linearModel } from '../../src/models/linear.js';
 import { strategies } from '../../src/strategies/index.js';
 import type { QueryStrategy, StrategyEntry } from '../../src/strategies/types.js';
 
@@ -31,6 +34,34 @@ export function conformancePool(): Dataset {
   };
 }
 
+/** The substitute of the rounds after the first: seeded weights, so every run sees the same one. */
+const substitute = (() => {
+  const rng = createRng(7);
+  return linearModel({
+    weights: Float32Array.from({ length: 6 * 3 }, () => rng.uniform(-2, 2)),
+    bias: [0.1, -0.2, 0.3],
+    inputShape: conformanceInfo.inputShape,
+    domain: conformanceInfo.domain,
+  });
+})();
+
+/** What the steal loop adds to the context once something is bought. */
+class Bought {
+  private xs: Tensor[] = [];
+  private labels: number[] = [];
+
+  async add(x: Tensor): Promise<void> {
+    if (rowCount(x) === 0) return;
+    this.xs.push(x);
+    this.labels.push(...(await substitute.predict(x)).labels);
+  }
+
+  context() {
+    if (this.xs.length === 0) return {};
+    return { substitute, boughtRows: { x: concatRows(this.xs), labels: Int32Array.from(this.labels) } };
+  }
+}
+
 function build(entry: StrategyEntry, seed: number): QueryStrategy {
   return entry.create(strategies.parseOptions(entry, entry.example ?? {}), {
     pool: conformancePool(),
@@ -43,9 +74,11 @@ async function proposeAll(s: QueryStrategy, seed: number, counts: readonly numbe
   const rng = createRng(seed).fork('strategy');
   const out: Float32Array[] = [];
   let bought = 0;
+  const set = new Bought();
   for (const [round, count] of counts.entries()) {
-    const x = await s.propose({ info: conformanceInfo, round, bought, rng }, count);
+    const x = await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, count);
     bought += rowCount(x);
+    await set.add(x);
     out.push(Float32Array.from(x.data));
   }
   return out;
@@ -65,9 +98,11 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
   const rng = createRng(12).fork('strategy');
   const d = 6;
   let bought = 0;
+  const set = new Bought();
   for (const [round, count] of counts.entries()) {
     const before = s.available;
-    const x = await s.propose({ info: conformanceInfo, round, bought, rng }, count);
+    const x = await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, count);
+    await set.add(x);
     const n = rowCount(x);
     assert.ok(n <= count, `${entry.name}: ${n} rows for ${count} asked`);
     assert.deepEqual(x.shape, [n, ...conformanceInfo.inputShape], `${entry.name}: rows of the declared shape`);
@@ -87,14 +122,15 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
     let left = s.available;
     let round = counts.length;
     while (left > 0) {
-      const x = await s.propose({ info: conformanceInfo, round: round++, bought, rng }, 9);
+      const x = await s.propose({ info: conformanceInfo, round: round++, bought, rng, ...set.context() }, 9);
+      await set.add(x);
       assert.ok(rowCount(x) > 0, `${entry.name}: says ${left} rows are left but proposes none`);
       left -= rowCount(x);
       bought += rowCount(x);
       assert.equal(s.available, left);
     }
     assert.equal(
-      rowCount(await s.propose({ info: conformanceInfo, round, bought, rng }, 5)),
+      rowCount(await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, 5)),
       0,
       `${entry.name}: rows after exhaustion`,
     );

@@ -33,7 +33,13 @@ function mixedRecord(): AuditRecord {
     { index: 1, inputHash: 'bb', raw: { label: -2147483648 } },
     { index: 2, inputHash: 'not hex ✓', input: batch.subarray(784, 1568) },
     { index: 7, inputHash: 'cc', input: new Float32Array(0), served: { label: 0, scores: new Float32Array(0) } },
-    { index: 3, inputHash: 'dd', input: mnistLike(3), raw: { label: 1, scores: odd }, served: { label: 4, scores: odd } },
+    {
+      index: 3,
+      inputHash: 'dd',
+      input: mnistLike(3),
+      raw: { label: 1, scores: odd },
+      served: { label: 4, scores: odd },
+    },
   ];
   return { ...sampleRecord(0), rows };
 }

@@ -1,14 +1,17 @@
 /**
- * @file `heist bench defenses`: flags -> runDefenseMatrix(); a cli-progress bar over the cells on a
- * terminal (stderr), one plain line per cell otherwise; the summary and the output paths on stdout.
+ * @file `heist bench defenses` and `heist bench strategies`: flags -> runDefenseMatrix() or
+ * runStrategyCurves(); a cli-progress bar over the cells on a terminal (stderr), one plain line per
+ * cell otherwise; the summary and the output paths on stdout.
  */
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { scenarios } from '../../datasets/scenarios.js';
 import { type CellEvent, runDefenseMatrix } from '../../runs/defense-matrix-run.js';
+import { type CurveCellEvent, runStrategyCurves } from '../../runs/strategy-curves-run.js';
+import { strategies } from '../../strategies/index.js';
 import { matrixAttackNames, matrixAttacks, unavailableAttacks } from '../../runs/defense-matrix-attacks.js';
 import { surrogates } from '../../surrogates/index.js';
-import { nonNegativeInt, oneOf, positiveInt, registryChoice } from '../options.js';
+import { intList, nonNegativeInt, oneOf, positiveInt, registryChoice } from '../options.js';
 
 function attackList(value: string): string[] {
   const names = value
@@ -36,6 +39,97 @@ function cellLine(e: CellEvent): string {
     `cell ${e.done}/${e.total} ${c.config} x ${c.attack}: fidelity ${fmt(c.fidelity)}, accuracy ${fmt(c.accuracy)}, ` +
     `${delay}${e.resumed ? ' (from its file)' : `, ${(c.wallMs / 1000).toFixed(1)} s`}\n`
   );
+}
+
+function progressBar(format: string, total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format,
+      hideCursor: false, // a run that dies mid-way must not leave the cursor hidden
+      clearOnComplete: false,
+      fps: 5,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { cell: '-' });
+  return bar;
+}
+
+function strategyList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+  for (const n of names) registryChoice(strategies)(n);
+  if (names.length === 0) throw new InvalidArgumentError('expected at least one strategy');
+  return names;
+}
+
+function curveLine(e: CurveCellEvent): string {
+  const last = e.cell.points[e.cell.points.length - 1];
+  return (
+    `cell ${e.done}/${e.total} ${e.cell.strategy} seed ${e.cell.seed}: ` +
+    `${e.cell.points.map((p) => `${p.queries}:${p.fidelity.toFixed(4)}`).join(' ')}` +
+    `${last ? '' : '(no rounds)'}${e.resumed ? ' (from its file)' : `, ${(e.cell.wallMs / 1000).toFixed(1)} s`}\n`
+  );
+}
+
+function strategiesCommand(): Command {
+  return new Command('strategies')
+    .description(
+      'Every query strategy against the same victim and pool, over seeds: fidelity at each budget (mean, spread), ' +
+        'resumable; writes curves.json, curves.md and curves.svg.',
+    )
+    .requiredOption('--scenario <name>', 'the victim and its pool', oneOf(Object.keys(scenarios)))
+    .option('--budgets <list>', "comma-separated budgets of paid queries (default: the scenario's)", intList)
+    .option('--seeds <n>', 'seeds per strategy (seed, seed + 1, ...)', positiveInt, 3)
+    .option('--seed <n>', 'the first seed', nonNegativeInt, 0)
+    .option('--strategies <list>', `comma-separated, default all: ${strategies.names().join(', ')}`, strategyList)
+    .option('--labels <kind>', 'soft (probabilities) or hard (labels only)', oneOf(['soft', 'hard'] as const), 'soft')
+    .option(
+      '--arch <name>',
+      `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`,
+      registryChoice(surrogates),
+    )
+    .option('--out <dir>', 'output folder (default runs/strategies/<scenario>-<labels>)')
+    .action(async (o) => {
+      const out = o.out ?? `runs/strategies/${o.scenario}-${o.labels}`;
+      const tty = process.stderr.isTTY === true;
+      let bar: cliProgress.SingleBar | undefined;
+      try {
+        const r = await runStrategyCurves(
+          {
+            scenario: o.scenario,
+            budgets: o.budgets,
+            seeds: o.seeds,
+            seed: o.seed,
+            strategies: o.strategies,
+            labels: o.labels,
+            arch: o.arch,
+            out,
+          },
+          {
+            onStart({ total, resumed }) {
+              process.stdout.write(`resumed ${resumed} of ${total} cells from ${out}/cells\n`);
+              if (tty) bar = progressBar('runs |{bar}| {value}/{total} | {cell}', total);
+            },
+            onCell(e) {
+              if (bar) bar.update(e.done, { cell: `${e.cell.strategy} seed ${e.cell.seed}` });
+              else process.stderr.write(curveLine(e));
+            },
+          },
+        );
+        bar?.stop();
+        bar = undefined;
+        process.stdout.write(
+          `computed ${r.computed} runs, reused ${r.resumed}\n` +
+            `table: ${r.files.markdown}\nplot: ${r.files.plot}\ncurves: ${r.files.json}\n`,
+        );
+      } finally {
+        bar?.stop();
+      }
+    });
 }
 
 function defensesCommand(): Command {
@@ -80,19 +174,7 @@ function defensesCommand(): Command {
           {
             onStart({ total, resumed }) {
               process.stdout.write(`resumed ${resumed} of ${total} cells from ${out}/cells\n`);
-              if (tty) {
-                bar = new cliProgress.SingleBar(
-                  {
-                    stream: process.stderr,
-                    format: 'cells |{bar}| {value}/{total} | {cell}',
-                    hideCursor: false, // a run that dies mid-way must not leave the cursor hidden
-                    clearOnComplete: false,
-                    fps: 5,
-                  },
-                  cliProgress.Presets.shades_classic,
-                );
-                bar.start(total, 0, { cell: '-' });
-              }
+              if (tty) bar = progressBar('cells |{bar}| {value}/{total} | {cell}', total);
             },
             onCell(e) {
               if (bar) bar.update(e.done, { cell: `${e.cell.config} x ${e.cell.attack}` });
@@ -114,6 +196,9 @@ function defensesCommand(): Command {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('Benchmarks run by the CLI: `heist bench defenses` (the defense matrix).')
-    .addCommand(defensesCommand());
+    .description(
+      'Benchmarks run by the CLI: `heist bench defenses` (the defense matrix), `heist bench strategies` (query strategies).',
+    )
+    .addCommand(defensesCommand())
+    .addCommand(strategiesCommand());
 }

@@ -1,0 +1,92 @@
+/**
+ * @file The part of an attacker's pool not proposed yet, in a seeded order: the common ground of the
+ * pool-based strategies. The seeded order is the random draw (the first round, before there is a
+ * substitute to ask) and breaks every tie of a scored selection, so selections stay deterministic.
+ */
+import type { Dataset } from '../core/dataset.js';
+import { HeistError } from '../core/errors.js';
+import { type ModelInfo, type Predictor, inputSize } from '../core/prediction.js';
+import type { Rng } from '../core/rng.js';
+import { type Tensor, concatRows, rowCount, rowSize, takeRows } from '../core/tensor.js';
+import type { StrategyDeps } from './types.js';
+
+/** Rows per call when a strategy asks the substitute about the whole pool (bounds the memory used). */
+const PREDICT_CHUNK = 2048;
+
+export class PoolRows {
+  /** Pool indices not proposed yet, in the seeded order. */
+  private order: number[];
+
+  constructor(
+    readonly pool: Dataset,
+    rng: Rng,
+  ) {
+    this.order = rng.shuffle(Array.from({ length: rowCount(pool.x) }, (_, i) => i));
+  }
+
+  get available(): number {
+    return this.order.length;
+  }
+
+  /** Throws before anything is proposed when the pool's rows do not fit the target. */
+  check(info: ModelInfo): void {
+    if (rowSize(this.pool.x) !== inputSize(info))
+      throw new HeistError(
+        'HEIST_ERR_REQUIREMENTS',
+        `pool "${this.pool.name}" rows have ${rowSize(this.pool.x)} values but the target takes ${inputSize(info)}`,
+      );
+  }
+
+  /** Remaining rows [start, end) of the seeded order, shaped as the target's input. */
+  rows(start: number, end: number, info: ModelInfo): Tensor {
+    const t = takeRows(this.pool.x, this.order.slice(start, end));
+    return { data: t.data, shape: [rowCount(t), ...info.inputShape] };
+  }
+
+  /**
+   * The substitute's probabilities for every remaining row (row k of the result is position k),
+   * asked a chunk at a time; undefined when the substitute gives labels only.
+   */
+  async probabilities(substitute: Predictor, info: ModelInfo): Promise<Tensor | undefined> {
+    const parts: Tensor[] = [];
+    for (let start = 0; start < this.order.length; start += PREDICT_CHUNK) {
+      const p = await substitute.predict(this.rows(start, start + PREDICT_CHUNK, info));
+      if (!p.scores) return undefined;
+      parts.push(p.scores);
+    }
+    return parts.length > 0 ? concatRows(parts) : undefined;
+  }
+
+  /**
+   * Removes the remaining rows at these positions (positions into remaining(), in the order given)
+   * and returns them shaped as the target's input.
+   */
+  take(positions: readonly number[], info: ModelInfo): Tensor {
+    const indices = positions.map((p) => this.order[p]);
+    const gone = new Set(positions);
+    this.order = this.order.filter((_, p) => !gone.has(p));
+    const rows = takeRows(this.pool.x, indices);
+    return { data: rows.data, shape: [indices.length, ...info.inputShape] };
+  }
+
+  /** The next `count` rows of the seeded order: a random draw without replacement. */
+  takeFirst(count: number, info: ModelInfo): Tensor {
+    return this.take(
+      Array.from({ length: Math.min(count, this.order.length) }, (_, p) => p),
+      info,
+    );
+  }
+}
+
+/**
+ * Positions of the `count` highest scores; equal scores keep the seeded order (position order), so
+ * the choice is a pure function of the scores.
+ */
+export function topPositions(scores: Float64Array, count: number): number[] {
+  const positions = Array.from({ length: scores.length }, (_, p) => p);
+  positions.sort((a, b) => scores[b] - scores[a] || a - b);
+  return positions.slice(0, Math.min(count, positions.length));
+}
+
+/** The seeded order a pool-based strategy draws its pool in (StrategyDeps.poolOrder). */
+export const poolOrderOf = (deps: StrategyDeps): Rng => deps.poolOrder ?? deps.rng;
