@@ -2,6 +2,7 @@
 import { Registry } from '../core/registry.js';
 import { entropyEntry } from './entropy.js';
 import { kCenter } from './k-center.js';
+import { knockoffAdaptive } from './knockoff-adaptive.js';
 import { leastConfidenceEntry } from './least-confidence.js';
 import { marginEntry } from './margin.js';
 import { pool } from './pool.js';
@@ -15,6 +16,7 @@ export const strategies = new Registry<StrategyDeps, QueryStrategy, StrategyEntr
   marginEntry,
   entropyEntry,
   kCenter,
+  knockoffAdaptive,
 ]);
 
 export { randomStrategy } from './random.js';

@@ -37,6 +37,11 @@ export class PoolRows {
       );
   }
 
+  /** Calls back with the pool index of every remaining row and its position, in the seeded order. */
+  forEachRemaining(f: (index: number, position: number) => void): void {
+    this.order.forEach(f);
+  }
+
   /** Remaining rows [start, end) of the seeded order, shaped as the target's input. */
   rows(start: number, end: number, info: ModelInfo): Tensor {
     const t = takeRows(this.pool.x, this.order.slice(start, end));
