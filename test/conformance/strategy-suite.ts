@@ -117,6 +117,23 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
     bought += n;
   }
 
+  // A limited (pool) strategy proposes pool rows only, and none twice.
+  if (s.available !== undefined) {
+    const pool = conformancePool();
+    const key = (a: Float32Array) => Array.from(a).join(',');
+    const inPool = new Set(Array.from({ length: 40 }, (_, i) => key(pool.x.data.subarray(i * d, (i + 1) * d))));
+    const seen = new Set<string>();
+    for (const x of await proposeAll(build(entry, 8), 13, [9, 11, 20])) {
+      for (let i = 0; i < x.length / d; i++) {
+        const k = key(x.subarray(i * d, (i + 1) * d));
+        assert.ok(inPool.has(k), `${entry.name}: proposed a row that is not in the pool`);
+        assert.ok(!seen.has(k), `${entry.name}: proposed a pool row twice`);
+        seen.add(k);
+      }
+    }
+    assert.equal(seen.size, 40, `${entry.name}: 40 asked of a 40-row pool`);
+  }
+
   // Honest exhaustion: a limited strategy proposes exactly what it said it had, then nothing.
   if (s.available !== undefined) {
     let left = s.available;
