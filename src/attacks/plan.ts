@@ -9,6 +9,7 @@ import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import { type ModelInfo, inputSize } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
+import { scheduleCheckpoints } from './schedule.js';
 import { strategies } from '../strategies/index.js';
 import type { QueryStrategy } from '../strategies/types.js';
 import { surrogates } from '../surrogates/index.js';
@@ -60,11 +61,9 @@ export interface StealPlan {
   readonly reference: ReferenceAttack;
 }
 
-/** Standard budgets of docs/scenarios.md: the default schedule fits at each one below the budget. */
-const ladder = [50, 100, 250, 500, 1000, 2000, 3000, 5000, 10000, 20000, 50000, 100000];
-
+/** The standard schedule: a fit at each standard budget of docs/scenarios.md below the budget. */
 export function defaultCheckpoints(budget: number): number[] {
-  return [...ladder.filter((b) => b < budget), budget];
+  return scheduleCheckpoints({ kind: 'standard' }, budget);
 }
 
 /** Epochs for a fit on n rows: at least `epochs`, enough for `minSteps` steps, at most `maxEpochs`. */

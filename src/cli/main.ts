@@ -4,6 +4,7 @@ import { HeistError } from '../core/errors.js';
 import { heistVersion } from '../runs/version.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
+import { recipesCommand } from './commands/recipes.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
@@ -41,6 +42,7 @@ program.addCommand(scanWebCommand());
 program.addCommand(auditCommand());
 program.addCommand(verifyCommand());
 program.addCommand(listCommand());
+program.addCommand(recipesCommand());
 program.addCommand(benchCommand());
 
 try {

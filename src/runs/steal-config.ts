@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
+import { recipes } from '../recipes/index.js';
 import { strategies } from '../strategies/index.js';
 import { surrogates } from '../surrogates/index.js';
 import { trainEngines } from '../backends/train-engines.js';
@@ -14,6 +15,10 @@ export const stealConfigSchema = z
   .object({
     target: z.string().min(1),
     budget: z.number().int().positive(),
+    /** A published attack's preset (default `heist`); every part given here overrides its part. */
+    recipe: registryName(recipes).optional(),
+    /** Options of the recipe, validated by its own schema. */
+    recipeOptions: z.record(z.string(), z.unknown()).optional(),
     strategy: registryName(strategies).optional(),
     /** Options of the strategy, validated by its own schema when the plan is built. */
     strategyOptions: z.record(z.string(), z.unknown()).optional(),
@@ -26,6 +31,8 @@ export const stealConfigSchema = z
     labels: z.enum(['soft', 'hard']).optional(),
     targetFidelity: z.number().gt(0).max(1).optional(),
     checkpoints: z.array(z.number().int().positive()).optional(),
+    /** Round schedule (attacks/schedule.ts: standard | fixed:N | doubling:N | rounds:K); not with checkpoints. */
+    schedule: z.string().min(1).optional(),
     epochs: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().optional(),
     learningRate: z.number().positive().optional(),

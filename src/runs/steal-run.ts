@@ -17,6 +17,8 @@ import { createSurrogate } from '../surrogates/index.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import { type RoundRecord, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
+import { parseSchedule, scheduleCheckpoints, scheduleText } from '../attacks/schedule.js';
+import { recipes } from '../recipes/index.js';
 import { scenarios } from '../datasets/scenarios.js';
 import { resolveEval, resolvePool } from './data-sources.js';
 import { type StealConfig, parseStealConfig } from './steal-config.js';
@@ -49,6 +51,33 @@ function resumeKey(c: StealConfig): string {
 }
 
 /** The settings as saved beside the run: header values (API keys) are never written to disk. */
+/**
+ * The steal's parts: what the config sets explicitly, else what its recipe (default `heist`) sets,
+ * else (undefined) the policy defaults of planSteal. Strategy options follow their strategy: a
+ * recipe's apply only to the recipe's own strategy, and options given explicitly override them.
+ */
+function withRecipe(c: StealConfig) {
+  const recipe = c.recipe ?? 'heist';
+  const r = recipes.create(recipe, c.recipeOptions ?? {}, undefined);
+  if (c.checkpoints && c.schedule)
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', 'give checkpoints or a schedule, not both');
+  const schedule = c.schedule ? parseSchedule(c.schedule) : c.checkpoints ? undefined : r.schedule;
+  const ownStrategy = c.strategy === undefined || c.strategy === r.strategy;
+  return {
+    recipe,
+    schedule,
+    checkpoints: c.checkpoints ?? (schedule ? scheduleCheckpoints(schedule, c.budget) : undefined),
+    strategy: c.strategy ?? r.strategy,
+    strategyOptions: ownStrategy ? { ...r.strategyOptions, ...c.strategyOptions } : c.strategyOptions,
+    arch: c.arch ?? r.arch,
+    labels: c.labels ?? r.labels,
+    epochs: c.epochs ?? r.epochs,
+    batchSize: c.batchSize ?? r.batchSize,
+    learningRate: c.learningRate ?? r.learningRate,
+    shiftAugment: c.shiftAugment ?? r.shiftAugment,
+  };
+}
+
 function savedConfig(c: StealConfig): StealConfig {
   return { ...c, headers: redactHeaders(c.headers) };
 }
@@ -98,21 +127,22 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   const evalData = evalName ? resolveEval(evalName) : undefined;
   const rng = createRng(config.seed);
   const pool = config.pool ? resolvePool(config.pool) : undefined;
+  const parts = withRecipe(config);
   const plan = planSteal(
     {
       budget: config.budget,
-      checkpoints: config.checkpoints,
-      strategy: config.strategy,
-      strategyOptions: config.strategyOptions,
+      checkpoints: parts.checkpoints,
+      strategy: parts.strategy,
+      strategyOptions: parts.strategyOptions,
       pool,
-      arch: config.arch,
+      arch: parts.arch,
       hidden: config.hidden,
-      labels: config.labels,
+      labels: parts.labels,
       fit: {
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        shiftAugment: config.shiftAugment,
+        epochs: parts.epochs,
+        batchSize: parts.batchSize,
+        learningRate: parts.learningRate,
+        shiftAugment: parts.shiftAugment,
       },
       targetFidelity: config.targetFidelity,
       evaluation: evalData !== undefined,
@@ -152,6 +182,8 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const id = runId('steal', startedAt, config.seed);
     const recordConfig = {
       ...savedConfig(config),
+      recipe: parts.recipe,
+      ...(parts.schedule ? { schedule: scheduleText(parts.schedule) } : {}),
       strategy: plan.strategyName,
       arch: plan.arch,
       labels: plan.labels,

@@ -6,6 +6,7 @@ import { textExtractors } from '../../attacks/extract/llm/index.js';
 import { HeistError } from '../../core/errors.js';
 import { defenses } from '../../defenses/index.js';
 import { wireFormats } from '../../oracle/formats/index.js';
+import { recipes } from '../../recipes/index.js';
 import { reporters } from '../../report/index.js';
 import { auditStores } from '../../store/index.js';
 import { limitStores } from '../../store/limits/index.js';
@@ -19,6 +20,7 @@ interface Listed {
 
 /** Role name (the argument of `heist list`) -> registry. */
 export const roles: Readonly<Record<string, Listed>> = {
+  recipes,
   strategies,
   surrogates,
   'training-engines': trainEngines,

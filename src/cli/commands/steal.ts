@@ -1,5 +1,7 @@
 /** @file `heist steal`: flags -> runSteal(); a progress bar on a terminal, a line per round otherwise. */
 import { Command } from 'commander';
+import { scheduleSyntax } from '../../attacks/schedule.js';
+import { recipes } from '../../recipes/index.js';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { strategies } from '../../strategies/index.js';
@@ -31,6 +33,16 @@ export function stealCommand(): Command {
       )
       .requiredOption('--budget <n>', 'paid attack queries (input rows) allowed', positiveInt)
       .requiredOption('--out <dir>', 'output folder: run.json, report.html, substitute.onnx, transcript.jsonl')
+      .option(
+        '--recipe <name>',
+        `a published attack's preset of strategy, substitute, labels, training and schedule; flags given override its parts (default heist; see heist recipes): ${recipes.names().join(' | ')}`,
+        registryChoice(recipes),
+      )
+      .option(
+        '--recipe-option <key=value>',
+        'an option of the recipe (repeatable; value read as JSON when it parses)',
+        keyValue,
+      )
       .option(
         '--strategy <name>',
         `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`,
@@ -67,6 +79,10 @@ export function stealCommand(): Command {
       )
       .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
       .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
+      .option(
+        '--schedule <kind>',
+        `rounds instead of --checkpoints: ${scheduleSyntax} (default: the recipe's; standard = the standard budgets below --budget)`,
+      )
       .option('--epochs <n>', 'minimum training epochs per fit', positiveInt)
       .option('--batch-size <n>', 'training batch size', positiveInt)
       .option('--lr <rate>', 'Adam learning rate (annealed to 0 with a cosine schedule)', positiveNumber)
@@ -86,6 +102,8 @@ export function stealCommand(): Command {
         target: o.target,
         budget: o.budget,
         out: o.out,
+        recipe: o.recipe,
+        recipeOptions: o.recipeOption,
         strategy: o.strategy,
         strategyOptions: o.strategyOption,
         pool: o.pool,
@@ -96,6 +114,7 @@ export function stealCommand(): Command {
         labels: o.labels,
         targetFidelity: o.targetFidelity,
         checkpoints: o.checkpoints,
+        schedule: o.schedule,
         epochs: o.epochs,
         batchSize: o.batchSize,
         learningRate: o.lr,

@@ -1,0 +1,82 @@
+/**
+ * @file Every registered recipe, with its default options and with its example: its parts name
+ * registered strategies and architectures, its schedule gives increasing checkpoints that end at
+ * the budget, and a real steal of the shipped digits-mlp victim (a local file, its scenario pool)
+ * runs it, records the recipe and its schedule in run.json, and honours a part given explicitly.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { scheduleCheckpoints } from '../../src/attacks/schedule.js';
+import { modelsDir } from '../../src/datasets/paths.js';
+import { recipes } from '../../src/recipes/index.js';
+import { runSteal } from '../../src/runs/steal-run.js';
+import { strategies } from '../../src/strategies/index.js';
+import { surrogates } from '../../src/surrogates/index.js';
+
+const BUDGET = 120;
+
+async function stealWith(recipe: string, recipeOptions: unknown, extra: Record<string, unknown> = {}) {
+  const out = mkdtempSync(join(tmpdir(), 'heist-recipe-'));
+  try {
+    return await runSteal({
+      target: join(modelsDir, 'digits-mlp.onnx'),
+      pool: 'digits-mlp',
+      budget: BUDGET,
+      recipe,
+      recipeOptions,
+      seed: 1,
+      out,
+      ...extra,
+    });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+for (const entry of recipes.entries()) {
+  test(`recipe ${entry.name} conforms`, async () => {
+    assert.match(entry.name, /^heist$|^[a-z0-9-]+-[a-z]+-\d{4}$/, 'named <method>-<author>-<year>');
+    if (entry.name !== 'heist') assert.ok(entry.paper, 'cites its paper');
+    for (const options of [{}, ...(entry.example ? [entry.example] : [])]) {
+      const parts = recipes.create(entry.name, options, undefined);
+      if (parts.strategy) assert.ok(strategies.has(parts.strategy), parts.strategy);
+      if (parts.arch) assert.ok(surrogates.has(parts.arch), parts.arch);
+      if (parts.schedule) {
+        const c = scheduleCheckpoints(parts.schedule, BUDGET);
+        assert.equal(c[c.length - 1], BUDGET);
+        for (let i = 1; i < c.length; i++) assert.ok(c[i] > c[i - 1], `increasing: ${c}`);
+      }
+      const rec = await stealWith(entry.name, options);
+      const config = rec.config as Record<string, unknown>;
+      assert.equal(config.recipe, entry.name);
+      if (parts.strategy) assert.equal(config.strategy, parts.strategy);
+      if (parts.labels) assert.equal(config.labels, parts.labels);
+      if (parts.schedule)
+        assert.deepEqual(
+          rec.rounds.map((r) => r.queriesUsed),
+          scheduleCheckpoints(parts.schedule, BUDGET),
+        );
+      assert.equal(rec.queries.used, BUDGET);
+      assert.ok(rec.metrics.fidelity! > 0.5, `${entry.name}: fidelity ${rec.metrics.fidelity}`);
+    }
+  });
+}
+
+test('flags given explicitly override the recipe: labels, strategy, schedule', async () => {
+  const rec = await stealWith('copycat-correia-2018', {}, { labels: 'soft', strategy: 'margin', schedule: 'fixed:40' });
+  const config = rec.config as Record<string, unknown>;
+  assert.equal(config.labels, 'soft');
+  assert.equal(config.strategy, 'margin');
+  assert.deepEqual(
+    rec.rounds.map((r) => r.queriesUsed),
+    [40, 80, 120],
+  );
+  await assert.rejects(stealWith('heist', {}, { schedule: 'weekly' }), /HEIST_ERR_BAD_CONFIG|schedule "weekly"/);
+  await assert.rejects(
+    stealWith('activethief-pal-2020', { selection: 'psychic' }),
+    /recipe "activethief-pal-2020": bad option/,
+  );
+});
