@@ -182,6 +182,19 @@ export class OrtNet implements TrainNet {
     };
   }
 
+  /** Row i: d CE(row i, targets i) / d x_i, each row's own loss (no 1/n), in the input layout. */
+  async inputGradients(x: Float32Array, targets: Float32Array, n: number): Promise<Float32Array> {
+    const session = await this.session('input-gradients');
+    const r = await session.run({
+      ...this.paramFeeds(),
+      [STEP_IO.x]: new OrtTensor('float32', x, [n, ...this.inputShape]),
+      [STEP_IO.targets]: new OrtTensor('float32', targets, [n, this.classes]),
+      [STEP_IO.invN]: scalar(1 / n),
+      [STEP_IO.scale]: scalar(1),
+    });
+    return Float32Array.from(r[STEP_IO.dx].data as Float32Array);
+  }
+
   /** Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). */
   async fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult> {
     const session = await this.session('train');

@@ -5,9 +5,10 @@
  * one session.run. Weights and moments are graph inputs and the updated ones graph outputs, so the
  * caller feeds each step's outputs to the next step without touching them in JS.
  *
- * Two graphs come from one builder: 'train' (a step: new weights, moments and the loss) and
- * 'gradients' (loss and weight gradients, no update). Predictions use the plain inference graph of
- * onnx-writer.ts.
+ * Three graphs come from one builder: 'train' (a step: new weights, moments and the loss),
+ * 'gradients' (loss and weight gradients, no update) and 'input-gradients' (the gradient of the loss
+ * with respect to the input rows, for attacks crafted on a substitute). Predictions use the plain
+ * inference graph of onnx-writer.ts.
  *
  * Layout: images run NCHW (transposed from NHWC at the first conv or pool), conv kernels are OHWI
  * ([cout, kh, kw, cin], the transpose of the spec's [kh kw cin, cout] matrix; ort-net.ts converts),
@@ -32,7 +33,7 @@ import { OnnxGraphBuilder } from './onnx-graph.js';
 import { samePads } from './onnx-writer.js';
 import type { Unit } from './net-units.js';
 
-export type StepGraphMode = 'train' | 'gradients';
+export type StepGraphMode = 'train' | 'gradients' | 'input-gradients';
 
 export interface StepGraphSpec {
   readonly inputShape: readonly number[];
@@ -67,6 +68,8 @@ export const STEP_IO = {
   mOut: (k: number) => `m${k}_next`,
   vOut: (k: number) => `v${k}_next`,
   grad: (k: number) => `g${k}`,
+  /** d loss / d x, in the input's own layout ('input-gradients'). */
+  dx: 'dx',
 } as const;
 
 /** What a unit's forward pass leaves for its backward pass. */
@@ -179,14 +182,17 @@ class StepGraph {
     return h;
   }
 
-  /** Backward pass from d loss / d logits; returns the gradient name per parameter. */
-  backward(dlogits: string, saved: Saved[]): string[] {
+  /**
+   * Backward pass from d loss / d logits: the gradient name per parameter, and with `toInput` the
+   * gradient with respect to the graph's input x (back in its NHWC or flat layout).
+   */
+  backward(dlogits: string, saved: Saved[], toInput = false): { grads: string[]; dx?: string } {
     const grads: string[] = new Array(this.spec.shapes.length);
     let g = dlogits;
     for (let k = this.spec.units.length - 1; k >= 0; k--) {
       const u = this.spec.units[k];
       const { x, y, chw } = saved[k];
-      const needDx = k > 0;
+      const needDx = k > 0 || toInput;
       if (u.kind === 'dense') {
         if (u.relu) g = this.node('Mul', [g, this.node('Sign', [y])]);
         grads[u.p] = this.node('Gemm', [x, g], { transA: { i: 1 } });
@@ -228,7 +234,10 @@ class StepGraph {
         if (saved[k].nchw) g = this.node('Transpose', [g], { perm: { ints: [0, 3, 1, 2] } });
       }
     }
-    return grads;
+    if (!toInput) return { grads };
+    // The first conv or pool moved the NHWC input to NCHW: its gradient moves back.
+    const dx = saved.length > 0 && saved[0].nchw ? this.node('Transpose', [g], { perm: { ints: [0, 2, 3, 1] } }) : g;
+    return { grads, dx };
   }
 
   /**
@@ -336,7 +345,12 @@ export function buildStepGraph(spec: StepGraphSpec, mode: StepGraphMode, adam: A
   const { total, dlogits } = sg.loss(logits, STEP_IO.targets);
   g.node('Mul', [g.node('Neg', [total], [g.fresh('neg')]), STEP_IO.invN], [STEP_IO.loss]);
   g.output(STEP_IO.loss, []);
-  const grads = sg.backward(dlogits, saved);
+  const { grads, dx } = sg.backward(dlogits, saved, mode === 'input-gradients');
+  if (mode === 'input-gradients') {
+    g.node('Identity', [dx!], [STEP_IO.dx]);
+    g.output(STEP_IO.dx, ['batch', ...spec.inputShape]);
+    return g.encode({ opset: 13, producer: 'heist' });
+  }
   if (mode === 'gradients') {
     grads.forEach((name, k) => {
       g.node('Identity', [name], [STEP_IO.grad(k)]);

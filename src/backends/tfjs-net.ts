@@ -88,13 +88,14 @@ export class TfNet implements TrainNet {
     return h as tf.Tensor2D;
   }
 
-  private backward(dlogits: tf.Tensor2D, caches: Cache[]): tf.Tensor[] {
+  /** Parameter gradients (spec order), and with `toInput` the gradient at the input as last element. */
+  private backward(dlogits: tf.Tensor2D, caches: Cache[], toInput = false): tf.Tensor[] {
     const grads: tf.Tensor[] = new Array(this.weights.length);
     let g: tf.Tensor = dlogits;
     for (let k = this.units.length - 1; k >= 0; k--) {
       const u = this.units[k];
       const { x, y } = caches[k];
-      const needDx = k > 0;
+      const needDx = k > 0 || toInput;
       if (u.kind === 'dense') {
         if (u.relu) g = ops.reluBackward(y, g);
         const r = ops.denseBackward(x as tf.Tensor2D, this.weights[u.p] as tf.Tensor2D, g as tf.Tensor2D, needDx);
@@ -111,7 +112,7 @@ export class TfNet implements TrainNet {
       else if (u.kind === 'relu') g = ops.reluBackward(y, g);
       else g = tf.reshape(g, x.shape);
     }
-    return grads;
+    return toInput ? [...grads, g] : grads;
   }
 
   /** Softmax probabilities for n rows of flat inputs, computed in chunks of `chunk` rows. */
@@ -135,6 +136,18 @@ export class TfNet implements TrainNet {
       const ce = ops.softmaxCrossEntropy(logits, tf.tensor2d(targets, [n, this.classes]));
       const grads = this.backward(ce.dlogits, caches).map((g) => Float32Array.from(g.dataSync() as Float32Array));
       return { loss: ce.loss.dataSync()[0], grads };
+    });
+  }
+
+  /** Row i: d CE(row i, targets i) / d x_i (each row's own loss), flat like x. */
+  inputGradients(x: Float32Array, targets: Float32Array, n: number): Float32Array {
+    return tf.tidy(() => {
+      const caches: Cache[] = [];
+      const logits = this.forward(tf.tensor2d(x, [n, x.length / n]), caches);
+      // (softmax - t) per row: the gradient of each row's own loss, not of the mean.
+      const dlogits = tf.sub(tf.softmax(logits), tf.tensor2d(targets, [n, this.classes])) as tf.Tensor2D;
+      const all = this.backward(dlogits, caches, true);
+      return Float32Array.from(all[all.length - 1].dataSync() as Float32Array);
     });
   }
 

@@ -38,6 +38,12 @@ export interface TrainNet {
     targets: Float32Array,
     n: number,
   ): Promise<{ loss: number; grads: Float32Array[] }> | { loss: number; grads: Float32Array[] };
+  /**
+   * Input gradients: row i is d CE(softmax(f(x_i)), targets_i) / d x_i (each row's own loss, not
+   * the mean), flat like x. What attacks crafted on a substitute need (FGSM, PGD, Jacobian-based
+   * augmentation, DeepFool).
+   */
+  inputGradients(x: Float32Array, targets: Float32Array, n: number): Promise<Float32Array> | Float32Array;
   /** Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). */
   fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult>;
   dispose(): void;

@@ -47,6 +47,20 @@ export interface Predictor {
   readonly acceptsMissing?: boolean;
 }
 
+/**
+ * A predictor that also gives the gradient of its cross-entropy with respect to its inputs: a
+ * substitute (or any white-box model). What attacks crafted on a substitute need (FGSM, PGD,
+ * Jacobian-based augmentation, DeepFool).
+ */
+export interface DifferentiablePredictor extends Predictor {
+  /** Row i: d CE(p(x_i), targets_i) / d x_i (each row's own loss), shaped like x; targets [n, classes]. */
+  inputGradients(x: Tensor, targets: Tensor): Promise<Tensor>;
+}
+
+export function isDifferentiable(p: Predictor | undefined): p is DifferentiablePredictor {
+  return p !== undefined && typeof (p as Partial<DifferentiablePredictor>).inputGradients === 'function';
+}
+
 export function inputSize(info: Pick<ModelInfo, 'inputShape'>): number {
   return info.inputShape.reduce((a, b) => a * b, 1);
 }

@@ -74,3 +74,30 @@ test('stays finite for large logits', () => {
   const p = m.predict(tensor([5], [1, 1])) as Prediction;
   assert.deepEqual(Array.from(p.scores!.data), [1, 0]);
 });
+
+test('input gradients are W (p - t), matching central finite differences of the cross-entropy', async () => {
+  const rng = createRng(5);
+  const m = randomLinearModel(rng, 6, 3, { scale: 0.8 });
+  const x = tensor(
+    Float32Array.from({ length: 12 }, () => rng.uniform(0, 1)),
+    [2, 6],
+  );
+  const t = tensor(Float32Array.of(0, 1, 0, 0.2, 0.3, 0.5), [2, 3]);
+  const g = await m.inputGradients(x, t);
+  assert.deepEqual(g.shape, [2, 6]);
+  const ce = (row: number, v: Float32Array): number => {
+    const p = (m.predict(tensor(v, [1, 6])) as { scores: { data: Float32Array } }).scores.data;
+    return -[0, 1, 2].reduce((s, c) => s + t.data[row * 3 + c] * Math.log(p[c]), 0);
+  };
+  const h = 1e-3;
+  for (let row = 0; row < 2; row++)
+    for (let j = 0; j < 6; j++) {
+      const v = Float32Array.from(x.data.subarray(row * 6, row * 6 + 6));
+      v[j] += h;
+      const up = ce(row, v);
+      v[j] -= 2 * h;
+      const down = ce(row, v);
+      const fd = (up - down) / (2 * h);
+      assert.ok(Math.abs(g.data[row * 6 + j] - fd) < 1e-3, `row ${row} x${j}: ${g.data[row * 6 + j]} vs ${fd}`);
+    }
+});

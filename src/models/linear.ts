@@ -5,10 +5,10 @@
  */
 import { HeistError } from '../core/errors.js';
 import {
+  type DifferentiablePredictor,
   type InputDomain,
   type ModelInfo,
   type Prediction,
-  type Predictor,
   inputSize,
   labelPrediction,
   probsPrediction,
@@ -29,7 +29,7 @@ export interface LinearModelOptions {
   readonly output?: 'probs' | 'label';
 }
 
-export interface LinearModel extends Predictor {
+export interface LinearModel extends DifferentiablePredictor {
   /** [d * k] row-major. */
   readonly weights: Float32Array;
   readonly bias: Float32Array;
@@ -103,6 +103,23 @@ export function linearModel(options: LinearModelOptions): LinearModel {
     return out;
   }
 
+  /** Softmax of the float64 logits, in place; returns them. */
+  function softmax64(z: Float64Array, n: number): Float64Array {
+    for (let i = 0; i < n; i++) {
+      const o = i * k;
+      let m = -Infinity;
+      for (let c = 0; c < k; c++) if (z[o + c] > m) m = z[o + c];
+      let s = 0;
+      for (let c = 0; c < k; c++) {
+        const e = Math.exp(z[o + c] - m);
+        z[o + c] = e;
+        s += e;
+      }
+      for (let c = 0; c < k; c++) z[o + c] /= s;
+    }
+    return z;
+  }
+
   return {
     info,
     weights,
@@ -111,23 +128,24 @@ export function linearModel(options: LinearModelOptions): LinearModel {
       return { data: Float32Array.from(logits64(x)), shape: [rowCount(x), k] };
     },
     predict(x): Prediction {
-      const z = logits64(x);
       const n = rowCount(x);
-      const probs = new Float32Array(n * k);
-      for (let i = 0; i < n; i++) {
-        const o = i * k;
-        let m = -Infinity;
-        for (let c = 0; c < k; c++) if (z[o + c] > m) m = z[o + c];
-        let s = 0;
-        for (let c = 0; c < k; c++) {
-          const e = Math.exp(z[o + c] - m);
-          z[o + c] = e;
-          s += e;
-        }
-        for (let c = 0; c < k; c++) probs[o + c] = z[o + c] / s;
-      }
-      const scores: Tensor = { data: probs, shape: [n, k] };
+      const scores: Tensor = { data: Float32Array.from(softmax64(logits64(x), n)), shape: [n, k] };
       return output === 'label' ? labelPrediction(argmaxRows(scores)) : probsPrediction(scores);
+    },
+    /** d CE / d x_i = W (p_i - t_i): the cross-entropy's gradient at the logits, back through W. */
+    async inputGradients(x, targets) {
+      const n = rowCount(x);
+      if (targets.data.length !== n * k)
+        throw new HeistError('HEIST_ERR_SHAPE', `targets must be [${n}, ${k}], got [${targets.shape.join(', ')}]`);
+      const p = softmax64(logits64(x), n);
+      const out = new Float32Array(n * d);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let c = 0; c < k; c++) s += weights[j * k + c] * (p[i * k + c] - targets.data[i * k + c]);
+          out[i * d + j] = s;
+        }
+      return { data: out, shape: [...x.shape] };
     },
   };
 }

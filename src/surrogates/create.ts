@@ -125,6 +125,13 @@ class NetSurrogate implements Surrogate {
     return probsPrediction(tensor(await this.live().predictProbs(x.data, n), [n, this.info.classes]));
   }
 
+  async inputGradients(x: Tensor, targets: Tensor): Promise<Tensor> {
+    const n = this.rowsOf(x);
+    if (targets.data.length !== n * this.info.classes)
+      throw new HeistError('HEIST_ERR_SHAPE', `targets must be [${n}, ${this.info.classes}]`);
+    return tensor(await this.live().inputGradients(x.data, targets.data, n), x.shape);
+  }
+
   async fit(data: TrainingSet, o: FitOptions): Promise<FitReport> {
     const start = Date.now();
     const n = this.rowsOf(data.x);

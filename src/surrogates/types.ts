@@ -4,7 +4,7 @@
  * after its arch exporting a SurrogateEntry, plus one line in index.ts; test/conformance/surrogates
  * then tests it. Training code lives in src/backends/ (the only place that imports tfjs).
  */
-import type { InputDomain, Predictor } from '../core/prediction.js';
+import type { DifferentiablePredictor, InputDomain } from '../core/prediction.js';
 import type { RegistryEntry } from '../core/registry.js';
 import type { Rng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
@@ -53,7 +53,7 @@ export interface FitReport {
   readonly wallMs: number;
 }
 
-export interface Surrogate extends Predictor {
+export interface Surrogate extends DifferentiablePredictor {
   readonly arch: Arch;
   fit(data: TrainingSet, options: FitOptions): Promise<FitReport>;
   /** Current weights as a framework-free spec (ends in softmax). */

@@ -1,7 +1,8 @@
 /**
  * @file Every registered training engine through the engine conformance suite: its gradients match
  * central finite differences of a float64 forward pass, for every unit (dense, conv 'same' and
- * 'valid', max-pool with odd sizes, ReLU, flatten) and both losses (one-hot and soft targets); a fit
+ * 'valid', max-pool with odd sizes, ReLU, flatten) and both losses (one-hot and soft targets), and
+ * so do its gradients with respect to the inputs; a fit
  * lowers the loss and the same seed gives bit-identical weights; predictions match the exported
  * ONNX file run by onnxruntime.
  */
@@ -46,6 +47,33 @@ for (const entry of trainEngines.entries()) {
         });
       });
     }
+  }
+
+  for (const [name, spec] of referenceSpecs) {
+    test(`engine ${entry.name}, ${name}: input gradients match finite differences`, async () => {
+      const n = 3;
+      const x = inputs(spec, n, 41);
+      const t = targets(spec, n, true, 42);
+      const net = await entry.create({}, { spec, threads: 1 });
+      const got = await net.inputGradients(x, t, n);
+      net.dispose();
+      assert.equal(got.length, x.length);
+      const params = specWeights(spec).map((w) => Float64Array.from(w));
+      const x64 = Float64Array.from(x);
+      const h = 1e-6;
+      const picks = Array.from({ length: 12 }, (_, i) => Math.floor((i * x.length) / 12));
+      for (const i of picks) {
+        const keep = x64[i];
+        x64[i] = keep + h;
+        const up = loss64(spec, params, x64, t, n);
+        x64[i] = keep - h;
+        const down = loss64(spec, params, x64, t, n);
+        x64[i] = keep;
+        // loss64 is the mean over the rows; each row's gradient is of its own loss.
+        const fd = (n * (up - down)) / (2 * h);
+        assert.ok(Math.abs(got[i] - fd) < 2e-4 + 1e-3 * Math.abs(fd), `x[${i}]: ${got[i]} vs finite difference ${fd}`);
+      }
+    });
   }
 
   test(`engine ${entry.name}: a fit lowers the loss, the same seed gives the same weights, predictions match the ONNX export`, async () => {

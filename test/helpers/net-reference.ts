@@ -53,7 +53,12 @@ export const referenceSpecs: [string, NetworkSpec][] = [
 ];
 
 /** Float64 forward pass of a spec (NHWC), for finite differences. */
-export function logits64(spec: NetworkSpec, params: Float64Array[], x: Float32Array, n: number): Float64Array[] {
+export function logits64(
+  spec: NetworkSpec,
+  params: Float64Array[],
+  x: Float32Array | Float64Array,
+  n: number,
+): Float64Array[] {
   const d = spec.inputShape.reduce((a, b) => a * b, 1);
   const out: Float64Array[] = [];
   for (let r = 0; r < n; r++) {
@@ -121,7 +126,13 @@ export function logits64(spec: NetworkSpec, params: Float64Array[], x: Float32Ar
   return out;
 }
 
-export function loss64(spec: NetworkSpec, params: Float64Array[], x: Float32Array, t: Float32Array, n: number): number {
+export function loss64(
+  spec: NetworkSpec,
+  params: Float64Array[],
+  x: Float32Array | Float64Array,
+  t: Float32Array,
+  n: number,
+): number {
   const c = spec.classes;
   let total = 0;
   logits64(spec, params, x, n).forEach((z, r) => {
