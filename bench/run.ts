@@ -1,7 +1,8 @@
 /**
- * @file `npm run bench [-- train train-profile gateway curve digits defenses ensemble]` (gateway = gateway-throughput,
- * gateway-kill and gateway-hostile, each also a target of its own; defenses = the defense matrix, not
- * run by default): runs the benchmarks, prints their figures, and writes each as JSON under
+ * @file `npm run bench [-- train train-profile gateway curve digits defenses ensemble jbda]`
+ * (gateway = gateway-throughput, gateway-kill and gateway-hostile, each also a target of its own;
+ * defenses = the defense matrix; jbda = Papernot's attack and transfer; the default is train,
+ * gateway and curve): runs the benchmarks, prints their figures, and writes each as JSON under
  * bench/results/. Ratios are measured against a baseline in the same run (the machines are shared
  * and noisy); PyTorch runs in the same run wherever some python3 imports torch.
  */
@@ -10,6 +11,7 @@ import { repoRoot } from '../src/datasets/paths.js';
 import { benchCurve } from './curve.js';
 import { benchEnsemble, ensembleTable } from './ensemble.js';
 import { benchGateway, gatewayTable } from './gateway.js';
+import { benchJbda, jbdaTable } from './jbda.js';
 import { writeGatewaySection } from './gateway-child.js';
 import { benchGatewayHostile, hostileTable } from './gateway-hostile.js';
 import { benchGatewayKill, killTable } from './gateway-kill.js';
@@ -61,6 +63,12 @@ if (wanted.has('ensemble')) {
   write('ensemble', r);
 }
 if (wanted.has('curve')) write('mnist-cnn-curve', await benchCurve('mnist-cnn'));
+// Papernot et al.'s attack (recipe jbda-papernot-2017) and FGSM/PGD transfer to the victim.
+if (wanted.has('jbda')) {
+  const r = await benchJbda();
+  process.stdout.write(`${jbdaTable(r)}\n`);
+  write('jbda', { command: 'npm run bench -- jbda', ...r });
+}
 if (wanted.has('digits')) write('digits-mlp-curve', await benchCurve('digits-mlp'));
 // The defense matrix on mnist-cnn at 2,000 queries with the default grid (bench/defense-grid.yaml):
 // about 50 s a cell on 2 shared cores, resumable (rerun to continue), docs/defense-matrix.md.

@@ -3,6 +3,7 @@ import { Registry } from '../core/registry.js';
 import { activethiefPal2020 } from './activethief-pal-2020.js';
 import { copycatCorreia2018 } from './copycat-correia-2018.js';
 import { heist } from './heist.js';
+import { jbdaPapernot2017 } from './jbda-papernot-2017.js';
 import { knockoffOrekondy2019 } from './knockoff-orekondy-2019.js';
 import type { RecipeEntry, RecipeParts } from './types.js';
 
@@ -11,17 +12,14 @@ export const recipes = new Registry<undefined, RecipeParts, RecipeEntry>('recipe
   knockoffOrekondy2019,
   copycatCorreia2018,
   activethiefPal2020,
+  jbdaPapernot2017,
 ]);
 
 /** Recipes of the published attacks that need what Heist does not have yet, and why. */
 export const unavailableRecipes: readonly { readonly name: string; readonly why: string }[] = [
   {
-    name: 'jbda-papernot-2017',
-    why: "Jacobian-based augmentation needs the substitute's input gradients, which no training engine exposes yet",
-  },
-  {
     name: 'dfme-truong-2021',
-    why: "the data-free generator is trained through the substitute's input gradients, which no training engine exposes yet",
+    why: 'the data-free generator (trained through the substitute, with zeroth-order estimates of the target) is not built yet',
   },
 ];
 

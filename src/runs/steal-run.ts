@@ -14,6 +14,7 @@ import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
 import { createSurrogate } from '../surrogates/index.js';
+import type { Surrogate } from '../surrogates/types.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import { type RoundRecord, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
@@ -38,6 +39,11 @@ export interface StealRunHooks {
   readonly confirm?: Confirm;
   /** Attack this oracle instead of resolving config.target (library use: an in-process, defended model); config.target is then only a label. */
   readonly oracle?: Oracle;
+  /**
+   * Called with the final substitute (a live, differentiable model) before it is disposed: library
+   * use, e.g. crafting transfer attacks in-process (bench/jbda.ts).
+   */
+  readonly onSubstitute?: (substitute: Surrogate) => Promise<void> | void;
 }
 
 const CONFIG_FILE = 'steal-config.json';
@@ -220,7 +226,11 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         classNames: info.classNames ? [...info.classNames] : undefined,
       }),
     );
-    result.substitute.dispose();
+    try {
+      await hooks.onSubstitute?.(result.substitute);
+    } finally {
+      result.substitute.dispose();
+    }
     const last = result.rounds[result.rounds.length - 1];
     const finishedAt = new Date(clock.now());
     const used = client.spentByPurpose.attack;

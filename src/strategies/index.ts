@@ -1,6 +1,7 @@
 /** @file The strategy registry: the `--strategy` names of `heist steal` are its keys. */
 import { Registry } from '../core/registry.js';
 import { entropyEntry } from './entropy.js';
+import { jacobianAugmentation } from './jacobian-augmentation.js';
 import { kCenter } from './k-center.js';
 import { knockoffAdaptive } from './knockoff-adaptive.js';
 import { leastConfidenceEntry } from './least-confidence.js';
@@ -17,6 +18,7 @@ export const strategies = new Registry<StrategyDeps, QueryStrategy, StrategyEntr
   entropyEntry,
   kCenter,
   knockoffAdaptive,
+  jacobianAugmentation,
 ]);
 
 export { randomStrategy } from './random.js';
