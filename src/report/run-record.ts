@@ -101,6 +101,14 @@ export const runRecordSchema = z.object({
   metrics: metricsSchema,
   artifacts: z.object({ substitute: relPath.optional(), transcript: relPath.optional(), report: relPath.optional() }),
   references: z.array(referenceSeriesSchema).optional(),
+  /** The class of attack a steal achieved (eval/attack-class.ts). */
+  attackClass: z
+    .object({
+      name: z.enum(['functionally-equivalent', 'task-accuracy', 'approximation']),
+      typicalFidelity: z.tuple([z.number(), z.number()]),
+      reason: z.string(),
+    })
+    .optional(),
   /** Forensic findings (verify/audit); loosely typed until forensics/ fixes the Finding shape. */
   findings: z.array(z.record(z.string(), z.unknown())).optional(),
   notes: z.array(z.string()).optional(),

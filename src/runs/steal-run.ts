@@ -10,6 +10,7 @@ import { createRng } from '../core/rng.js';
 import { type Clock, systemClock } from '../core/types.js';
 import { planSteal } from '../attacks/plan.js';
 import { type RoundResult, steal } from '../attacks/steal.js';
+import { classifyAttack } from '../eval/attack-class.js';
 import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
@@ -271,6 +272,8 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         : undefined,
       notes: [`stopped by ${result.stoppedBy}`, ...warnings],
     };
+    const attackClass = classifyAttack(plan.labels, last.metrics.fidelity);
+    if (attackClass) record.attackClass = { ...attackClass, typicalFidelity: [...attackClass.typicalFidelity] };
     for (const r of reporters) await r.onEnd(record, outDir);
     return record;
   } finally {

@@ -60,6 +60,9 @@ for (const entry of recipes.entries()) {
           scheduleCheckpoints(parts.schedule, BUDGET),
         );
       assert.equal(rec.queries.used, BUDGET);
+      // run.json names the attack class: labels only is task accuracy at best.
+      assert.ok(rec.attackClass, 'run.json names the attack class');
+      if (config.labels === 'hard') assert.notEqual(rec.attackClass.name, 'functionally-equivalent');
       assert.ok(rec.metrics.fidelity! > 0.5, `${entry.name}: fidelity ${rec.metrics.fidelity}`);
     }
   });

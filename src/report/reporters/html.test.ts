@@ -89,3 +89,29 @@ test('a run without per-round metrics or price still renders', async () => {
   assert.ok(!html.includes('<svg'));
   assert.equal(base.metrics.fidelity, 0.9187);
 });
+
+test('the attack class is named beside every class and its typical fidelity range', async () => {
+  const html = await renderHtmlReport({
+    ...sampleRunRecord(),
+    attackClass: {
+      name: 'functionally-equivalent',
+      typicalFidelity: [0.9, 0.99],
+      reason: 'probabilities, fidelity 0.9187 >= 0.90',
+    },
+  });
+  assert.match(html, /<h2>Attack class<\/h2>/);
+  assert.match(
+    html,
+    /This run is <strong>functionally-equivalent<\/strong> \(probabilities, fidelity 0\.9187 &gt;= 0\.90\)/,
+  );
+  for (const s of [
+    '▶ functionally-equivalent',
+    '0.90-0.99',
+    'task-accuracy',
+    '0.80-0.95',
+    'approximation',
+    '0.70-0.90',
+  ])
+    assert.ok(html.includes(s), `missing ${s}`);
+  assert.doesNotMatch(await renderHtmlReport(sampleRunRecord()), /Attack class/);
+});

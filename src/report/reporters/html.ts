@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ATTACK_CLASSES } from '../../eval/attack-class.js';
 import { fidelityCurveFromRun, fidelityCurveSpec, curveRows } from '../plots/fidelity-curve.js';
 import { renderSvg } from '../plots/render.js';
 import { fmtMs, fmtNumber, fmtScore } from '../format.js';
@@ -135,6 +136,22 @@ async function plot(rec: RunRecord, references: readonly ReferenceSeries[]): Pro
   }
 }
 
+/** The class the run achieved, beside every class's typical fidelity range. */
+function attackClassSection(rec: RunRecord): string {
+  const c = rec.attackClass;
+  if (!c) return '';
+  const rows = ATTACK_CLASSES.map((k) => [
+    `${k.name === c.name ? '▶ ' : ''}${k.name}`,
+    k.meaning,
+    `${k.typicalFidelity[0].toFixed(2)}-${k.typicalFidelity[1].toFixed(2)}`,
+  ]);
+  return `<h2>Attack class</h2>\n<p>This run is <strong>${escapeHtml(c.name)}</strong> (${escapeHtml(c.reason)}).</p>\n${table(
+    ['Class', 'Meaning', 'Typical fidelity'],
+    rows,
+    'kv',
+  )}`;
+}
+
 function listSection(title: string, items: readonly string[]): string {
   if (items.length === 0) return '';
   return `<h2>${escapeHtml(title)}</h2>\n<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
@@ -188,6 +205,7 @@ ${await plot(rec, references)}
 <h2>Rounds</h2>
 ${roundsTable(rec.rounds)}
 ${otherMetrics(rec)}
+${attackClassSection(rec)}
 <h2>Target</h2>
 ${targetTable(rec)}
 <h2>Configuration</h2>
