@@ -35,14 +35,16 @@ export function strategyCurvesSpec(series: readonly StrategyCurveSeries[], title
         legend: { labelLimit: 0, symbolType: 'stroke', symbolStrokeWidth: 3, orient: 'bottom', columns: 3 },
       },
     },
+    // The lines come first: the legend draws its symbols from the first layer, and the band's pale
+    // fill would make pale symbols. The band is translucent, so the lines still show through it.
     layer: [
-      {
-        mark: { type: 'area', opacity: 0.15 },
-        encoding: { y: { ...y, field: 'min', title: 'Fidelity (0 to 1)' }, y2: { field: 'max' } },
-      },
       {
         mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 35 } },
         encoding: { y: { ...y, field: 'mean', title: 'Fidelity (0 to 1)' } },
+      },
+      {
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: { y: { ...y, field: 'min', title: 'Fidelity (0 to 1)' }, y2: { field: 'max' } },
       },
     ],
     config: { font: 'sans-serif' },
