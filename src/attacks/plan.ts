@@ -37,6 +37,8 @@ export interface PlanRequest {
   /** Overrides of the arch's fit defaults. */
   readonly fit?: Partial<Pick<FitSettings, 'epochs' | 'batchSize' | 'learningRate' | 'shiftAugment'>>;
   readonly targetFidelity?: number;
+  /** Continue training the previous round's substitute each round (default: a fresh one). */
+  readonly warmStart?: boolean;
   /** Whether the run has an evaluation set (early stopping needs one). */
   readonly evaluation: boolean;
 }
@@ -57,6 +59,8 @@ export interface StealPlan {
   readonly labels: 'soft' | 'hard';
   readonly fit: FitSettings;
   readonly targetFidelity?: number;
+  /** Each round continues training the previous round's substitute instead of a fresh one. */
+  readonly warmStart: boolean;
   /** The published attack this run is the counterpart of (which reference curve a report shows). */
   readonly reference: ReferenceAttack;
 }
@@ -125,6 +129,7 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
     labels,
     fit,
     targetFidelity: request.targetFidelity,
+    warmStart: request.warmStart ?? false,
     reference: labels === 'soft' ? 'knockoff-random-probs' : 'copycat-labels',
   };
   checkPlan(plan, info);

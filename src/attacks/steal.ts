@@ -2,8 +2,8 @@
  * @file The learning-based extraction loop: propose -> query -> fit -> evaluate, round by round,
  * until the budget is spent or the target fidelity is reached. This is the only code that spends
  * attack budget. Each round refits a fresh substitute (seeded per round) on everything bought so far,
- * so a run is a pure function of its seed and the target's answers: a resumed run that replays its
- * transcript ends with the same metrics.
+ * or with a warm start trains the previous round's on, so a run is a pure function of its seed and
+ * the target's answers: a resumed run that replays its transcript ends with the same metrics.
  * @see T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766.
  * @see F. Tramèr et al., "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016, arXiv:1609.02943.
  */
@@ -89,7 +89,11 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
     spent += rowCount(x);
 
     const fitStart = clock.now();
-    const next = await deps.createSurrogate(plan.arch, plan.archOptions, rng.fork(`init-${round}`));
+    // Warm start: the previous round's substitute trains on, from its own weights.
+    const next =
+      plan.warmStart && substitute
+        ? substitute
+        : await deps.createSurrogate(plan.arch, plan.archOptions, rng.fork(`init-${round}`));
     const epochs = epochsFor(plan.fit, bought.size);
     await next.fit(bought.toTrainingSet(), {
       loss: plan.labels,
@@ -101,7 +105,7 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       rng: rng.fork(`fit-${round}`),
       onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
     });
-    substitute?.dispose();
+    if (substitute !== next) substitute?.dispose();
     substitute = next;
     const fitMs = clock.now() - fitStart;
 

@@ -19,6 +19,8 @@ export interface RecipeParts {
   readonly learningRate?: number;
   readonly shiftAugment?: number;
   readonly schedule?: Schedule;
+  /** Each round trains the previous round's substitute on. */
+  readonly warmStart?: boolean;
 }
 
 export type RecipeEntry<O = unknown> = RegistryEntry<O, undefined, RecipeParts>;

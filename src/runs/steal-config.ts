@@ -30,6 +30,8 @@ export const stealConfigSchema = z
     engine: registryName(trainEngines).optional(),
     labels: z.enum(['soft', 'hard']).optional(),
     targetFidelity: z.number().gt(0).max(1).optional(),
+    /** Each round trains the previous round's substitute on instead of a fresh one. */
+    warmStart: z.boolean().optional(),
     checkpoints: z.array(z.number().int().positive()).optional(),
     /** Round schedule (attacks/schedule.ts: standard | fixed:N | doubling:N | rounds:K); not with checkpoints. */
     schedule: z.string().min(1).optional(),

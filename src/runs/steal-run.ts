@@ -82,6 +82,7 @@ function withRecipe(c: StealConfig) {
     batchSize: c.batchSize ?? r.batchSize,
     learningRate: c.learningRate ?? r.learningRate,
     shiftAugment: c.shiftAugment ?? r.shiftAugment,
+    warmStart: c.warmStart ?? r.warmStart,
   };
 }
 
@@ -152,6 +153,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         shiftAugment: parts.shiftAugment,
       },
       targetFidelity: config.targetFidelity,
+      warmStart: parts.warmStart,
       evaluation: evalData !== undefined,
     },
     info,

@@ -78,6 +78,7 @@ export function stealCommand(): Command {
         oneOf(['soft', 'hard'] as const),
       )
       .option('--target-fidelity <f>', 'stop early once fidelity on the evaluation set reaches f', fraction)
+      .option('--warm-start', "each round trains the previous round's substitute on instead of a fresh one")
       .option('--checkpoints <list>', 'cumulative query counts at which to refit and evaluate (last = budget)', intList)
       .option(
         '--schedule <kind>',
@@ -113,6 +114,7 @@ export function stealCommand(): Command {
         engine: o.engine,
         labels: o.labels,
         targetFidelity: o.targetFidelity,
+        warmStart: o.warmStart,
         checkpoints: o.checkpoints,
         schedule: o.schedule,
         epochs: o.epochs,
