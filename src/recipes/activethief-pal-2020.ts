@@ -1,7 +1,7 @@
 /**
  * @file ActiveThief: a random seed set from unannotated public data (the pool), then rounds of
  * active selection with the substitute retrained each round: k-center by default, or uncertainty
- * (least-confidence), margin or entropy sampling. The paper runs ten rounds of equal size.
+ * (least-confidence), margin, entropy, DFAL or DFAL + k-center. The paper runs ten rounds of equal size.
  * @see S. Pal et al., "ActiveThief: Model Extraction Using Active Learning and Unannotated Public Data", AAAI 2020.
  */
 import { z } from 'zod';
@@ -9,7 +9,9 @@ import type { RecipeEntry } from './types.js';
 
 const options = z
   .object({
-    selection: z.enum(['k-center', 'least-confidence', 'margin', 'entropy']).default('k-center'),
+    selection: z
+      .enum(['k-center', 'least-confidence', 'margin', 'entropy', 'dfal', 'dfal-k-center'])
+      .default('k-center'),
     rounds: z.number().int().min(2).max(100).default(10),
   })
   .strict();

@@ -1,5 +1,7 @@
 /** @file The strategy registry: the `--strategy` names of `heist steal` are its keys. */
 import { Registry } from '../core/registry.js';
+import { dfalKCenter } from './dfal-k-center.js';
+import { dfal } from './dfal.js';
 import { entropyEntry } from './entropy.js';
 import { jacobianAugmentation } from './jacobian-augmentation.js';
 import { kCenter } from './k-center.js';
@@ -19,6 +21,8 @@ export const strategies = new Registry<StrategyDeps, QueryStrategy, StrategyEntr
   kCenter,
   knockoffAdaptive,
   jacobianAugmentation,
+  dfal,
+  dfalKCenter,
 ]);
 
 export { randomStrategy } from './random.js';

@@ -25,7 +25,7 @@ function squaredDistance(a: Float32Array, ai: number, b: Float32Array, bi: numbe
 }
 
 /** The substitute's probabilities for the bought rows, a chunk at a time. */
-async function centerProbabilities(substitute: Predictor, x: Tensor): Promise<Tensor | undefined> {
+export async function centerProbabilities(substitute: Predictor, x: Tensor): Promise<Tensor | undefined> {
   const out: Float32Array[] = [];
   let k = 0;
   for (let start = 0; start < rowCount(x); start += 2048) {
