@@ -20,7 +20,17 @@ export const HEIST_META = {
   classNames: 'heist.class_names', // e.g. ["0","1",...]
   domain: 'heist.domain', // {"min":0,"max":1}
   output: 'heist.output', // 'probs' | 'logits' (plain string): what the graph output holds
+  /** The layers without their weights (onnx-network.ts reads the network back from them and the initializers). */
+  layers: 'heist.layers', // e.g. [{"type":"dense","inputs":784,"units":10},{"type":"softmax"}]
 } as const;
+
+/** A layer as heist.layers records it: everything but the weights, which are the initializers. */
+export function layerShape(l: LayerSpec): Record<string, unknown> {
+  if (l.type === 'dense') return { type: l.type, inputs: l.inputs, units: l.units };
+  if (l.type === 'conv2d')
+    return { type: l.type, kernelSize: l.kernelSize, inChannels: l.inChannels, filters: l.filters, padding: l.padding };
+  return { ...l };
+}
 
 export const ONNX_INPUT_NAME = 'input';
 export const ONNX_OUTPUT_NAME = 'probabilities';
@@ -183,6 +193,7 @@ export function networkToOnnx(spec: NetworkSpec, meta: OnnxWriteMeta): Uint8Arra
     [HEIST_META.classes]: JSON.stringify(spec.classes),
     [HEIST_META.domain]: JSON.stringify({ min: meta.domain.min, max: meta.domain.max }),
     [HEIST_META.output]: 'probs',
+    [HEIST_META.layers]: JSON.stringify(layers.map(layerShape)),
   };
   if (meta.classNames) metadata[HEIST_META.classNames] = JSON.stringify(meta.classNames);
   return g.encode({

@@ -5,6 +5,7 @@ import { heistVersion } from '../runs/version.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { recipesCommand } from './commands/recipes.js';
+import { transferCommand } from './commands/transfer.js';
 import { demoCommand } from './commands/demo.js';
 import { extractCommand } from './commands/extract.js';
 import { listCommand } from './commands/list.js';
@@ -43,6 +44,7 @@ program.addCommand(auditCommand());
 program.addCommand(verifyCommand());
 program.addCommand(listCommand());
 program.addCommand(recipesCommand());
+program.addCommand(transferCommand());
 program.addCommand(benchCommand());
 
 try {

@@ -15,7 +15,7 @@ import { modelsDir } from '../datasets/paths.js';
 import type { EvaluationSet } from '../eval/evaluate.js';
 
 export interface CostSummary {
-  readonly kind: 'steal' | 'extract';
+  readonly kind: 'steal' | 'extract' | 'transfer';
   readonly target: string;
   readonly attackQueries: number;
   /** Rows bought to measure fidelity, counted apart from the attack budget. */
