@@ -6,9 +6,8 @@
  */
 import { z } from 'zod';
 import { dfalStrategy } from './dfal.js';
-import { poolOrderOf } from './pool-rows.js';
+import { needsPool, poolOrderOf } from './pool-rows.js';
 import type { StrategyEntry } from './types.js';
-import { needsPool } from './uncertainty.js';
 
 const options = z
   .object({

@@ -21,9 +21,8 @@ import { type DifferentiablePredictor, isDifferentiable } from '../core/predicti
 import type { Rng } from '../core/rng.js';
 import { type Tensor, takeRows } from '../core/tensor.js';
 import { centerProbabilities, kCenterGreedy } from './k-center.js';
-import { PoolRows, poolOrderOf, topPositions } from './pool-rows.js';
+import { needsPool, poolOrderOf, PoolRows, topPositions } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
-import { needsPool } from './uncertainty.js';
 
 export const dfalOptions = z
   .object({

@@ -4,8 +4,8 @@
  * @see C. E. Shannon, "A Mathematical Theory of Communication", Bell System Technical Journal 27, 1948; as a query strategy: B. Settles, "Active Learning Literature Survey", CS TR 1648, 2009.
  */
 import type { StrategyEntry } from './types.js';
-import { poolOrderOf } from './pool-rows.js';
-import { needsPool, uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
+import { needsPool, poolOrderOf } from './pool-rows.js';
+import { uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
 
 export function entropy(p: Float32Array): number {
   let h = 0;

@@ -15,9 +15,8 @@ import type { Dataset } from '../core/dataset.js';
 import { type ModelInfo, isDifferentiable } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { type Tensor, concatRows, rowCount, takeRows } from '../core/tensor.js';
-import { PoolRows, poolOrderOf } from './pool-rows.js';
+import { needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
-import { needsPool } from './uncertainty.js';
 
 export const jacobianOptions = z
   .object({

@@ -11,9 +11,8 @@ import type { Dataset } from '../core/dataset.js';
 import type { Predictor } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { type Tensor, rowCount, sliceRows } from '../core/tensor.js';
-import { PoolRows, poolOrderOf } from './pool-rows.js';
+import { needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
-import { needsPool } from './uncertainty.js';
 
 function squaredDistance(a: Float32Array, ai: number, b: Float32Array, bi: number, k: number): number {
   let d = 0;

@@ -23,9 +23,8 @@ import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { rowCount, sliceRows } from '../core/tensor.js';
-import { PoolRows, poolOrderOf } from './pool-rows.js';
+import { needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
 import type { ProposeContext, QueryStrategy, StrategyEntry } from './types.js';
-import { needsPool } from './uncertainty.js';
 
 const REWARDS = ['certainty', 'diversity', 'loss', 'all'] as const;
 export type KnockoffReward = (typeof REWARDS)[number];

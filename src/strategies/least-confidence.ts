@@ -3,8 +3,8 @@
  * @see B. Settles, "Active Learning Literature Survey", University of Wisconsin-Madison CS TR 1648, 2009 (section 3.1).
  */
 import type { StrategyEntry } from './types.js';
-import { poolOrderOf } from './pool-rows.js';
-import { needsPool, uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
+import { needsPool, poolOrderOf } from './pool-rows.js';
+import { uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
 
 export function leastConfidence(p: Float32Array): number {
   let top = 0;

@@ -4,8 +4,8 @@
  * @see T. Scheffer, C. Decomain, S. Wrobel, "Active Hidden Markov Models for Information Extraction", IDA 2001.
  */
 import type { StrategyEntry } from './types.js';
-import { poolOrderOf } from './pool-rows.js';
-import { needsPool, uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
+import { needsPool, poolOrderOf } from './pool-rows.js';
+import { uncertaintyOptions, uncertaintyStrategy } from './uncertainty.js';
 
 /** Minus the gap between the two largest probabilities (higher = closer to the boundary). */
 export function negativeMargin(p: Float32Array): number {

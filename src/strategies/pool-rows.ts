@@ -95,3 +95,13 @@ export function topPositions(scores: Float64Array, count: number): number[] {
 
 /** The seeded order a pool-based strategy draws its pool in (StrategyDeps.poolOrder). */
 export const poolOrderOf = (deps: StrategyDeps): Rng => deps.poolOrder ?? deps.rng;
+
+/** The pool a pool-based strategy needs, or HEIST_ERR_BAD_CONFIG naming the flag that gives it. */
+export function needsPool(name: string, deps: StrategyDeps): Dataset {
+  if (!deps.pool)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `strategy "${name}" needs attacker data: pass --pool <scenario|dataset>`,
+    );
+  return deps.pool;
+}

@@ -7,9 +7,8 @@
  */
 import { z } from 'zod';
 import type { Dataset } from '../core/dataset.js';
-import { HeistError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { PoolRows, poolOrderOf } from './pool-rows.js';
+import { PoolRows, needsPool, poolOrderOf } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
 
 export function poolStrategy(pool: Dataset, rng: Rng): QueryStrategy {
@@ -32,12 +31,5 @@ export const pool: StrategyEntry<Record<string, never>> = {
   paper:
     'T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766',
   options: z.object({}).strict(),
-  create: (_options, deps) => {
-    if (!deps.pool)
-      throw new HeistError(
-        'HEIST_ERR_BAD_CONFIG',
-        'strategy "pool" needs attacker data: pass --pool <scenario|dataset>',
-      );
-    return poolStrategy(deps.pool, poolOrderOf(deps));
-  },
+  create: (_options, deps) => poolStrategy(needsPool('pool', deps), poolOrderOf(deps)),
 };

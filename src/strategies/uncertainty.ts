@@ -8,10 +8,9 @@
  */
 import { z } from 'zod';
 import type { Dataset } from '../core/dataset.js';
-import { HeistError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { PoolRows, topPositions } from './pool-rows.js';
-import type { QueryStrategy, StrategyDeps } from './types.js';
+import type { QueryStrategy } from './types.js';
 
 /** How uncertain the substitute is about one row, from its probabilities p (higher = buy first). */
 export type UncertaintyScore = (p: Float32Array) => number;
@@ -37,12 +36,3 @@ export function uncertaintyStrategy(name: string, pool: Dataset, rng: Rng, score
 }
 
 export const uncertaintyOptions = z.object({}).strict();
-
-export function needsPool(name: string, deps: StrategyDeps): Dataset {
-  if (!deps.pool)
-    throw new HeistError(
-      'HEIST_ERR_BAD_CONFIG',
-      `strategy "${name}" needs attacker data: pass --pool <scenario|dataset>`,
-    );
-  return deps.pool;
-}
