@@ -88,7 +88,9 @@ const checkedPlans = new WeakSet<StealPlan>();
 
 /** Builds the plan and checks it against the target (HEIST_ERR_REQUIREMENTS / HEIST_ERR_BAD_CONFIG), before any paid query. */
 export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): StealPlan {
-  const strategyName = request.strategy ?? (request.pool ? 'pool' : 'random');
+  // With a pool, k-center: the one active strategy ahead of random selection from the pool at every
+  // budget on both mnist-cnn and digits-mlp (docs/strategies.md); its first round is the same random draw.
+  const strategyName = request.strategy ?? (request.pool ? 'k-center' : 'random');
   const arch = request.arch ?? (info.inputShape.length === 3 ? 'cnn' : 'mlp');
   const entry = surrogates.get(arch);
   surrogates.parseOptions(entry, request.hidden === undefined ? {} : { hidden: [...request.hidden] });

@@ -45,7 +45,7 @@ export function stealCommand(): Command {
       )
       .option(
         '--strategy <name>',
-        `query selection (default: pool with --pool, else random): ${describeChoices(strategies)}`,
+        `query selection (default: k-center with --pool, else random): ${describeChoices(strategies)}`,
         registryChoice(strategies),
       )
       .option(
