@@ -39,7 +39,15 @@ test('mnist-cnn, 100 queries: random pool selection > 0.3, adaptive > 0.4', asyn
 });
 
 test('every active pool strategy clears the floor on digits-mlp over two rounds', async () => {
-  for (const strategy of ['least-confidence', 'margin', 'entropy', 'k-center', 'knockoff-adaptive', 'dfal', 'dfal-k-center']) {
+  for (const strategy of [
+    'least-confidence',
+    'margin',
+    'entropy',
+    'k-center',
+    'knockoff-adaptive',
+    'dfal',
+    'dfal-k-center',
+  ]) {
     const f = await steal('digits-mlp', strategy, [50, 100]);
     assert.ok(f > 0.4, `${strategy}: ${f}`);
   }
