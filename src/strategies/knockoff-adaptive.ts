@@ -23,6 +23,7 @@ import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { rowCount, sliceRows } from '../core/tensor.js';
+import { negativeMargin } from './margin.js';
 import { needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
 import type { ProposeContext, QueryStrategy, StrategyEntry } from './types.js';
 
@@ -58,18 +59,6 @@ class Running {
     const sd = this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0;
     return sd > 0 ? (v - this.mean) / sd : 0;
   }
-}
-
-function topTwoMargin(p: Float32Array): number {
-  let a = Number.NEGATIVE_INFINITY;
-  let b = Number.NEGATIVE_INFINITY;
-  for (const v of p) {
-    if (v > a) {
-      b = a;
-      a = v;
-    } else if (v > b) b = v;
-  }
-  return p.length < 2 ? 0 : a - b;
 }
 
 function crossEntropy(y: Float32Array, yHat: Float32Array): number {
@@ -108,7 +97,7 @@ export function knockoffAdaptiveStrategy(pool: Dataset, rng: Rng, o: AdaptiveOpt
   };
 
   function reward(y: Float32Array, yHat: Float32Array | undefined): number {
-    const cert = topTwoMargin(y);
+    const cert = -negativeMargin(y);
     let div = 0;
     if (recent.length > 0)
       for (let k = 0; k < y.length; k++) {

@@ -6,24 +6,15 @@
  * settings in the same folder are refused with HEIST_ERR_RESUME; an unknown strategy is a usage error.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { repoRoot } from '../../src/datasets/paths.js';
 import type { CurveCell, StrategySummary } from '../../src/runs/strategy-curves-table.js';
+import { heist } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'heist-bench-strategies-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function heist(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 const STRATEGIES = 'pool,margin,k-center';
 const bench = (out: string, ...extra: string[]) =>

@@ -6,28 +6,20 @@
  * Heist did not export as a network is refused with HEIST_ERR_BAD_MODEL.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readNetworkOnnx } from '../../src/backends/onnx-network.js';
 import { networkToOnnx } from '../../src/backends/onnx-writer.js';
-import { modelsDir, repoRoot } from '../../src/datasets/paths.js';
+import { modelsDir } from '../../src/datasets/paths.js';
 import { specWeights } from '../../src/models/network-spec.js';
 import type { TransferResult } from '../../src/runs/transfer-run.js';
 import { mixedSpec } from '../helpers/net-reference.js';
+import { heist } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'heist-transfer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function heist(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/heist.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 test('a network Heist exported reads back with the same layers and weights', () => {
   const back = readNetworkOnnx(networkToOnnx(mixedSpec, { name: 'm', domain: { min: 0, max: 1 } }));
