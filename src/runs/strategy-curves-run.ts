@@ -1,6 +1,6 @@
 /**
- * @file `heist bench strategies` as a function: every chosen query strategy against the same victim
- * (the scenario's shipped model file, attacked in-process through its Predictor) and the same pool,
+ * @file `heist bench strategies` as a function: every chosen query strategy (and recipe) against the
+ * same victim (the scenario's shipped model file, attacked in-process through its Predictor) and the same pool,
  * over several seeds, each cell one seeded `runSteal` whose rounds end at the budgets. Each finished
  * cell is written at once (atomically) under <out>/cells/ and reused by the next run with the same
  * settings, so an interrupted grid resumes where it stopped; at the end curves.json, curves.md
@@ -16,6 +16,8 @@ import { modelsDir } from '../datasets/paths.js';
 import { getScenario } from '../datasets/scenarios.js';
 import { strategyCurvesSpec } from '../report/plots/strategy-curves.js';
 import { renderSvg } from '../report/plots/render.js';
+import { scheduleCheckpoints } from '../attacks/schedule.js';
+import { recipes } from '../recipes/index.js';
 import { strategies } from '../strategies/index.js';
 import { surrogates } from '../surrogates/index.js';
 import { writeAtomic } from './defense-matrix-cells.js';
@@ -35,8 +37,13 @@ const settingsSchema = z
     /** Seeds per strategy: seed, seed + 1, ... */
     seeds: z.number().int().positive().default(3),
     seed: z.number().int().nonnegative().default(0),
-    /** Strategy names; default: every registered strategy. */
+    /** Strategy names; default: every registered strategy (none when only recipes are named). */
     strategies: z.array(registryName(strategies)).min(1).optional(),
+    /**
+     * Recipes, each a row `recipe:NAME` run with its own parts (labels included; `labels` is for the
+     * strategy rows) and its own schedule's checkpoints plus the budgets.
+     */
+    recipes: z.array(registryName(recipes)).min(1).optional(),
     labels: z.enum(['soft', 'hard']).default('soft'),
     arch: registryName(surrogates).optional(),
     out: z.string().min(1),
@@ -51,8 +58,11 @@ interface CellKey {
   readonly budgets: readonly number[];
   readonly labels: 'soft' | 'hard';
   readonly arch: string | null;
+  /** The row: a strategy name, or `recipe:NAME`. */
   readonly strategy: string;
   readonly seed: number;
+  /** Set on recipe rows. */
+  readonly recipe?: string;
 }
 
 interface CellFile {
@@ -98,6 +108,13 @@ function readCell(path: string, key: CellKey): CurveCell | undefined {
   return file.cell;
 }
 
+/** A recipe's own rounds (its schedule, to the largest budget) with a checkpoint at every budget too. */
+function recipeCheckpoints(recipe: string, budgets: readonly number[]): number[] {
+  const budget = budgets[budgets.length - 1];
+  const own = scheduleCheckpoints(recipes.create(recipe, {}, undefined).schedule ?? { kind: 'standard' }, budget);
+  return [...new Set([...own, ...budgets])].sort((a, b) => a - b);
+}
+
 export async function runStrategyCurves(
   input: StrategyCurvesSettings,
   hooks: StrategyCurvesHooks = {},
@@ -105,23 +122,28 @@ export async function runStrategyCurves(
   const s = settingsSchema.parse(input);
   const scenario = getScenario(s.scenario);
   const budgets = [...new Set(s.budgets ?? scenario.budgets)].sort((a, b) => a - b);
-  const names = s.strategies ?? strategies.names();
+  const names = s.strategies ?? (s.recipes ? [] : strategies.names());
+  const rows: { strategy: string; file: string; recipe?: string }[] = [
+    ...names.map((strategy) => ({ strategy, file: strategy })),
+    ...(s.recipes ?? []).map((recipe) => ({ strategy: `recipe:${recipe}`, recipe, file: `recipe-${recipe}` })),
+  ];
   const out = resolve(s.out);
   const cellsDir = join(out, 'cells');
   mkdirSync(cellsDir, { recursive: true });
   const target = join(modelsDir, `${scenario.name}.onnx`);
 
-  const todo = names.flatMap((strategy) =>
+  const todo = rows.flatMap((row) =>
     Array.from({ length: s.seeds }, (_, k) => {
       const key: CellKey = {
         scenario: scenario.name,
         budgets,
         labels: s.labels,
         arch: s.arch ?? null,
-        strategy,
+        strategy: row.strategy,
         seed: s.seed + k,
+        ...(row.recipe ? { recipe: row.recipe } : {}),
       };
-      return { key, path: join(cellsDir, `${strategy}__seed${key.seed}.json`) };
+      return { key, path: join(cellsDir, `${row.file}__seed${key.seed}.json`) };
     }),
   );
   const stored = todo.map((t) => readCell(t.path, t.key));
@@ -136,16 +158,17 @@ export async function runStrategyCurves(
     if (!cell) {
       const runDir = mkdtempSync(join(tmpdir(), 'heist-strategy-curve-'));
       try {
+        const budget = budgets[budgets.length - 1];
         const rec = await runSteal({
           target,
-          budget: budgets[budgets.length - 1],
-          checkpoints: budgets,
+          budget,
           pool: scenario.name,
-          labels: key.labels,
-          strategy: key.strategy,
           seed: key.seed,
           out: runDir,
           ...(s.arch ? { arch: s.arch } : {}),
+          ...(key.recipe
+            ? { recipe: key.recipe, checkpoints: recipeCheckpoints(key.recipe, budgets) }
+            : { strategy: key.strategy, labels: key.labels, checkpoints: budgets }),
         });
         cell = {
           strategy: key.strategy,
@@ -174,7 +197,7 @@ export async function runStrategyCurves(
     arch: s.arch ?? null,
     seeds: Array.from({ length: s.seeds }, (_, k) => s.seed + k),
     budgets,
-    strategies: names,
+    strategies: rows.map((r) => r.strategy),
   };
   writeAtomic(
     files.json,

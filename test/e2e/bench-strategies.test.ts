@@ -110,3 +110,43 @@ test('other settings in the same folder are refused; an unknown strategy is a us
   assert.notEqual(u.code, 0);
   assert.match(u.err, /unknown strategy "nope"/);
 });
+
+test('recipes run as rows of their own, with their own labels and schedule, measured at the budgets', () => {
+  const out = join(dir, 'recipes');
+  const r = heist(
+    'bench',
+    'strategies',
+    '--scenario',
+    'digits-mlp',
+    '--budgets',
+    '50,150',
+    '--seeds',
+    '1',
+    '--strategies',
+    'pool',
+    '--recipes',
+    'heist,copycat-correia-2018',
+    '--out',
+    out,
+  );
+  assert.equal(r.code, 0, r.err);
+  const c = readCurves(out);
+  assert.deepEqual(
+    c.summary.map((s) => s.strategy),
+    ['pool', 'recipe:heist', 'recipe:copycat-correia-2018'],
+  );
+  const cell = (row: string) => c.cells.find((x) => x.strategy === row)!;
+  // heist's standard schedule adds a round at 100; both recipe rows are measured at 50 and 150.
+  assert.deepEqual(
+    cell('recipe:heist').points.map((p) => p.queries),
+    [50, 100, 150],
+  );
+  for (const s of c.summary)
+    assert.deepEqual(
+      s.points.map((p) => p.queries),
+      [50, 150],
+    );
+  // The default (k-center) starts from the same seeded draw as pool; Copycat trains on labels only.
+  assert.equal(cell('recipe:heist').points[0].fidelity, cell('pool').points[0].fidelity);
+  assert.notEqual(cell('recipe:copycat-correia-2018').points[0].fidelity, cell('pool').points[0].fidelity);
+});

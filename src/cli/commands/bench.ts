@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { scenarios } from '../../datasets/scenarios.js';
 import { type CellEvent, runDefenseMatrix } from '../../runs/defense-matrix-run.js';
 import { type CurveCellEvent, runStrategyCurves } from '../../runs/strategy-curves-run.js';
+import { recipes } from '../../recipes/index.js';
 import { strategies } from '../../strategies/index.js';
 import { matrixAttackNames, matrixAttacks, unavailableAttacks } from '../../runs/defense-matrix-attacks.js';
 import { surrogates } from '../../surrogates/index.js';
@@ -66,6 +67,16 @@ function strategyList(value: string): string[] {
   return names;
 }
 
+function recipeList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+  for (const n of names) registryChoice(recipes)(n);
+  if (names.length === 0) throw new InvalidArgumentError('expected at least one recipe');
+  return names;
+}
+
 function curveLine(e: CurveCellEvent): string {
   const last = e.cell.points[e.cell.points.length - 1];
   return (
@@ -85,7 +96,16 @@ function strategiesCommand(): Command {
     .option('--budgets <list>', "comma-separated budgets of paid queries (default: the scenario's)", intList)
     .option('--seeds <n>', 'seeds per strategy (seed, seed + 1, ...)', positiveInt, 3)
     .option('--seed <n>', 'the first seed', nonNegativeInt, 0)
-    .option('--strategies <list>', `comma-separated, default all: ${strategies.names().join(', ')}`, strategyList)
+    .option(
+      '--strategies <list>',
+      `comma-separated, default all (none with --recipes alone): ${strategies.names().join(', ')}`,
+      strategyList,
+    )
+    .option(
+      '--recipes <list>',
+      `comma-separated recipes, each a row run with its own parts and schedule: ${recipes.names().join(', ')}`,
+      recipeList,
+    )
     .option('--labels <kind>', 'soft (probabilities) or hard (labels only)', oneOf(['soft', 'hard'] as const), 'soft')
     .option(
       '--arch <name>',
@@ -105,6 +125,7 @@ function strategiesCommand(): Command {
             seeds: o.seeds,
             seed: o.seed,
             strategies: o.strategies,
+            recipes: o.recipes,
             labels: o.labels,
             arch: o.arch,
             out,
