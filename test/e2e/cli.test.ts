@@ -64,7 +64,7 @@ test('bad flags get a clear message and a non-zero exit', () => {
       new RegExp(`unknown defense "noise"; expected one of ${defenses.names().join(', ')}`),
     ],
     [['serve', '--model', 'm.onnx', '--defense', 'round={decimals:2}'], /must be a JSON object/],
-    [['list', 'recipes'], /HEIST_ERR_BAD_CONFIG: unknown role "recipes"/],
+    [['list', 'wands'], /HEIST_ERR_BAD_CONFIG: unknown role "wands"/],
   ];
   for (const [args, message] of cases) {
     const r = heist(...args);
@@ -77,6 +77,7 @@ test('heist list prints every registry, read from the registries', () => {
   const r = heist('list');
   assert.equal(r.code, 0, r.err);
   for (const role of [
+    'recipes',
     'strategies',
     'surrogates',
     'training-engines',
@@ -91,8 +92,11 @@ test('heist list prints every registry, read from the registries', () => {
     assert.match(r.out, new RegExp(`^${role}$`, 'm'));
   }
   for (const name of [
+    'heist',
+    'activethief-pal-2020',
     'random',
     'pool',
+    'k-center',
     'cnn',
     'onnxruntime',
     'tfjs-wasm',
