@@ -1,6 +1,6 @@
 /**
  * @file `npm run bench [-- train train-profile gateway curve digits defenses ensemble jbda]`
- * (gateway = gateway-throughput, gateway-kill and gateway-hostile, each also a target of its own;
+ * (gateway = gateway-throughput, gateway-kill, gateway-hostile and audit-store, each also a target of its own;
  * defenses = the defense matrix; jbda = Papernot's attack and transfer; the default is train,
  * gateway and curve): runs the benchmarks, prints their figures, and writes each as JSON under
  * bench/results/. Ratios are measured against a baseline in the same run (the machines are shared
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../src/datasets/paths.js';
 import { benchCurve } from './curve.js';
 import { benchEnsemble, ensembleTable } from './ensemble.js';
+import { auditStoreTable, benchAuditStore } from './audit-store.js';
 import { benchGateway, gatewayTable } from './gateway.js';
 import { benchJbda, jbdaTable } from './jbda.js';
 import { writeGatewaySection } from './gateway-child.js';
@@ -56,6 +57,12 @@ if (wanted.has('gateway') || wanted.has('gateway-kill')) {
 if (wanted.has('gateway') || wanted.has('gateway-hostile')) {
   const r = await benchGatewayHostile();
   process.stdout.write(`${hostileTable(r)}\nwrote ${writeGatewaySection('hostile', r)}\n`);
+}
+// The SQLite audit store alone: CPU per row at batch 1 and 256 (docs/audit.md).
+if (wanted.has('gateway') || wanted.has('audit-store')) {
+  const r = await benchAuditStore();
+  process.stdout.write(`${auditStoreTable(r)}\n`);
+  write('audit-store', { command: 'npm run bench -- audit-store', ...r });
 }
 if (wanted.has('ensemble')) {
   const r = await benchEnsemble();
