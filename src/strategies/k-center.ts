@@ -11,7 +11,7 @@ import type { Dataset } from '../core/dataset.js';
 import type { Predictor } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { type Tensor, rowCount, sliceRows } from '../core/tensor.js';
-import { needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
+import { chunkedProbabilities, needsPool, poolOrderOf, PoolRows } from './pool-rows.js';
 import type { QueryStrategy, StrategyEntry } from './types.js';
 
 function squaredDistance(a: Float32Array, ai: number, b: Float32Array, bi: number, k: number): number {
@@ -23,23 +23,9 @@ function squaredDistance(a: Float32Array, ai: number, b: Float32Array, bi: numbe
   return d;
 }
 
-/** The substitute's probabilities for the bought rows, a chunk at a time. */
-export async function centerProbabilities(substitute: Predictor, x: Tensor): Promise<Tensor | undefined> {
-  const out: Float32Array[] = [];
-  let k = 0;
-  for (let start = 0; start < rowCount(x); start += 2048) {
-    const p = await substitute.predict(sliceRows(x, start, start + 2048));
-    if (!p.scores) return undefined;
-    k = p.scores.shape[1];
-    out.push(p.scores.data);
-  }
-  const data = new Float32Array(out.reduce((n, a) => n + a.length, 0));
-  let off = 0;
-  for (const a of out) {
-    data.set(a, off);
-    off += a.length;
-  }
-  return { data, shape: [rowCount(x), k] };
+/** The substitute's probabilities for the bought rows (the centers), a chunk at a time. */
+export function centerProbabilities(substitute: Predictor, x: Tensor): Promise<Tensor | undefined> {
+  return chunkedProbabilities(substitute, rowCount(x), (start, end) => sliceRows(x, start, end));
 }
 
 /**

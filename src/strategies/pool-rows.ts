@@ -49,21 +49,15 @@ export class PoolRows {
   }
 
   /**
-   * The substitute's probabilities for every remaining row (row k of the result is position k),
-   * asked a chunk at a time; undefined when the substitute gives labels only.
+   * The substitute's probabilities for every remaining row (row k of the result is position k);
+   * undefined when the substitute gives labels only.
    */
-  async probabilities(substitute: Predictor, info: ModelInfo): Promise<Tensor | undefined> {
-    const parts: Tensor[] = [];
-    for (let start = 0; start < this.order.length; start += PREDICT_CHUNK) {
-      const p = await substitute.predict(this.rows(start, start + PREDICT_CHUNK, info));
-      if (!p.scores) return undefined;
-      parts.push(p.scores);
-    }
-    return parts.length > 0 ? concatRows(parts) : undefined;
+  probabilities(substitute: Predictor, info: ModelInfo): Promise<Tensor | undefined> {
+    return chunkedProbabilities(substitute, this.order.length, (start, end) => this.rows(start, end, info));
   }
 
   /**
-   * Removes the remaining rows at these positions (positions into remaining(), in the order given)
+   * Removes the remaining rows at these positions (in the seeded order of the remaining rows)
    * and returns them shaped as the target's input.
    */
   take(positions: readonly number[], info: ModelInfo): Tensor {
@@ -104,4 +98,22 @@ export function needsPool(name: string, deps: StrategyDeps): Dataset {
       `strategy "${name}" needs attacker data: pass --pool <scenario|dataset>`,
     );
   return deps.pool;
+}
+
+/**
+ * The substitute's probabilities for n rows, asked PREDICT_CHUNK rows at a time (`rowsAt(start, end)`
+ * gives them); undefined when the substitute gives labels only or there are no rows.
+ */
+export async function chunkedProbabilities(
+  substitute: Predictor,
+  n: number,
+  rowsAt: (start: number, end: number) => Tensor,
+): Promise<Tensor | undefined> {
+  const parts: Tensor[] = [];
+  for (let start = 0; start < n; start += PREDICT_CHUNK) {
+    const p = await substitute.predict(rowsAt(start, Math.min(n, start + PREDICT_CHUNK)));
+    if (!p.scores) return undefined;
+    parts.push(p.scores);
+  }
+  return parts.length > 0 ? concatRows(parts) : undefined;
 }
