@@ -8,7 +8,7 @@ import { modelsDir } from '../src/datasets/paths.js';
 import { runTrain } from '../src/runs/train-run.js';
 
 const only = process.argv.slice(2);
-const names = only.length > 0 ? only : ['digits-mlp', 'breast-cancer-logreg', 'mnist-cnn'];
+const names = only.length > 0 ? only : ['digits-mlp', 'breast-cancer-logreg', 'mnist-cnn', 'fmnist-cnn'];
 for (const scenario of names) {
   const r = await runTrain({ scenario, seed: 0, out: join(modelsDir, `${scenario}.onnx`) });
   process.stdout.write(

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { parseIdx } from './idx.js';
 import { parseCsv } from './csv.js';
 import { loadDataset } from './registry.js';
-import { computeSplit, readSplit, scenarios, loadScenarioData } from './scenarios.js';
+import {
+  computeSplit,
+  loadScenarioData,
+  partDatasets,
+  parts,
+  readSplit,
+  scenarios,
+  victimModelPath,
+} from './scenarios.js';
 import { isHeistError } from '../core/errors.js';
 
 test('mnist loads 10,000 images scaled to [0, 1] with all ten classes', () => {
@@ -58,22 +66,52 @@ for (const s of Object.values(scenarios)) {
     const fresh = computeSplit(s);
     const committed = readSplit(s.name);
     assert.deepEqual(committed, fresh);
-    assert.equal(fresh.victim.length, s.sizes.victim);
-    assert.equal(fresh.pool.length, s.sizes.pool);
-    assert.equal(fresh.eval.length, s.sizes.eval);
-    const all = new Set([...fresh.victim, ...fresh.pool, ...fresh.eval]);
-    assert.equal(all.size, s.sizes.victim + s.sizes.pool + s.sizes.eval, 'parts overlap');
-    const y = loadDataset(s.dataset).y!;
-    const classes = loadDataset(s.dataset).classes;
-    for (const part of [fresh.victim, fresh.pool, fresh.eval]) {
-      for (let c = 0; c < classes; c++) {
-        const share = part.filter((i) => y[i] === c).length / part.length;
+    const from = partDatasets(s);
+    const whole = s.wholeParts ?? {};
+    for (const p of parts) {
+      const expected = p !== 'victim' && whole[p] ? loadDataset(whole[p]).x.shape[0] : s.sizes[p];
+      assert.equal(fresh[p].length, expected, `${p} size`);
+    }
+    // Parts that index the same data set never share a row.
+    const seen = new Map<string, Set<number>>();
+    for (const p of parts) {
+      const rows = seen.get(from[p]) ?? new Set<number>();
+      for (const i of fresh[p]) {
+        assert.ok(!rows.has(i), `${p} row ${i} of ${from[p]} is in another part`);
+        rows.add(i);
+      }
+      seen.set(from[p], rows);
+    }
+    for (const p of parts) {
+      const ds = loadDataset(from[p]);
+      const y = ds.y!;
+      for (let c = 0; c < ds.classes; c++) {
+        const share = fresh[p].filter((i) => y[i] === c).length / fresh[p].length;
         const overall = y.filter((v) => v === c).length / y.length;
-        assert.ok(Math.abs(share - overall) < 0.02, `class ${c} share ${share} vs ${overall}`);
+        assert.ok(Math.abs(share - overall) < 0.02, `${p}: class ${c} share ${share} vs ${overall}`);
       }
     }
   });
 }
+
+test('fashion-mnist: 10,000 test and 60,000 training images, named classes, scaled to [0, 1]', () => {
+  const test10k = loadDataset('fashion-mnist');
+  assert.deepEqual(test10k.x.shape, [10000, 28, 28, 1]);
+  assert.equal(test10k.classNames?.[9], 'Ankle boot');
+  const train = loadDataset('fashion-mnist-train');
+  assert.deepEqual(train.x.shape, [60000, 28, 28, 1]);
+  assert.equal(Math.max(...train.x.data.subarray(0, 784 * 100)), 1);
+});
+
+test('mnist-cnn-xpool: mnist-cnn victim rows and evaluation, a Fashion-MNIST pool, the same victim file', () => {
+  const own = loadScenarioData('mnist-cnn');
+  const x = loadScenarioData('mnist-cnn-xpool');
+  assert.deepEqual(x.victimTrain.y, own.victimTrain.y);
+  assert.deepEqual(x.evaluation.x.data, own.evaluation.x.data);
+  assert.equal(x.pool.x.shape[0], 10000);
+  assert.deepEqual(x.pool.y, loadDataset('fashion-mnist').y);
+  assert.equal(victimModelPath(x.scenario), victimModelPath(own.scenario));
+});
 
 test('scenario data sets are the split rows', () => {
   const d = loadScenarioData('digits-mlp');

@@ -9,16 +9,50 @@ import { readCsv } from './csv.js';
 import { readIdx } from './idx.js';
 import { dataDir } from './paths.js';
 
-function loadMnist(): Dataset {
-  const images = readIdx(join(dataDir, 'mnist/t10k-images-idx3-ubyte.gz'));
-  const labels = readIdx(join(dataDir, 'mnist/t10k-labels-idx1-ubyte.gz'));
-  const [n, h, w] = images.shape;
-  if (labels.shape[0] !== n)
-    throw new HeistError('HEIST_ERR_BAD_DATA', `mnist: ${n} images but ${labels.shape[0]} labels`);
-  const x = new Float32Array(images.data.length);
-  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
-  return { name: 'mnist', x: { data: x, shape: [n, h, w, 1] }, y: Int32Array.from(labels.data), classes: 10 };
+/** An MNIST-layout pair of IDX files (images and labels), pixels / 255, as NHWC with one channel. */
+function loadIdxImages(name: string, images: string, labels: string, classNames?: readonly string[]): Dataset {
+  const img = readIdx(join(dataDir, images));
+  const lab = readIdx(join(dataDir, labels));
+  const [n, h, w] = img.shape;
+  if (lab.shape[0] !== n) throw new HeistError('HEIST_ERR_BAD_DATA', `${name}: ${n} images but ${lab.shape[0]} labels`);
+  const x = new Float32Array(img.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;
+  return { name, x: { data: x, shape: [n, h, w, 1] }, y: Int32Array.from(lab.data), classes: 10, classNames };
 }
+
+const loadMnist = (): Dataset =>
+  loadIdxImages('mnist', 'mnist/t10k-images-idx3-ubyte.gz', 'mnist/t10k-labels-idx1-ubyte.gz');
+
+const fashionClasses = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
+
+/** Fashion-MNIST's 10,000 test images (the name mirrors `mnist`, which is MNIST's test set). */
+const loadFashionMnist = (): Dataset =>
+  loadIdxImages(
+    'fashion-mnist',
+    'fashion-mnist/t10k-images-idx3-ubyte.gz',
+    'fashion-mnist/t10k-labels-idx1-ubyte.gz',
+    fashionClasses,
+  );
+
+/** Fashion-MNIST's 60,000 training images. */
+const loadFashionMnistTrain = (): Dataset =>
+  loadIdxImages(
+    'fashion-mnist-train',
+    'fashion-mnist/train-images-idx3-ubyte.gz',
+    'fashion-mnist/train-labels-idx1-ubyte.gz',
+    fashionClasses,
+  );
 
 function loadDigits(): Dataset {
   const t = readCsv(join(dataDir, 'sklearn-small/digits.csv.gz'), { header: false });
@@ -49,7 +83,13 @@ function loadBreastCancer(): Dataset {
   };
 }
 
-export const datasets = { mnist: loadMnist, digits: loadDigits, 'breast-cancer': loadBreastCancer } as const;
+export const datasets = {
+  mnist: loadMnist,
+  'fashion-mnist': loadFashionMnist,
+  'fashion-mnist-train': loadFashionMnistTrain,
+  digits: loadDigits,
+  'breast-cancer': loadBreastCancer,
+} as const;
 export type DatasetName = keyof typeof datasets;
 export const datasetNames = Object.keys(datasets) as DatasetName[];
 

@@ -6,14 +6,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Dataset, subset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
-import { dataDir } from './paths.js';
+import { dataDir, modelsDir } from './paths.js';
 import { type DatasetName, loadDataset } from './registry.js';
 import { type Split, type SplitSizes, stratifiedSplit } from './splits.js';
 
 export interface Scenario {
   readonly name: string;
   readonly dataset: DatasetName;
+  /** The stratified cut of `dataset`; a part named in `wholeParts` replaces its cut (then unused). */
   readonly sizes: SplitSizes;
+  /**
+   * Parts that are a whole other data set rather than a cut of `dataset`: fmnist-cnn evaluates on
+   * Fashion-MNIST's test set, and mnist-cnn-xpool's attacker pool is another domain's images.
+   */
+  readonly wholeParts?: Readonly<Partial<Record<'pool' | 'eval', DatasetName>>>;
+  /** The victim file models/<victimModel>.onnx; default the scenario's own name. */
+  readonly victimModel?: string;
   /** A surrogate registry key (surrogates/index.ts), checked when the victim is trained. */
   readonly victimArch: string;
   readonly hidden?: readonly number[];
@@ -43,6 +51,30 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
       'copycat-labels': { 100: 0.77, 250: 0.87, 500: 0.93, 1000: 0.96, 2000: 0.97 },
     },
   },
+  'fmnist-cnn': {
+    name: 'fmnist-cnn',
+    dataset: 'fashion-mnist-train',
+    sizes: { victim: 30000, pool: 6000, eval: 0 },
+    wholeParts: { eval: 'fashion-mnist' },
+    victimArch: 'cnn',
+    budgets: [100, 250, 500, 1000, 2000, 6000],
+    reference: {
+      'knockoff-random-probs': { 100: 0.74, 250: 0.79, 500: 0.81, 1000: 0.86, 2000: 0.89 },
+      'copycat-labels': { 100: 0.72, 250: 0.79, 500: 0.8, 1000: 0.85, 2000: 0.88 },
+    },
+  },
+  'mnist-cnn-xpool': {
+    name: 'mnist-cnn-xpool',
+    // The same cut as mnist-cnn, so the victim (models/mnist-cnn.onnx) and the evaluation rows are
+    // exactly mnist-cnn's; only the pool comes from another domain, as Knockoff Nets assumes.
+    dataset: 'mnist',
+    sizes: { victim: 5000, pool: 3000, eval: 2000 },
+    wholeParts: { pool: 'fashion-mnist' },
+    victimModel: 'mnist-cnn',
+    victimArch: 'cnn',
+    budgets: [100, 250, 500, 1000, 2000, 5000, 10000],
+    reference: {},
+  },
   'breast-cancer-logreg': {
     name: 'breast-cancer-logreg',
     dataset: 'breast-cancer',
@@ -63,9 +95,27 @@ export function getScenario(name: string): Scenario {
   return s;
 }
 
+export type Part = 'victim' | 'pool' | 'eval';
+export const parts: readonly Part[] = ['victim', 'pool', 'eval'];
+
+/** The data set each part's indices point into. */
+export function partDatasets(s: Scenario): Readonly<Record<Part, DatasetName>> {
+  return { victim: s.dataset, pool: s.wholeParts?.pool ?? s.dataset, eval: s.wholeParts?.eval ?? s.dataset };
+}
+
 export function computeSplit(s: Scenario): Split {
-  const ds = loadDataset(s.dataset);
-  return stratifiedSplit(ds.y!, s.sizes, 0);
+  const cut = stratifiedSplit(loadDataset(s.dataset).y!, s.sizes, 0);
+  const whole = (name: DatasetName): number[] => Array.from({ length: loadDataset(name).x.shape[0] }, (_, i) => i);
+  return {
+    victim: cut.victim,
+    pool: s.wholeParts?.pool ? whole(s.wholeParts.pool) : cut.pool,
+    eval: s.wholeParts?.eval ? whole(s.wholeParts.eval) : cut.eval,
+  };
+}
+
+/** models/<victim>.onnx: the victim every attack on this scenario queries. */
+export function victimModelPath(s: Scenario): string {
+  return join(modelsDir, `${s.victimModel ?? s.name}.onnx`);
 }
 
 export function splitPath(name: string): string {
@@ -98,12 +148,11 @@ export interface ScenarioData {
 
 export function loadScenarioData(name: string): ScenarioData {
   const scenario = getScenario(name);
-  const ds = loadDataset(scenario.dataset);
   const split = readSplit(name);
-  return {
-    scenario,
-    victimTrain: subset(ds, split.victim, `${ds.name}/victim`),
-    pool: subset(ds, split.pool, `${ds.name}/pool`),
-    evaluation: subset(ds, split.eval, `${ds.name}/eval`),
+  const from = partDatasets(scenario);
+  const part = (p: Part): Dataset => {
+    const ds = loadDataset(from[p]);
+    return subset(ds, split[p], `${ds.name}/${p}`);
   };
+  return { scenario, victimTrain: part('victim'), pool: part('pool'), evaluation: part('eval') };
 }

@@ -5,13 +5,12 @@
  * and, on a terminal, asks before going on (`--yes` skips the question); library callers get it
  * through the `confirm` hook.
  */
-import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadOnnxModel } from '../backends/onnx-model.js';
 import type { Dataset } from '../core/dataset.js';
 import { hashRow } from '../core/hash.js';
 import { row, rowCount } from '../core/tensor.js';
-import { modelsDir } from '../datasets/paths.js';
+import { scenarios, victimModelPath } from '../datasets/scenarios.js';
 import type { EvaluationSet } from '../eval/evaluate.js';
 
 export interface CostSummary {
@@ -64,7 +63,8 @@ export function overlappingRows(a: Dataset, b: Dataset): number {
  * curve the right comparison. The check is free: the labels were bought for evaluation anyway.
  */
 export async function answersLikeVictim(scenario: string, evaluation: EvaluationSet): Promise<boolean> {
-  const file = join(modelsDir, `${scenario}.onnx`);
+  if (!(scenario in scenarios)) return false;
+  const file = victimModelPath(scenarios[scenario]);
   if (!existsSync(file)) return false;
   const victim = await loadOnnxModel(file);
   try {

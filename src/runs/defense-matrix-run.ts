@@ -11,8 +11,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { loadOnnxModel } from '../backends/onnx-model.js';
-import { modelsDir, repoRoot } from '../datasets/paths.js';
-import { getScenario, loadScenarioData } from '../datasets/scenarios.js';
+import { repoRoot } from '../datasets/paths.js';
+import { getScenario, loadScenarioData, victimModelPath } from '../datasets/scenarios.js';
 import { agreement } from '../eval/metrics.js';
 import { defenseHeatmapSpec } from '../report/plots/defense-heatmap.js';
 import { renderSvg } from '../report/plots/render.js';
@@ -162,7 +162,7 @@ export async function runDefenseMatrix(
   mkdirSync(cellsDir, { recursive: true });
 
   const data = loadScenarioData(scenario.name);
-  const victim = await loadOnnxModel(join(modelsDir, `${scenario.name}.onnx`));
+  const victim = await loadOnnxModel(victimModelPath(scenario));
   try {
     const plain = await victim.predict(data.evaluation.x);
     if (!plain.scores)

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
-import { modelsDir } from '../datasets/paths.js';
-import { getScenario } from '../datasets/scenarios.js';
+import { getScenario, victimModelPath } from '../datasets/scenarios.js';
 import { strategyCurvesSpec } from '../report/plots/strategy-curves.js';
 import { renderSvg } from '../report/plots/render.js';
 import { scheduleCheckpoints } from '../attacks/schedule.js';
@@ -130,7 +129,7 @@ export async function runStrategyCurves(
   const out = resolve(s.out);
   const cellsDir = join(out, 'cells');
   mkdirSync(cellsDir, { recursive: true });
-  const target = join(modelsDir, `${scenario.name}.onnx`);
+  const target = victimModelPath(scenario);
 
   const todo = rows.flatMap((row) =>
     Array.from({ length: s.seeds }, (_, k) => {

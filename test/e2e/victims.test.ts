@@ -22,6 +22,8 @@ import { makePytorchStyleOnnx } from '../fixtures/make-pytorch-style-onnx.js';
 test('shipped victims reach their accuracy on the scenario evaluation splits (mnist-cnn >= 0.97)', async () => {
   for (const [scenario, min] of [
     ['mnist-cnn', 0.97],
+    // ART's victim on fmnist-cnn-shaped splits: 0.895 (docs/scenarios.md).
+    ['fmnist-cnn', 0.88],
     ['digits-mlp', 0.95],
     ['breast-cancer-logreg', 0.95],
   ] as const) {
