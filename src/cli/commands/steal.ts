@@ -1,6 +1,7 @@
 /** @file `heist steal`: flags -> runSteal(); a progress bar on a terminal, a line per round otherwise. */
 import { Command } from 'commander';
 import { scheduleSyntax } from '../../attacks/schedule.js';
+import { datasetNames } from '../../datasets/registry.js';
 import { recipes } from '../../recipes/index.js';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
@@ -55,7 +56,7 @@ export function stealCommand(): Command {
       )
       .option(
         '--pool <name>',
-        'attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (mnist, digits, breast-cancer)',
+        `attacker data: a scenario (its attacker pool, e.g. mnist-cnn) or a data set (${datasetNames.join(', ')})`,
       )
       .option(
         '--eval <name>',

@@ -1,6 +1,7 @@
 /** @file `heist train`: train a victim (scenario or data set + arch) and write it as ONNX. */
 import { Command } from 'commander';
 import { runTrain } from '../../runs/train-run.js';
+import { datasetNames } from '../../datasets/registry.js';
 import { scenarios } from '../../datasets/scenarios.js';
 import { surrogates } from '../../surrogates/index.js';
 import { trainEngines } from '../../backends/train-engines.js';
@@ -10,7 +11,7 @@ export function trainCommand(): Command {
   return new Command('train')
     .description('Train a victim model and write it as a standard ONNX file (checked against onnxruntime).')
     .option('--scenario <name>', `a standard scenario: ${Object.keys(scenarios).join(' | ')}`)
-    .option('--dataset <name>', 'a shipped data set (mnist, digits, breast-cancer), with --arch')
+    .option('--dataset <name>', `a shipped data set (${datasetNames.join(', ')}), with --arch`)
     .option(
       '--arch <arch>',
       `${surrogates.names().join(' | ')} | tree (CART, written as heist.tree/v1 JSON: --out x.tree.json)`,
