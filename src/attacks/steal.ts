@@ -17,6 +17,7 @@ import { type EvaluationSet, evaluateSubstitute } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import type { Arch, ArchOptions, Surrogate } from '../surrogates/types.js';
 import { BoughtSet } from './bought-set.js';
+import type { BoughtRows } from '../strategies/types.js';
 import { type StealPlan, epochsFor, isCheckedPlan } from './plan.js';
 
 export interface RoundResult {
@@ -62,31 +63,46 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
   let substitute: Surrogate | undefined;
   let stoppedBy: StealResult['stoppedBy'] = 'budget';
   let spent = 0;
+  let latest: BoughtRows | undefined;
 
   for (const [round, checkpoint] of plan.checkpoints.entries()) {
     // Sized by rows obtained, not by the client's remaining budget: on --resume the rows bought before
     // the kill come back free from the transcript, and must still count towards each checkpoint.
     const want = checkpoint - spent;
     // The strategy sees last round's substitute and what was bought; both are pure functions of the
-    // seed and the target's answers, so a resumed run re-proposes the same rows.
-    const x = await plan.strategy.propose(
-      {
-        info: deps.info,
-        round,
-        bought: bought.size,
-        rng: strategyRng,
-        ...(substitute ? { substitute } : {}),
-        ...(bought.size > 0 ? { boughtRows: bought.toTrainingSet() } : {}),
-      },
-      want,
-    );
-    if (rowCount(x) === 0) {
+    // seed and the target's answers, so a resumed run re-proposes the same rows. A strategy that
+    // learns from each batch (batchRows) is asked in batches, each bought before the next call.
+    const before = bought.size > 0 ? bought.toTrainingSet() : undefined;
+    let got = 0;
+    while (got < want) {
+      const x = await plan.strategy.propose(
+        {
+          info: deps.info,
+          round,
+          bought: bought.size,
+          rng: strategyRng,
+          ...(substitute ? { substitute } : {}),
+          ...(before ? { boughtRows: before } : {}),
+          ...(latest ? { latest } : {}),
+        },
+        Math.min(want - got, plan.strategy.batchRows ?? want - got),
+      );
+      if (rowCount(x) === 0) break;
+      const answer = await deps.client.query(x, { purpose: 'attack' });
+      bought.add(x, answer, plan.labels === 'soft');
+      latest = {
+        x,
+        labels: answer.labels,
+        ...(plan.labels === 'soft' && answer.scores ? { soft: answer.scores } : {}),
+      };
+      got += rowCount(x);
+      if (plan.strategy.batchRows === undefined) break;
+    }
+    spent += got;
+    if (got === 0) {
       stoppedBy = 'strategy-exhausted';
       break;
     }
-    const answer = await deps.client.query(x, { purpose: 'attack' });
-    bought.add(x, answer, plan.labels === 'soft');
-    spent += rowCount(x);
 
     const fitStart = clock.now();
     // Warm start: the previous round's substitute trains on, from its own weights.

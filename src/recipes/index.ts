@@ -2,6 +2,7 @@
 import { Registry } from '../core/registry.js';
 import { activethiefPal2020 } from './activethief-pal-2020.js';
 import { copycatCorreia2018 } from './copycat-correia-2018.js';
+import { dfmeTruong2021 } from './dfme-truong-2021.js';
 import { heist } from './heist.js';
 import { jbdaPapernot2017 } from './jbda-papernot-2017.js';
 import { knockoffOrekondy2019 } from './knockoff-orekondy-2019.js';
@@ -13,14 +14,7 @@ export const recipes = new Registry<undefined, RecipeParts, RecipeEntry>('recipe
   copycatCorreia2018,
   activethiefPal2020,
   jbdaPapernot2017,
+  dfmeTruong2021,
 ]);
-
-/** Recipes of the published attacks that need what Heist does not have yet, and why. */
-export const unavailableRecipes: readonly { readonly name: string; readonly why: string }[] = [
-  {
-    name: 'dfme-truong-2021',
-    why: 'the data-free generator (trained through the substitute, with zeroth-order estimates of the target) is not built yet',
-  },
-];
 
 export type { RecipeEntry, RecipeParts } from './types.js';

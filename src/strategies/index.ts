@@ -2,6 +2,7 @@
 import { Registry } from '../core/registry.js';
 import { dfalKCenter } from './dfal-k-center.js';
 import { dfal } from './dfal.js';
+import { dataFree } from './data-free.js';
 import { entropyEntry } from './entropy.js';
 import { jacobianAugmentation } from './jacobian-augmentation.js';
 import { kCenter } from './k-center.js';
@@ -23,6 +24,7 @@ export const strategies = new Registry<StrategyDeps, QueryStrategy, StrategyEntr
   jacobianAugmentation,
   dfal,
   dfalKCenter,
+  dataFree,
 ]);
 
 export { randomStrategy } from './random.js';

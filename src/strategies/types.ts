@@ -31,8 +31,13 @@ export interface ProposeContext {
    * likes (it is the attacker's own model, never the target). Absent in the first round.
    */
   readonly substitute?: Predictor;
-  /** The rows bought so far and the target's answers; absent in the first round. */
+  /** The rows bought before this round and the target's answers; absent in the first round. */
   readonly boughtRows?: BoughtRows;
+  /**
+   * The rows of this strategy's previous proposal and the target's answers to them (in this round,
+   * or the last of the previous round): how a strategy with `batchRows` learns between its batches.
+   */
+  readonly latest?: BoughtRows;
 }
 
 export interface QueryStrategy {
@@ -41,6 +46,12 @@ export interface QueryStrategy {
   propose(ctx: ProposeContext, count: number): Promise<Tensor>;
   /** Rows still available (pool strategies); undefined when unlimited. */
   readonly available?: number;
+  /**
+   * Set by strategies that learn from each batch they buy (data-free): the steal loop then asks for a
+   * round's rows in calls of at most this many, buying each before the next call (which sees its
+   * answers as `latest`). Undefined: one call per round.
+   */
+  readonly batchRows?: number;
 }
 
 /** What every strategy factory is handed. */

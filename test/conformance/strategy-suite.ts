@@ -12,7 +12,8 @@ import { createRng } from '../../src/core/rng.js';
 import { type Tensor, concatRows, rowCount, tensor } from '../../src/core/tensor.js';
 import { linearModel } from '../../src/models/linear.js';
 import { strategies } from '../../src/strategies/index.js';
-import type { QueryStrategy, StrategyEntry } from '../../src/strategies/types.js';
+import type { BoughtRows, QueryStrategy, StrategyEntry } from '../../src/strategies/types.js';
+import type { Rng } from '../../src/core/rng.js';
 
 export const conformanceInfo: ModelInfo = {
   name: 'conformance',
@@ -49,17 +50,54 @@ const substitute = (() => {
 class Bought {
   private xs: Tensor[] = [];
   private labels: number[] = [];
+  latest?: BoughtRows;
 
   async add(x: Tensor): Promise<void> {
     if (rowCount(x) === 0) return;
+    const answer = await substitute.predict(x);
     this.xs.push(x);
-    this.labels.push(...(await substitute.predict(x)).labels);
+    this.labels.push(...answer.labels);
+    this.latest = { x, labels: answer.labels, ...(answer.scores ? { soft: answer.scores } : {}) };
   }
 
   context() {
     if (this.xs.length === 0) return {};
     return { substitute, boughtRows: { x: concatRows(this.xs), labels: Int32Array.from(this.labels) } };
   }
+}
+
+/**
+ * One round as the steal loop runs it: a single call, or, for a strategy with batchRows, calls of at
+ * most that many rows, each bought (its answers handed to the next call as `latest`) before the next.
+ */
+async function proposeRound(
+  s: QueryStrategy,
+  set: Bought,
+  base: { round: number; bought: number; rng: Rng },
+  count: number,
+): Promise<Tensor> {
+  const context = set.context();
+  const parts: Tensor[] = [];
+  let got = 0;
+  do {
+    const ask = Math.min(count - got, s.batchRows ?? count - got);
+    const x = await s.propose(
+      {
+        info: conformanceInfo,
+        ...base,
+        bought: base.bought + got,
+        ...context,
+        ...(set.latest ? { latest: set.latest } : {}),
+      },
+      ask,
+    );
+    assert.ok(s.batchRows === undefined || rowCount(x) <= s.batchRows, `${s.name}: more rows than its batchRows`);
+    await set.add(x);
+    parts.push(x);
+    got += rowCount(x);
+    if (rowCount(x) === 0 || s.batchRows === undefined) break;
+  } while (got < count);
+  return parts.length === 1 ? parts[0] : concatRows(parts);
 }
 
 function build(entry: StrategyEntry, seed: number): QueryStrategy {
@@ -76,9 +114,8 @@ async function proposeAll(s: QueryStrategy, seed: number, counts: readonly numbe
   let bought = 0;
   const set = new Bought();
   for (const [round, count] of counts.entries()) {
-    const x = await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, count);
+    const x = await proposeRound(s, set, { round, bought, rng }, count);
     bought += rowCount(x);
-    await set.add(x);
     out.push(Float32Array.from(x.data));
   }
   return out;
@@ -101,8 +138,7 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
   const set = new Bought();
   for (const [round, count] of counts.entries()) {
     const before = s.available;
-    const x = await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, count);
-    await set.add(x);
+    const x = await proposeRound(s, set, { round, bought, rng }, count);
     const n = rowCount(x);
     assert.ok(n <= count, `${entry.name}: ${n} rows for ${count} asked`);
     assert.deepEqual(x.shape, [n, ...conformanceInfo.inputShape], `${entry.name}: rows of the declared shape`);
@@ -139,15 +175,14 @@ export async function strategyConformance(entry: StrategyEntry): Promise<void> {
     let left = s.available;
     let round = counts.length;
     while (left > 0) {
-      const x = await s.propose({ info: conformanceInfo, round: round++, bought, rng, ...set.context() }, 9);
-      await set.add(x);
+      const x = await proposeRound(s, set, { round: round++, bought, rng }, 9);
       assert.ok(rowCount(x) > 0, `${entry.name}: says ${left} rows are left but proposes none`);
       left -= rowCount(x);
       bought += rowCount(x);
       assert.equal(s.available, left);
     }
     assert.equal(
-      rowCount(await s.propose({ info: conformanceInfo, round, bought, rng, ...set.context() }, 5)),
+      rowCount(await proposeRound(s, set, { round, bought, rng }, 5)),
       0,
       `${entry.name}: rows after exhaustion`,
     );

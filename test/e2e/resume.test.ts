@@ -17,7 +17,7 @@ import { readRunRecord } from '../../src/report/run-record.js';
 const BUDGET = 449;
 const heistBin = join(repoRoot, 'bin/heist.js');
 
-function stealArgs(target: string, out: string, resume: boolean): string[] {
+function stealArgs(target: string, out: string, resume: boolean, extra: readonly string[]): string[] {
   // --epochs 150 makes each fit last long enough that the kill lands between purchases.
   const args = [
     heistBin,
@@ -34,6 +34,7 @@ function stealArgs(target: string, out: string, resume: boolean): string[] {
     '150',
     '--out',
     out,
+    ...extra,
   ];
   return resume ? [...args, '--resume'] : args;
 }
@@ -74,7 +75,8 @@ function runAndKillAtHalf(args: string[], transcript: string): Promise<number> {
   });
 }
 
-test('a steal killed with SIGKILL at half its budget resumes to the same result, buying nothing twice', async () => {
+/** Runs the check for a steal with these extra flags. */
+async function killAndResume(extra: readonly string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'heist-resume-'));
   const model = join(modelsDir, 'digits-mlp.onnx');
 
@@ -85,7 +87,7 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
     audit: `sqlite://${join(dir, 'ref-audit.db')}`,
   });
   try {
-    await run(stealArgs(`${reference.url}/v1/models/digits-mlp`, join(dir, 'ref'), false));
+    await run(stealArgs(`${reference.url}/v1/models/digits-mlp`, join(dir, 'ref'), false, extra));
   } finally {
     await reference.close();
   }
@@ -99,10 +101,13 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
   try {
     const target = `${gw.url}/v1/models/digits-mlp`;
     const out = join(dir, 'killed');
-    const boughtBeforeKill = await runAndKillAtHalf(stealArgs(target, out, false), join(out, 'transcript.jsonl'));
+    const boughtBeforeKill = await runAndKillAtHalf(
+      stealArgs(target, out, false, extra),
+      join(out, 'transcript.jsonl'),
+    );
     assert.ok(boughtBeforeKill >= BUDGET / 2 && boughtBeforeKill < BUDGET, `killed after ${boughtBeforeKill} rows`);
     assert.ok(!existsSync(join(out, 'run.json')), 'the killed run had not finished');
-    await run(stealArgs(target, out, true));
+    await run(stealArgs(target, out, true, extra));
 
     const resumed = await readRunRecord(join(out, 'run.json'));
     const ref = await readRunRecord(join(dir, 'ref', 'run.json'));
@@ -119,4 +124,12 @@ test('a steal killed with SIGKILL at half its budget resumes to the same result,
   } finally {
     await gw.close();
   }
-});
+}
+
+test('a steal killed with SIGKILL at half its budget resumes to the same result, buying nothing twice', () =>
+  killAndResume([]));
+
+// The data-free generator learns from every batch it buys (batchRows): the resumed run must
+// re-propose each batch from the answers replayed out of the transcript.
+test('a data-free steal, killed at half its budget, resumes to the same result too', () =>
+  killAndResume(['--strategy', 'data-free']));

@@ -1,7 +1,7 @@
 /** @file `heist recipes`: the published attacks `heist steal --recipe` runs, with their citations and parts. */
 import { Command } from 'commander';
 import { scheduleText } from '../../attacks/schedule.js';
-import { recipes, unavailableRecipes } from '../../recipes/index.js';
+import { recipes } from '../../recipes/index.js';
 
 export function recipesCommand(): Command {
   return new Command('recipes')
@@ -19,6 +19,5 @@ export function recipesCommand(): Command {
           `${e.name}: ${e.summary}\n${e.paper ? `  paper: ${e.paper}\n` : ''}  parts by default: ${shown || 'the policy defaults'}\n`,
         );
       }
-      for (const u of unavailableRecipes) process.stdout.write(`${u.name}: not available yet: ${u.why}\n`);
     });
 }

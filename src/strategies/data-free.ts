@@ -1,0 +1,252 @@
+/**
+ * @file Data-free model extraction: no pool at all. A small generator (generator.ts) makes the rows,
+ * and is trained to make rows on which the substitute disagrees with the target, so the queries go
+ * where the substitute is still wrong. The disagreement is DFME's: the L1 distance between the
+ * substitute's and the target's logits, the target's recovered from its probabilities as centred
+ * log-probabilities. Its gradient is estimated, as in DFME and MAZE, by forward differences along
+ * `directions` random unit vectors per generated row, each a bought query: grad ~ (d/m) sum_j
+ * (L(a + eps u_j) - L(a)) / eps u_j. The probes are taken in the generator's pre-sigmoid space, so
+ * every probe stays inside the declared domain. `directions: 0` skips the probes and takes the
+ * gradient through the substitute alone, holding the target's answer fixed (free, and biased).
+ *
+ * Heist's loop in place of DFME's: the strategy proposes one generator batch at a time
+ * (`batchRows`), the steal loop buys it, and the next call sees its answers (`ProposeContext.latest`)
+ * and takes one generator step before proposing the next batch. The substitute is the steal's, refit
+ * on everything bought at each checkpoint (DFME trains its student online on the fresh batch only).
+ * @see J.-B. Truong, P. Maini, R. J. Walls, N. Papernot, "Data-Free Model Extraction", CVPR 2021, arXiv:2011.14779.
+ * @see S. Kariyappa, A. Prakash, M. K. Qureshi, "MAZE: Data-Free Model Stealing Attack Using Zeroth-Order Gradient Estimation", CVPR 2021, arXiv:2005.03161.
+ */
+import { z } from 'zod';
+import { HeistError } from '../core/errors.js';
+import { type ModelInfo, type Predictor, inputSize, isDifferentiable } from '../core/prediction.js';
+import type { Rng } from '../core/rng.js';
+import { type Tensor, tensor } from '../core/tensor.js';
+import { type GeneratorPass, MlpGenerator } from './generator.js';
+import { Bilinear } from './upsample.js';
+import type { BoughtRows, QueryStrategy, StrategyEntry } from './types.js';
+
+export const dataFreeOptions = z
+  .object({
+    /** Rows per generator batch, probes included: one generator step per batch bought. */
+    batch: z.number().int().min(2).max(4096).default(128),
+    /**
+     * How the generator climbs the disagreement: `forward-differences` (DFME and MAZE: probes of
+     * the target, bought), `substitute` (through the substitute, the target's answers held fixed:
+     * free, biased), or `none` (the class-balance term alone).
+     */
+    disagreement: z.enum(['forward-differences', 'substitute', 'none']).default('none'),
+    /** Random directions per generated row for the forward differences (DFME's m). */
+    directions: z.number().int().min(1).max(64).default(1),
+    /** Forward-difference step, in the generator's pre-sigmoid units. */
+    epsilon: z.number().positive().max(10).default(0.05),
+    /** Image inputs: the generator makes rows this many times coarser, upsampled bilinearly (1: full size). */
+    upsample: z.number().int().positive().max(16).default(4),
+    /** Initial bias of the generator's pre-sigmoid outputs (negative: rows start dark, as ink on paper). */
+    bias: z.number().min(-10).max(10).default(-2),
+    latent: z.number().int().positive().max(1024).default(64),
+    hidden: z.number().int().positive().max(4096).default(256),
+    learningRate: z.number().positive().max(1).default(0.001),
+    /**
+     * Weight of a class-balance term through the substitute (free: no queries): the entropy of the
+     * batch's mean substitute prediction, DAFL's information loss, which keeps one batch from
+     * collapsing onto one class. 0: off (DFME as published).
+     */
+    diversity: z.number().min(0).max(100).default(1),
+  })
+  .strict();
+export type DataFreeOptions = z.infer<typeof dataFreeOptions>;
+
+/** Probabilities below this are read as this, so that log-probabilities stay finite. */
+const PROB_FLOOR = 1e-6;
+
+/** The batch last proposed: the generator pass of its base rows and the probes' directions. */
+interface Pending {
+  readonly pass: GeneratorPass;
+  /** Full-size pre-sigmoid values of the base rows. */
+  readonly fine: Float32Array;
+  /** Base rows that have probes (the first `probed` of them). */
+  readonly probed: number;
+  readonly directions: number;
+  /** [probed * directions, generator outputs] unit directions in the generator's (coarse) space. */
+  readonly u: Float32Array;
+  readonly rows: number;
+}
+
+/** Row-centred log-probabilities ("logits" recovered from probabilities), [n, k]. */
+function centredLogits(p: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i += k) {
+    let mean = 0;
+    for (let c = 0; c < k; c++) {
+      out[i + c] = Math.log(Math.max(PROB_FLOOR, p[i + c]));
+      mean += out[i + c];
+    }
+    mean /= k;
+    for (let c = 0; c < k; c++) out[i + c] -= mean;
+  }
+  return out;
+}
+
+/** The target's probabilities for the rows bought, one-hot when it gave labels only. */
+function targetProbs(rows: BoughtRows, k: number): Float32Array {
+  if (rows.soft) return Float32Array.from(rows.soft.data);
+  const p = new Float32Array(rows.labels.length * k);
+  rows.labels.forEach((c, i) => {
+    p[i * k + c] = 1;
+  });
+  return p;
+}
+
+/**
+ * The bilinear upsampling for image rows when asked for; undefined otherwise. Rows are read as
+ * [h, w, c]; a channels-first single-channel shape [1, h, w] (as PyTorch exports) has the same flat
+ * layout as [h, w, 1], so it is read as that.
+ */
+function upsamplerFor(info: ModelInfo, factor: number): Bilinear | undefined {
+  const s = info.inputShape;
+  if (factor === 1 || s.length !== 3) return undefined;
+  const hwc: [number, number, number] = s[0] === 1 && s[1] > 1 && s[2] > 1 ? [s[1], s[2], 1] : [s[0], s[1], s[2]];
+  return new Bilinear(hwc, factor);
+}
+
+export function dataFreeStrategy(o: DataFreeOptions, rng: Rng): QueryStrategy {
+  let generator: MlpGenerator | undefined;
+  let up: Bilinear | undefined;
+  let pending: Pending | undefined;
+
+  const toRows = (a: Float32Array, n: number, info: ModelInfo): Tensor => {
+    const { min, max } = info.domain;
+    const x = new Float32Array(a.length);
+    for (let i = 0; i < a.length; i++) x[i] = min + (max - min) / (1 + Math.exp(-a[i]));
+    return tensor(x, [n, ...info.inputShape]);
+  };
+  const enlarge = (coarse: Float32Array, n: number): Float32Array => (up ? up.forward(coarse, n) : coarse);
+
+  /** One generator step from the answers to the pending batch. */
+  async function learn(info: ModelInfo, substitute: Predictor, answers: BoughtRows): Promise<void> {
+    if (!generator || !pending || answers.labels.length !== pending.rows) return;
+    const { pass, probed, directions: m, u } = pending;
+    const dg = generator.shape.outputs;
+    const k = info.classes;
+    const n = pass.n;
+    const t = centredLogits(targetProbs(answers, k), k);
+    const probs = (await substitute.predict(answers.x)).scores?.data;
+    if (!probs) return;
+    const s = centredLogits(probs, k);
+    const loss = (row: number): number => {
+      let l = 0;
+      for (let c = 0; c < k; c++) l += Math.abs(s[row * k + c] - t[row * k + c]);
+      return l;
+    };
+    const da = new Float32Array(n * dg);
+    if (m > 0) {
+      for (let i = 0; i < probed; i++) {
+        const base = loss(i);
+        for (let j = 0; j < m; j++) {
+          const probe = i * m + j;
+          const slope = (dg / m) * ((loss(n + probe) - base) / o.epsilon);
+          const uj = u.subarray(probe * dg, (probe + 1) * dg);
+          for (let v = 0; v < dg; v++) da[i * dg + v] += (slope * uj[v]) / probed;
+        }
+      }
+    }
+    // The terms taken through the substitute, as d objective / d logits per base row.
+    const dLogits = new Float32Array(n * k);
+    let through = false;
+    if (o.disagreement === 'substitute') {
+      // The disagreement with the target's answer held fixed: the centred sign of (s - t).
+      through = true;
+      for (let i = 0; i < n; i++) {
+        let mean = 0;
+        for (let c = 0; c < k; c++) mean += Math.sign(s[i * k + c] - t[i * k + c]) / k;
+        for (let c = 0; c < k; c++) dLogits[i * k + c] += (Math.sign(s[i * k + c] - t[i * k + c]) - mean) / n;
+      }
+    }
+    if (o.diversity > 0) {
+      // H(pbar), pbar = mean_i p_i: dH/dlogit_i = (1/n) (p_i * g - p_i (p_i . g)), g_c = -(log pbar_c + 1).
+      through = true;
+      const pbar = new Float32Array(k);
+      for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) pbar[c] += probs[i * k + c] / n;
+      const g = Array.from(pbar, (v) => -(Math.log(Math.max(PROB_FLOOR, v)) + 1));
+      for (let i = 0; i < n; i++) {
+        let dot = 0;
+        for (let c = 0; c < k; c++) dot += probs[i * k + c] * g[c];
+        for (let c = 0; c < k; c++) dLogits[i * k + c] += (o.diversity * probs[i * k + c] * (g[c] - dot)) / n;
+      }
+    }
+    if (through && isDifferentiable(substitute)) {
+      // inputGradients(x, p - w) = J^T w: the gradient of the logits' objective w with respect to x.
+      const targets = new Float32Array(n * k);
+      for (let i = 0; i < n * k; i++) targets[i] = probs[i] - dLogits[i];
+      const d = inputSize(info);
+      const base = tensor(answers.x.data.subarray(0, n * d), [n, ...info.inputShape]);
+      const gx = (await substitute.inputGradients(base, tensor(targets, [n, k]))).data;
+      const width = info.domain.max - info.domain.min;
+      const fineGrad = new Float32Array(n * d);
+      for (let i = 0; i < n * d; i++) {
+        const sig = 1 / (1 + Math.exp(-pending.fine[i]));
+        fineGrad[i] = gx[i] * width * sig * (1 - sig);
+      }
+      const coarseGrad = up ? up.backward(fineGrad, n) : fineGrad;
+      for (let i = 0; i < da.length; i++) da[i] += coarseGrad[i];
+    }
+    generator.ascend(pass, da);
+  }
+
+  return {
+    name: 'data-free',
+    batchRows: o.batch,
+    async propose(ctx, count) {
+      const { info, substitute, latest } = ctx;
+      const d = inputSize(info);
+      if (!generator) {
+        up = upsamplerFor(info, o.upsample);
+        const outputs = up ? up.coarseSize : d;
+        generator = new MlpGenerator({ latent: o.latent, hidden: o.hidden, outputs }, rng, o.learningRate, o.bias);
+      }
+      if ((up ? up.fineSize : generator.shape.outputs) !== d)
+        throw new HeistError('HEIST_ERR_REQUIREMENTS', `data-free was built for rows of another size than ${d}`);
+      if (substitute && latest) await learn(info, substitute, latest);
+      pending = undefined;
+      const rows = Math.min(count, o.batch);
+      if (rows <= 0) return tensor(new Float32Array(0), [0, ...info.inputShape]);
+      // Probes only once there is a substitute to disagree with (and, without probes, rows are all base).
+      const m = substitute && o.disagreement === 'forward-differences' ? o.directions : 0;
+      const probed = m > 0 ? Math.floor(rows / (m + 1)) : 0;
+      const n = rows - probed * m;
+      const dg = generator.shape.outputs;
+      const pass = generator.forward(generator.sampleLatent(n, ctx.rng));
+      const u = new Float32Array(probed * m * dg);
+      const coarse = new Float32Array(rows * dg);
+      coarse.set(pass.a);
+      for (let p = 0; p < probed * m; p++) {
+        const up = u.subarray(p * dg, (p + 1) * dg);
+        let norm = 0;
+        for (let v = 0; v < dg; v++) {
+          up[v] = ctx.rng.normal();
+          norm += up[v] * up[v];
+        }
+        norm = Math.sqrt(norm) || 1;
+        const baseRow = Math.floor(p / m);
+        for (let v = 0; v < dg; v++) {
+          up[v] /= norm;
+          coarse[(n + p) * dg + v] = pass.a[baseRow * dg + v] + o.epsilon * up[v];
+        }
+      }
+      const fine = enlarge(coarse, rows);
+      pending = { pass, fine: fine.subarray(0, n * d), probed, directions: m, u, rows };
+      return toRows(fine, rows, info);
+    },
+  };
+}
+
+export const dataFree: StrategyEntry<DataFreeOptions> = {
+  name: 'data-free',
+  summary:
+    "data-free (no pool): a small generator trained towards the substitute's disagreement with the target, its gradient estimated by forward differences",
+  paper:
+    'J.-B. Truong et al., "Data-Free Model Extraction", CVPR 2021, arXiv:2011.14779; S. Kariyappa et al., "MAZE", CVPR 2021, arXiv:2005.03161',
+  options: dataFreeOptions,
+  example: { batch: 6, hidden: 8, latent: 4 },
+  create: (options, deps) => dataFreeStrategy(options, deps.rng),
+};
