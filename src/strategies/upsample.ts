@@ -25,6 +25,8 @@ function taps(fine: number, coarse: number): Tap[] {
 export class Bilinear {
   readonly coarseSize: number;
   readonly fineSize: number;
+  private readonly coarseH: number;
+  private readonly coarseW: number;
   private readonly rows: Tap[];
   private readonly cols: Tap[];
 
@@ -41,9 +43,6 @@ export class Bilinear {
     this.rows = taps(h, this.coarseH);
     this.cols = taps(w, this.coarseW);
   }
-
-  private readonly coarseH: number;
-  private readonly coarseW: number;
 
   /** Calls back (fine index, coarse index, weight) for the four taps of every fine value. */
   private each(visit: (fi: number, ci: number, weight: number) => void): void {
@@ -66,26 +65,29 @@ export class Bilinear {
 
   /** n coarse rows -> n fine rows. */
   forward(coarse: Float32Array, n: number): Float32Array {
-    const out = new Float32Array(n * this.fineSize);
-    for (let i = 0; i < n; i++) {
-      const src = coarse.subarray(i * this.coarseSize, (i + 1) * this.coarseSize);
-      const dst = out.subarray(i * this.fineSize, (i + 1) * this.fineSize);
-      this.each((fi, ci, wt) => {
-        dst[fi] += wt * src[ci];
-      });
-    }
-    return out;
+    return this.apply(coarse, n, false);
   }
 
   /** The transpose: gradients on n fine rows -> gradients on their coarse rows. */
   backward(fine: Float32Array, n: number): Float32Array {
-    const out = new Float32Array(n * this.coarseSize);
+    return this.apply(fine, n, true);
+  }
+
+  private apply(input: Float32Array, n: number, transpose: boolean): Float32Array {
+    const [inSize, outSize] = transpose ? [this.fineSize, this.coarseSize] : [this.coarseSize, this.fineSize];
+    const out = new Float32Array(n * outSize);
     for (let i = 0; i < n; i++) {
-      const src = fine.subarray(i * this.fineSize, (i + 1) * this.fineSize);
-      const dst = out.subarray(i * this.coarseSize, (i + 1) * this.coarseSize);
-      this.each((fi, ci, wt) => {
-        dst[ci] += wt * src[fi];
-      });
+      const src = input.subarray(i * inSize, (i + 1) * inSize);
+      const dst = out.subarray(i * outSize, (i + 1) * outSize);
+      this.each(
+        transpose
+          ? (fi, ci, wt) => {
+              dst[ci] += wt * src[fi];
+            }
+          : (fi, ci, wt) => {
+              dst[fi] += wt * src[ci];
+            },
+      );
     }
     return out;
   }
