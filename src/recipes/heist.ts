@@ -1,8 +1,7 @@
 /**
  * @file Heist's own recipe, the default: k-center selection from the natural pool when there is one
  * (a random first round, then the rows farthest from everything bought in the substitute's
- * probability space); without a pool, the data-free generator for image inputs and uniform queries
- * over the declared domain for the rest; the target's
+ * probability space); without a pool, the data-free generator; the target's
  * probabilities when it gives them, a CNN for image inputs (an MLP otherwise) with the
  * architecture's tuned fit settings (cosine-annealed Adam, shifts for images), refitted at every
  * standard budget (50, 100, 250, ...). These are the policy defaults of attacks/plan.ts; the recipe
@@ -16,7 +15,7 @@ import type { RecipeEntry } from './types.js';
 export const heist: RecipeEntry<Record<string, never>> = {
   name: 'heist',
   summary:
-    'the default: k-center over the pool (else data-free for images, uniform otherwise), probabilities when given, cnn for images else mlp with their tuned fits, refit at each standard budget',
+    'the default: k-center over the pool (else data-free), probabilities when given, cnn for images else mlp with their tuned fits, refit at each standard budget',
   options: z.object({}).strict(),
   create: () => ({ schedule: { kind: 'standard' } }),
 };

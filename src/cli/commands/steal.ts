@@ -46,7 +46,7 @@ export function stealCommand(): Command {
       )
       .option(
         '--strategy <name>',
-        `query selection (default: k-center with --pool; without one, data-free for images, else random): ${describeChoices(strategies)}`,
+        `query selection (default: k-center with --pool, else data-free): ${describeChoices(strategies)}`,
         registryChoice(strategies),
       )
       .option(
