@@ -242,11 +242,14 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     // The scenario's reference curve is the right comparison only for the scenario's own victim.
     const isVictim =
       scenario !== undefined && evaluation !== undefined && (await answersLikeVictim(scenario.name, evaluation));
-    const reference = isVictim ? scenario.reference[plan.reference] : undefined;
+    // ... and only for an attacker who buys from a natural pool, as the reference attacks do.
+    const reference = isVictim && pool ? scenario.reference[plan.reference] : undefined;
     if (scenario && !isVictim && Object.keys(scenario.reference).length > 0) {
       warnings.push(
         `no reference curve: the target is not the shipped ${scenario.name} victim (its evaluation labels differ)`,
       );
+    } else if (isVictim && !pool && Object.keys(scenario.reference).length > 0) {
+      warnings.push('no reference curve: the reference attacks buy from a natural pool, and this run had none');
     }
     const record: RunRecord = {
       schema: RUN_SCHEMA,
