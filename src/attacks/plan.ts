@@ -7,7 +7,7 @@
  */
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
-import { type ModelInfo, inputSize } from '../core/prediction.js';
+import { type ModelInfo, channelsLastShape, inputSize } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { scheduleCheckpoints } from './schedule.js';
 import { strategies } from '../strategies/index.js';
@@ -76,14 +76,6 @@ export function epochsFor(fit: FitSettings, n: number): number {
   return Math.min(fit.maxEpochs, Math.max(fit.epochs, Math.ceil(fit.minSteps / stepsPerEpoch)));
 }
 
-/**
- * The substitute's row shape. Substitutes are NHWC; a channels-first single-channel target
- * ([1, h, w], as PyTorch exports) has the same flat layout as [h, w, 1], so it is read as that.
- */
-export function substituteInputShape(shape: readonly number[]): readonly number[] {
-  return shape.length === 3 && shape[0] === 1 && shape[1] > 1 && shape[2] > 1 ? [shape[1], shape[2], 1] : shape;
-}
-
 const checkedPlans = new WeakSet<StealPlan>();
 
 /** Builds the plan and checks it against the target (HEIST_ERR_REQUIREMENTS / HEIST_ERR_BAD_CONFIG), before any paid query. */
@@ -129,7 +121,7 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
     strategyName,
     strategy,
     arch,
-    archOptions: { inputShape: substituteInputShape(info.inputShape), classes: info.classes, hidden: request.hidden },
+    archOptions: { inputShape: channelsLastShape(info.inputShape), classes: info.classes, hidden: request.hidden },
     labels,
     fit,
     targetFidelity: request.targetFidelity,

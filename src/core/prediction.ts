@@ -65,6 +65,15 @@ export function inputSize(info: Pick<ModelInfo, 'inputShape'>): number {
   return info.inputShape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * A row shape read channels-last, as Heist's networks are: a channels-first single-channel shape
+ * [1, h, w] (as PyTorch exports) has the same flat layout as [h, w, 1], so it is read as that; any
+ * other shape is returned as it is.
+ */
+export function channelsLastShape(shape: readonly number[]): readonly number[] {
+  return shape.length === 3 && shape[0] === 1 && shape[1] > 1 && shape[2] > 1 ? [shape[1], shape[2], 1] : shape;
+}
+
 export function probsPrediction(scores: Tensor): Prediction {
   return { kind: 'probs', labels: argmaxRows(scores), scores };
 }

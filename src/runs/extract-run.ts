@@ -19,7 +19,7 @@ import {
 import { networkToOnnx } from '../backends/onnx-writer.js';
 import type { Dataset } from '../core/dataset.js';
 import { HeistError } from '../core/errors.js';
-import { inputSize, type ModelInfo } from '../core/prediction.js';
+import { channelsLastShape, inputSize, type ModelInfo } from '../core/prediction.js';
 import { createRng } from '../core/rng.js';
 import { tensor } from '../core/tensor.js';
 import { type Clock, systemClock } from '../core/types.js';
@@ -95,13 +95,11 @@ export function parseExtractConfig(input: unknown): ExtractConfig {
 }
 
 /**
- * A dense + softmax NetworkSpec: what networkToOnnx writes for a softmax regression. A
- * channels-first single-channel shape [1, h, w] is written as [h, w, 1] (same flat layout), as
- * substituteInputShape in steal-run.ts does (not imported: that module loads tfjs).
+ * A dense + softmax NetworkSpec: what networkToOnnx writes for a softmax regression, its input
+ * shape read channels-last.
  */
 export function linearSpec(info: ModelInfo, w: LinearWeights): NetworkSpec {
-  const s = info.inputShape;
-  const shape = s.length === 3 && s[0] === 1 && s[1] > 1 && s[2] > 1 ? [s[1], s[2], 1] : [...s];
+  const shape = [...channelsLastShape(info.inputShape)];
   const flatten = shape.length > 1 ? [{ type: 'flatten' as const }] : [];
   const dense = {
     type: 'dense' as const,

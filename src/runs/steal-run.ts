@@ -111,8 +111,6 @@ function checkResume(c: StealConfig, outDir: string): void {
   }
 }
 
-export { substituteInputShape } from '../attacks/plan.js';
-
 /** A round of the steal loop as the run record and the live reporters see it. */
 function roundRecord(r: RoundResult): RoundRecord {
   const { round, queriesUsed, labeledRows, metrics, fitMs, wallMs } = r;

@@ -28,7 +28,7 @@
  */
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
-import { type ModelInfo, type Predictor, inputSize, isDifferentiable } from '../core/prediction.js';
+import { type ModelInfo, type Predictor, channelsLastShape, inputSize, isDifferentiable } from '../core/prediction.js';
 import type { Rng } from '../core/rng.js';
 import { type Tensor, tensor } from '../core/tensor.js';
 import { type GeneratorPass, MlpGenerator } from './generator.js';
@@ -107,16 +107,11 @@ function targetProbs(rows: BoughtRows, k: number): Float32Array {
   return p;
 }
 
-/**
- * The bilinear upsampling for image rows when asked for; undefined otherwise. Rows are read as
- * [h, w, c]; a channels-first single-channel shape [1, h, w] (as PyTorch exports) has the same flat
- * layout as [h, w, 1], so it is read as that.
- */
+/** The bilinear upsampling for image rows (read channels-last) when asked for; undefined otherwise. */
 function upsamplerFor(info: ModelInfo, factor: number): Bilinear | undefined {
-  const s = info.inputShape;
+  const s = channelsLastShape(info.inputShape);
   if (factor === 1 || s.length !== 3) return undefined;
-  const hwc: [number, number, number] = s[0] === 1 && s[1] > 1 && s[2] > 1 ? [s[1], s[2], 1] : [s[0], s[1], s[2]];
-  return new Bilinear(hwc, factor);
+  return new Bilinear([s[0], s[1], s[2]], factor);
 }
 
 export function dataFreeStrategy(o: DataFreeOptions, rng: Rng): QueryStrategy {

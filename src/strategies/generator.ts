@@ -3,8 +3,8 @@
  * outputs are pre-activations `a`; a row is x = min + (max - min) * sigmoid(a), so every row it
  * makes lies inside the target's declared domain. Plain TypeScript over Float32Arrays (it is a few
  * hundred thousand weights, trained one mini-batch per bought batch), with Adam. Training is
- * gradient *ascent* on an objective whose gradient with respect to `a` the caller supplies: the
- * strategy estimates it, from the target's answers, by forward differences (DFME).
+ * gradient *ascent* on an objective whose gradient with respect to `a` the caller supplies
+ * (data-free.ts: forward differences of the target's answers, and terms through the substitute).
  * @see J.-B. Truong et al., "Data-Free Model Extraction", CVPR 2021, arXiv:2011.14779.
  */
 import type { Rng } from '../core/rng.js';
@@ -99,14 +99,17 @@ export class MlpGenerator {
       for (let o = 0; o < outputs; o++) gb2[o] += di[o];
       for (let j = 0; j < hidden; j++) {
         const hj = hi[j];
+        // A unit the ReLU cut off passes no gradient, and adds none to its outgoing weights.
+        dh[j] = 0;
+        if (hj === 0) continue;
         const wj = this.w2.subarray(j * outputs, (j + 1) * outputs);
         const gj = gw2.subarray(j * outputs, (j + 1) * outputs);
         let s = 0;
         for (let o = 0; o < outputs; o++) {
           s += wj[o] * di[o];
-          if (hj !== 0) gj[o] += hj * di[o];
+          gj[o] += hj * di[o];
         }
-        dh[j] = hj > 0 ? s : 0;
+        dh[j] = s;
       }
       for (let j = 0; j < hidden; j++) gb1[j] += dh[j];
       for (let k = 0; k < latent; k++) {
