@@ -47,10 +47,7 @@ export async function profileStep(
   );
   const { units, params, shapes } = compileUnits(spec.layers);
   const runShapes = shapes.map(runtimeShape);
-  const bytes = buildStepGraph({ inputShape: spec.inputShape, classes: 10, units, shapes: runShapes }, 'gradients', {
-    beta1: 0.9,
-    beta2: 0.999,
-  });
+  const bytes = buildStepGraph({ inputShape: spec.inputShape, classes: 10, units, shapes: runShapes }, 'gradients');
   const dir = mkdtempSync(join(tmpdir(), 'heist-train-profile-'));
   const session = await InferenceSession.create(bytes, {
     intraOpNumThreads: threads,

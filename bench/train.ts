@@ -9,8 +9,8 @@
  * - Achieved GFLOP/s (analytic FLOPs of a training step) beside the machine's measured peak: a
  *   1024^3 float32 matmul in onnxruntime (MLAS) and in PyTorch, at the same thread counts.
  * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine: time
- *   and fidelity per budget; and the wall time of a fresh attack at the first budget whose fidelity
- *   reaches 0.96 (queries and fit included).
+ *   and fidelity per budget; and the wall time (queries and fit included) of the cheapest fresh
+ *   attack, among the curve's budgets, that reaches fidelity 0.96, with the cheaper ones that fell short.
  * Run alone: node --import tsx bench/train.ts [--no-curve]
  */
 import { execFileSync } from 'node:child_process';
@@ -175,6 +175,14 @@ function torchRun(py: string, threads: number, seconds: number): TorchRun {
   return { torch: out.torch, mlp: out.mlp_samples_per_s[0], cnn: out.cnn_samples_per_s[0], sgemm: out.sgemm_gflops[0] };
 }
 
+interface FreshAttack {
+  readonly target: number;
+  readonly queries: number;
+  readonly wallS: number;
+  readonly fitS: number;
+  readonly fidelity: number;
+}
+
 export interface TrainBenchResult {
   readonly settings: { batch: number; repeats: number; seconds: number };
   readonly flopsPerSample: { mlp: number; cnn: number };
@@ -196,7 +204,8 @@ export interface TrainBenchResult {
     readonly engines: Record<string, { wallS: number; points: { queries: number; fidelity: number; fitS: number }[] }>;
     readonly speedup: number;
     readonly maxFidelityDiff: number;
-    readonly timeToFidelity?: { target: number; queries: number; wallS: number; fitS: number; fidelity: number };
+    /** The first fresh attack that reached the target; `shortfalls`: the cheaper ones that did not. */
+    readonly timeToFidelity?: FreshAttack & { shortfalls: FreshAttack[] };
   };
 }
 
@@ -309,23 +318,29 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
   }
   const ours = engines.onnxruntime.points;
   const before = engines['tfjs-wasm'].points;
-  const reach = ours.find((p) => p.fidelity >= 0.96);
+  // A fresh attack (one fit, no earlier checkpoints) buys a different sample than the curve's run at
+  // the same budget, so it may fall short where the curve did not: try the curve's budgets from the
+  // first that reached the target until a fresh attack reaches it too.
   let timeToFidelity: NonNullable<TrainBenchResult['curve']>['timeToFidelity'];
-  if (reach) {
-    log(`train bench: a fresh attack at ${reach.queries} queries`);
-    const single = await benchCurve('mnist-cnn', reach.queries, 0, {
+  const first = ours.findIndex((p) => p.fidelity >= 0.96);
+  for (const p of first < 0 ? [] : ours.slice(first)) {
+    log(`train bench: a fresh attack at ${p.queries} queries`);
+    const single = await benchCurve('mnist-cnn', p.queries, 0, {
       labels: ['soft'],
       engine: 'onnxruntime',
       checkpoints: false,
     });
-    const p = single.curves.soft[single.curves.soft.length - 1];
-    timeToFidelity = {
+    const last = single.curves.soft[single.curves.soft.length - 1];
+    const attempt = {
       target: 0.96,
-      queries: reach.queries,
+      queries: p.queries,
       wallS: +(single.wallMs.soft / 1000).toFixed(2),
-      fitS: +(p.fitMs / 1000).toFixed(2),
-      fidelity: p.fidelity,
+      fitS: +(last.fitMs / 1000).toFixed(2),
+      fidelity: last.fidelity,
     };
+    timeToFidelity = { ...attempt, shortfalls: [...(timeToFidelity?.shortfalls ?? [])] };
+    if (last.fidelity >= 0.96) break;
+    timeToFidelity.shortfalls.push(attempt);
   }
   return {
     ...result,
@@ -360,10 +375,13 @@ export function trainTable(r: TrainBenchResult): string {
       lines.push(`curve ${e}: ${c.wallS} s; ${c.points.map((p) => `${p.queries}:${p.fidelity}`).join('  ')}`);
     lines.push(`curve speed-up ${r.curve.speedup}x, largest fidelity difference ${r.curve.maxFidelityDiff}`);
     const t = r.curve.timeToFidelity;
-    if (t)
+    if (t) {
+      const reached = t.fidelity >= t.target ? '' : ' (not reached at any budget of the curve)';
+      const short = t.shortfalls.map((f) => `${f.queries} queries: ${f.fidelity} in ${f.wallS} s`).join('; ');
       lines.push(
-        `time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})`,
+        `time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})${reached}${short ? `; short of it: ${short}` : ''}`,
       );
+    }
   }
   return lines.join('\n');
 }

@@ -1,10 +1,11 @@
 /**
  * @file OrtNet: the onnxruntime training engine. A NetworkSpec-shaped classifier whose training
- * step (forward, backward, loss and Adam; ort-train-graph.ts) is one onnxruntime session.run on
- * its native CPU kernels (MLAS). Weights and Adam moments are owned as runtime tensors: each step's
- * outputs are the next step's inputs, never read in JS until readWeights(). The host gathers (and,
- * for images, augments) each mini-batch, exactly as the tfjs engine does, so both engines see the
- * same batches for the same seed.
+ * step runs its forward pass, backward pass and loss (ort-train-graph.ts) as one onnxruntime
+ * session.run on the native CPU kernels (MLAS), and then Adam as one fused JS pass per parameter
+ * (JsAdam, the tfjs engine's optimiser) over host-owned weights, updated in place. The runtime
+ * reads the weights from those same buffers: no copy in, one gradient copy out. The host gathers
+ * (and, for images, augments) each mini-batch, exactly as the tfjs engine does, so both engines see
+ * the same batches for the same seed.
  */
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { HeistError } from '../core/errors.js';
@@ -12,6 +13,7 @@ import { type LayerSpec, type NetworkSpec, withWeights } from '../models/network
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
+import { JsAdam } from './tfjs-adam.js';
 import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 
 const BETA1 = 0.9;
@@ -49,6 +51,8 @@ export class OrtNet implements TrainNet {
   private readonly specShapes: number[][];
   private readonly runShapes: number[][];
   private readonly layers: readonly LayerSpec[];
+  /** Weights in runtime layout, owned by the host; `params` wraps the same buffers for the runtime. */
+  private weights: Float32Array[];
   private params: OrtTensor[];
   private readonly sessions = new Map<StepGraphMode, Promise<InferenceSession>>();
   /** The inference graph of the current weights (ORT's own Conv kernels), rebuilt after they change. */
@@ -65,7 +69,12 @@ export class OrtNet implements TrainNet {
     this.specShapes = shapes;
     this.runShapes = shapes.map(runtimeShape);
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
-    this.params = params.map((p, k) => new OrtTensor('float32', this.toRuntime(k, p), this.runShapes[k]));
+    this.weights = params.map((p, k) => this.toRuntime(k, p));
+    this.params = this.wrap(this.weights);
+  }
+
+  private wrap(weights: Float32Array[]): OrtTensor[] {
+    return weights.map((w, k) => new OrtTensor('float32', w, this.runShapes[k]));
   }
 
   private toRuntime(k: number, values: Float32Array): Float32Array {
@@ -100,7 +109,6 @@ export class OrtNet implements TrainNet {
       const bytes = buildStepGraph(
         { inputShape: this.inputShape, classes: this.classes, units: this.units, shapes: this.runShapes },
         mode,
-        { beta1: BETA1, beta2: BETA2 },
       );
       s = InferenceSession.create(bytes, this.options('extended'));
       this.sessions.set(mode, s);
@@ -139,7 +147,7 @@ export class OrtNet implements TrainNet {
 
   /** Current weights (copies), in spec order and spec layout. */
   readWeights(): Float32Array[] {
-    return this.params.map((p, k) => this.toSpec(k, p.data as Float32Array));
+    return this.weights.map((w, k) => this.toSpec(k, w));
   }
 
   /** Replaces every weight (spec order and layout). */
@@ -148,7 +156,8 @@ export class OrtNet implements TrainNet {
       if (v.length !== this.params[k].size)
         throw new HeistError('HEIST_ERR_SHAPE', `weight ${k} has ${v.length} values, expected ${this.params[k].size}`);
     });
-    this.params = values.map((v, k) => new OrtTensor('float32', this.toRuntime(k, v), this.runShapes[k]));
+    this.weights = values.map((v, k) => this.toRuntime(k, v));
+    this.params = this.wrap(this.weights);
     this.weightsChanged();
   }
 
@@ -195,9 +204,14 @@ export class OrtNet implements TrainNet {
     return Float32Array.from(r[STEP_IO.dx].data as Float32Array);
   }
 
-  /** Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). */
+  /**
+   * Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). Adam runs on the
+   * host: 13 element-wise graph nodes per parameter, with the weights and both moments copied out
+   * of the runtime every step, cost more than the MLP's whole forward and backward pass
+   * (docs/architecture.md, "Training engines").
+   */
   async fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult> {
-    const session = await this.session('train');
+    const session = await this.session('gradients');
     this.weightsChanged();
     const d = x.length / n;
     const c = this.classes;
@@ -205,12 +219,11 @@ export class OrtNet implements TrainNet {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const bx = new Float32Array(batch * d);
     const bt = new Float32Array(batch * c);
-    const state: Record<string, OrtTensor> = {};
-    this.runShapes.forEach((shape, k) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      state[STEP_IO.m(k)] = new OrtTensor('float32', new Float32Array(size), shape);
-      state[STEP_IO.v(k)] = new OrtTensor('float32', new Float32Array(size), shape);
-    });
+    const adam = new JsAdam(
+      this.weights.map((w) => w.length),
+      { learningRate: o.learningRate, beta1: BETA1, beta2: BETA2, epsilon: EPSILON },
+    );
+    const feeds = this.paramFeeds();
     const totalSteps = o.epochs * Math.ceil(n / batch);
     let step = 0;
     let seen = 0;
@@ -227,26 +240,23 @@ export class OrtNet implements TrainNet {
         }
         const xs = bx.subarray(0, rows * d);
         o.augment?.(xs, rows);
-        const lr =
+        adam.setLearningRate(
           o.schedule === 'cosine'
             ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
-            : o.learningRate;
+            : o.learningRate,
+        );
         step++;
-        const c2 = Math.sqrt(1 - BETA2 ** step);
+        const inv = scalar(1 / rows);
         const out = await session.run({
-          ...this.paramFeeds(),
-          ...state,
+          ...feeds,
           [STEP_IO.x]: new OrtTensor('float32', xs, [rows, ...this.inputShape]),
           [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, rows * c), [rows, c]),
-          [STEP_IO.invN]: scalar(1 / rows),
-          [STEP_IO.scale]: scalar((1 - BETA1) / rows),
-          [STEP_IO.stepSize]: scalar((lr * c2) / (1 - BETA1 ** step)),
-          [STEP_IO.epsilon]: scalar(EPSILON * c2),
+          [STEP_IO.invN]: inv,
+          [STEP_IO.scale]: inv,
         });
-        this.params = this.params.map((_, k) => out[STEP_IO.paramOut(k)] as OrtTensor);
-        this.runShapes.forEach((_, k) => {
-          state[STEP_IO.m(k)] = out[STEP_IO.mOut(k)] as OrtTensor;
-          state[STEP_IO.v(k)] = out[STEP_IO.vOut(k)] as OrtTensor;
+        adam.beginStep();
+        this.weights.forEach((w, k) => {
+          adam.update(k, w, out[STEP_IO.grad(k)].data as Float32Array);
         });
         lossSum += (out[STEP_IO.loss].data as Float32Array)[0] * rows;
         seen += rows;

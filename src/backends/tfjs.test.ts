@@ -210,6 +210,24 @@ test('JsAdam follows the bias-corrected Adam update', () => {
   assert.ok(maxDiff(w, Float32Array.from(want)) < 1e-6, `${Array.from(w)} vs ${want}`);
 });
 
+test('JsAdam stores moments that decay under 2^-100 as 0, never as float32 denormals', () => {
+  const w = Float32Array.from([0.5, 0.25]);
+  const adam = new JsAdam([2], { learningRate: 0.01 });
+  adam.beginStep();
+  adam.update(0, w, Float32Array.from([1e-3, 1e-20]));
+  // A weight whose gradient turned zero: m decays by 0.9 a step, from 1e-4 to about 2e-40 (a
+  // float32 denormal) after 780 steps.
+  for (let step = 0; step < 780; step++) {
+    adam.beginStep();
+    adam.update(0, w, Float32Array.from([0, 0]));
+  }
+  const { m, v } = adam as unknown as { m: Float32Array[]; v: Float32Array[] };
+  for (const x of [...m[0], ...v[0]]) assert.ok(x === 0 || Math.abs(x) >= 2 ** -126, `denormal moment ${x}`);
+  assert.equal(m[0][0], 0);
+  assert.ok(v[0][0] > 0, 'the second moment of the 1e-3 gradient is still far from 2^-100');
+  assert.equal(v[0][1], 0, 'a 1e-20 gradient squared is under 2^-100 from the start');
+});
+
 test('JsAdam.setLearningRate scales the next step and keeps the moments (cosine schedules rely on it)', () => {
   const g = Float32Array.from([0.5, -1]);
   const a = Float32Array.from([1, -2]);
