@@ -1,9 +1,9 @@
 /**
  * @file OrtNet: the onnxruntime training engine. A NetworkSpec-shaped classifier whose training
  * step runs its forward pass, backward pass and loss (ort-train-graph.ts) as one onnxruntime
- * session.run on the native CPU kernels (MLAS), and then Adam as one fused JS pass per parameter
- * (JsAdam, the tfjs engine's optimiser) over host-owned weights, updated in place. The runtime
- * reads the weights from those same buffers: no copy in, one gradient copy out. The host gathers
+ * session.run on the native CPU kernels (MLAS), and then Adam as one WebAssembly SIMD pass per
+ * parameter (simd-adam.ts) over host-owned weights, updated in place. The runtime reads the
+ * weights from those same buffers: no copy in, one gradient copy out. The host gathers
  * (and, for images, augments) each mini-batch, exactly as the tfjs engine does, so both engines see
  * the same batches for the same seed.
  */
@@ -13,7 +13,7 @@ import { type LayerSpec, type NetworkSpec, withWeights } from '../models/network
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
-import { JsAdam } from './tfjs-adam.js';
+import { SimdAdam } from './simd-adam.js';
 import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 
 const BETA1 = 0.9;
@@ -51,9 +51,10 @@ export class OrtNet implements TrainNet {
   private readonly specShapes: number[][];
   private readonly runShapes: number[][];
   private readonly layers: readonly LayerSpec[];
-  /** Weights in runtime layout, owned by the host; `params` wraps the same buffers for the runtime. */
-  private weights: Float32Array[];
-  private params: OrtTensor[];
+  /** Adam's memory, which holds the weights in runtime layout; `params` wraps the same buffers. */
+  private readonly adam: SimdAdam;
+  private readonly weights: Float32Array[];
+  private readonly params: OrtTensor[];
   private readonly sessions = new Map<StepGraphMode, Promise<InferenceSession>>();
   /** The inference graph of the current weights (ORT's own Conv kernels), rebuilt after they change. */
   private predictor: Promise<InferenceSession> | undefined;
@@ -69,12 +70,15 @@ export class OrtNet implements TrainNet {
     this.specShapes = shapes;
     this.runShapes = shapes.map(runtimeShape);
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
-    this.weights = params.map((p, k) => this.toRuntime(k, p));
-    this.params = this.wrap(this.weights);
-  }
-
-  private wrap(weights: Float32Array[]): OrtTensor[] {
-    return weights.map((w, k) => new OrtTensor('float32', w, this.runShapes[k]));
+    this.adam = new SimdAdam(
+      params.map((p) => p.length),
+      { learningRate: 0, beta1: BETA1, beta2: BETA2, epsilon: EPSILON },
+    );
+    this.weights = this.adam.weights;
+    params.forEach((p, k) => {
+      this.weights[k].set(this.toRuntime(k, p));
+    });
+    this.params = this.weights.map((w, k) => new OrtTensor('float32', w, this.runShapes[k]));
   }
 
   private toRuntime(k: number, values: Float32Array): Float32Array {
@@ -156,8 +160,9 @@ export class OrtNet implements TrainNet {
       if (v.length !== this.params[k].size)
         throw new HeistError('HEIST_ERR_SHAPE', `weight ${k} has ${v.length} values, expected ${this.params[k].size}`);
     });
-    this.weights = values.map((v, k) => this.toRuntime(k, v));
-    this.params = this.wrap(this.weights);
+    values.forEach((v, k) => {
+      this.weights[k].set(this.toRuntime(k, v));
+    });
     this.weightsChanged();
   }
 
@@ -205,10 +210,10 @@ export class OrtNet implements TrainNet {
   }
 
   /**
-   * Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1). Adam runs on the
-   * host: 13 element-wise graph nodes per parameter, with the weights and both moments copied out
-   * of the runtime every step, cost more than the MLP's whole forward and backward pass
-   * (docs/architecture.md, "Training engines").
+   * Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1), from fresh
+   * moments. Adam runs on the host: 13 element-wise graph nodes per parameter, with the weights and
+   * both moments copied out of the runtime every step, cost more than the MLP's whole forward and
+   * backward pass (docs/architecture.md, "Training engines").
    */
   async fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult> {
     const session = await this.session('gradients');
@@ -219,10 +224,8 @@ export class OrtNet implements TrainNet {
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const bx = new Float32Array(batch * d);
     const bt = new Float32Array(batch * c);
-    const adam = new JsAdam(
-      this.weights.map((w) => w.length),
-      { learningRate: o.learningRate, beta1: BETA1, beta2: BETA2, epsilon: EPSILON },
-    );
+    const { adam } = this;
+    adam.reset();
     const feeds = this.paramFeeds();
     const totalSteps = o.epochs * Math.ceil(n / batch);
     let step = 0;
@@ -254,10 +257,7 @@ export class OrtNet implements TrainNet {
           [STEP_IO.invN]: inv,
           [STEP_IO.scale]: inv,
         });
-        adam.beginStep();
-        this.weights.forEach((w, k) => {
-          adam.update(k, w, out[STEP_IO.grad(k)].data as Float32Array);
-        });
+        adam.step(this.weights.map((_, k) => out[STEP_IO.grad(k)].data as Float32Array));
         lossSum += (out[STEP_IO.loss].data as Float32Array)[0] * rows;
         seen += rows;
       }
