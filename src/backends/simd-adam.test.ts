@@ -23,7 +23,9 @@ test('SimdAdam takes the same steps as JsAdam, within float32 rounding', () => {
   const simd = new SimdAdam(sizes, { learningRate: 0.01 });
   const js = new JsAdam(sizes, { learningRate: 0.01 });
   const w = sizes.map((n) => values(n, 1));
-  w.forEach((x, k) => simd.weights[k].set(x));
+  w.forEach((x, k) => {
+    simd.weights[k].set(x);
+  });
   for (let step = 0; step < 30; step++) {
     if (step === 20) {
       simd.setLearningRate(0.003);
