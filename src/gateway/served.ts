@@ -41,7 +41,8 @@ export function buildModelTable(
       name: m.name,
       predictor: m.predictor,
       pipeline,
-      description: describeModel(m.name, target),
+      // The gateway's body parsers take float32 rows (body-parsers.ts): clients may send them.
+      description: { ...describeModel(m.name, target), binaryInputs: true },
       inputDomain: m.inputDomain ?? 'reject',
     });
   }

@@ -113,6 +113,7 @@ test('model listing and description; healthz; request ids', async () => {
     output: 'probs',
     domain: { min: -1, max: 2 },
     maxBatch: 64,
+    binaryInputs: true,
   });
   assert.equal('classNames' in models[0], false);
   const health = await app.inject({ method: 'GET', url: '/healthz' });

@@ -107,15 +107,25 @@ test('/openapi.json lists the routes and leaves model names out', async () => {
 
 test('a binary float32 body gets the same answers as JSON, through the attacker client', async () => {
   const app = buildGateway({ models: [{ name: 'm', predictor: model() }] });
+  const bodies: string[] = [];
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST') bodies.push(String(request.headers['content-type']));
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const x = tensor(Float32Array.from(rows(5).flat()), [5, D]);
-    const json = await httpOracle(`${address}/v1/models/m`, { format: getWireFormat('heist-v1') });
+    const json = await httpOracle(`${address}/v1/models/m`, { format: getWireFormat('heist-v1', { binary: false }) });
     const binary = await httpOracle(`${address}/v1/models/m`, { format: getWireFormat('heist-v1', { binary: true }) });
+    // The default client sends float32 because the gateway's model description offers it.
+    const offered = await httpOracle(`${address}/v1/models/m`, { format: getWireFormat('heist-v1') });
     const a = await json.query(x);
     const b = await binary.query(x);
-    assert.deepEqual(Array.from(b.labels), Array.from(a.labels));
-    assert.deepEqual(Array.from(b.scores!.data), Array.from(a.scores!.data));
+    const c = await offered.query(x);
+    assert.deepEqual(bodies, ['application/json', 'application/octet-stream', 'application/octet-stream']);
+    for (const p of [b, c]) {
+      assert.deepEqual(Array.from(p.labels), Array.from(a.labels));
+      assert.deepEqual(Array.from(p.scores!.data), Array.from(a.scores!.data));
+    }
     const wrong = await app.inject({
       method: 'POST',
       url: '/v1/models/m/predict',

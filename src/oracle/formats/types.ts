@@ -22,6 +22,8 @@ export interface RemoteModelInfo extends ModelInfo {
   readonly maxBatch?: number;
   /** The model answers rows with missing features (NaN, sent as null), e.g. a tree that stops at the node. */
   readonly acceptsMissing?: boolean;
+  /** The server declares that it takes float32 request bodies (heist-v1's binaryInputs). */
+  readonly acceptsBinary?: boolean;
 }
 
 /** A decoded error body. */
@@ -62,11 +64,11 @@ export interface WireFormat {
   predictUrl(target: Required<Target>): string;
   /** JSON body text for x, whose rows are flattened. */
   encodePredict(x: Tensor, info: ModelInfo): string;
-  /** A binary predict body in place of encodePredict's JSON (heist-v1 with binary=true); answers stay JSON. */
+  /** A binary predict body in place of encodePredict's JSON (heist-v1), or undefined to send JSON; answers stay JSON. */
   encodePredictBinary?(
     x: Tensor,
     info: ModelInfo,
-  ): { readonly body: Uint8Array<ArrayBuffer>; readonly contentType: string };
+  ): { readonly body: Uint8Array<ArrayBuffer>; readonly contentType: string } | undefined;
   /** One answer per row of the request; throws HeistError('HEIST_ERR_UPSTREAM') on a malformed body. */
   decodePredict(body: unknown, rows: number, info: ModelInfo): Prediction;
   /** The code and message of an error body, when it has that shape. */

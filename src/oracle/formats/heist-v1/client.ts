@@ -8,8 +8,11 @@
  *                                         -> {"predictions":[{"label":k,"probabilities":[...]?,"leaf":id?}]}
  *                                         ("leaf": the answering tree node's id, Prediction.leafIds)
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
- * Option binary=true (`--format-option binary=true`): predict bodies go out as little-endian float32
- * rows, content-type application/octet-stream (binary.ts; encodeBinaryPredict below); answers stay JSON.
+ * Binary bodies: predict bodies go out as little-endian float32 rows, content-type
+ * application/octet-stream (binary.ts; encodeBinaryPredict below), whenever the model's description
+ * says "binaryInputs": true (the Heist gateway does), or always with `--format-option binary=true`;
+ * binary=false keeps JSON. Answers stay JSON. Building and parsing 2,000 MNIST rows as JSON took
+ * about 0.4 s over loopback; as float32 it is a copy.
  */
 import { z } from 'zod';
 import { HeistError } from '../../../core/errors.js';
@@ -23,7 +26,8 @@ import { errorBodySchema, modelListSchema, predictResponseSchema, remoteDescript
 
 /** heist-v1's format options. */
 export const heistV1Options = z.strictObject({
-  /** Send predict bodies as float32 bytes instead of JSON (cheaper to build and to parse for big batches). */
+  /** true: send predict bodies as float32 bytes (cheaper to build and to parse for big batches) even
+   * where the model's description does not offer them; false: always JSON. Default: binary where offered. */
   binary: z.boolean().optional(),
 });
 export type HeistV1Options = z.infer<typeof heistV1Options>;
@@ -115,6 +119,7 @@ export const heistV1Client: Omit<WireFormat, 'encodeAnswer' | 'decodeRequest' | 
       domain: d.domain,
       ...(d.maxBatch !== undefined ? { maxBatch: d.maxBatch } : {}),
       ...(d.missingValues ? { acceptsMissing: true } : {}),
+      ...(d.binaryInputs ? { acceptsBinary: true } : {}),
     };
   },
 

@@ -11,7 +11,7 @@
  *   errors: {"error":{"code","message"}} with a 4xx/5xx status.
  */
 import { inputSize } from '../../../core/prediction.js';
-import type { WireFormat, WireFormatEntry } from '../types.js';
+import type { RemoteModelInfo, WireFormat, WireFormatEntry } from '../types.js';
 import { type HeistV1Options, encodeBinaryPredict, heistV1Client, heistV1Options } from './client.js';
 import { decodePredictRequest, describeModel, serializePredictResponse } from './server.js';
 
@@ -39,12 +39,19 @@ export const heistV1: WireFormat = {
 /** The same format sending float32 request bodies (application/octet-stream) for bulk callers. */
 const heistV1Binary: WireFormat = { ...heistV1, encodePredictBinary: encodeBinaryPredict };
 
+/** The default: float32 bodies to servers whose model description offers them, JSON to the rest. */
+const heistV1Offered: WireFormat = {
+  ...heistV1,
+  encodePredictBinary: (x, info) =>
+    (info as RemoteModelInfo).acceptsBinary ? encodeBinaryPredict(x, info) : undefined,
+};
+
 export const heistV1Entry: WireFormatEntry<HeistV1Options> = {
   name: 'heist-v1',
   summary:
-    "the Heist gateway's own JSON format: GET /v1/models/{name}, POST /v1/models/{name}/predict (binary=true: float32 request bodies)",
+    "the Heist gateway's own JSON format: GET /v1/models/{name}, POST /v1/models/{name}/predict (float32 request bodies where the model offers them; binary=true always, binary=false never)",
   options: heistV1Options,
-  create: (o) => (o.binary ? heistV1Binary : heistV1),
+  create: (o) => (o.binary === true ? heistV1Binary : o.binary === false ? heistV1 : heistV1Offered),
 };
 
 export * from './schema.js';

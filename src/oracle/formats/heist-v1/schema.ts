@@ -20,6 +20,8 @@ export const modelDescriptionSchema = z.object({
   maxBatch: z.number().int().positive(),
   /** Present for models that accept null inputs (trees): how a missing feature is evaluated. */
   missingValues: z.literal('stop-at-node').optional(),
+  /** Present when the predict route also takes float32 rows as application/octet-stream (binary.ts). */
+  binaryInputs: z.literal(true).optional(),
 });
 
 /** What a client accepts: inputSize and maxBatch may be absent. */
