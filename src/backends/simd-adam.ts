@@ -8,7 +8,7 @@
  * same reason (no float32 denormals). The module is written out here as bytes: it is small, and it
  * keeps the install free of a WebAssembly toolchain.
  */
-import type { AdamConfig } from './tfjs-adam.js';
+import { type AdamConfig, JsAdam, adamStep } from './tfjs-adam.js';
 
 /** Moments under this are stored as 0 (tfjs-adam.ts says why). */
 const TINY = 2 ** -100;
@@ -151,10 +151,7 @@ export class SimdAdam {
   private t = 0;
 
   constructor(sizes: readonly number[], c: AdamConfig) {
-    this.lr = c.learningRate;
-    this.b1 = c.beta1 ?? 0.9;
-    this.b2 = c.beta2 ?? 0.999;
-    this.eps = c.epsilon ?? 1e-8;
+    ({ learningRate: this.lr, beta1: this.b1, beta2: this.b2, epsilon: this.eps } = JsAdam.settings(c));
     const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
     const total = padded.reduce((a, b) => a + b, 0) * 4 * 4;
     const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(total / 65536)) });
@@ -189,9 +186,7 @@ export class SimdAdam {
   step(gradients: readonly Float32Array[]): void {
     this.t++;
     const { b1, b2 } = this;
-    const c2 = Math.sqrt(1 - b2 ** this.t);
-    const step = (this.lr * c2) / (1 - b1 ** this.t);
-    const eps = this.eps * c2;
+    const { step, eps } = adamStep(this.lr, b1, b2, this.eps, this.t);
     this.offsets.forEach((o, k) => {
       this.grads[k].set(gradients[k]);
       this.kernel(o.w, o.g, o.m, o.v, o.bytes, b1, b2, 1 - b1, 1 - b2, step, eps, TINY);

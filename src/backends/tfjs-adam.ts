@@ -20,6 +20,18 @@ export interface AdamConfig {
 /** Moments under this are stored as 0 (see the file comment). */
 const TINY = 2 ** -100;
 
+/** Step t's (from 1) bias-corrected step size and epsilon: lr sqrt(1-b2^t)/(1-b1^t), eps sqrt(1-b2^t). */
+export function adamStep(
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  t: number,
+): { readonly step: number; readonly eps: number } {
+  const c2 = Math.sqrt(1 - b2 ** t);
+  return { step: (lr * c2) / (1 - b1 ** t), eps: eps * c2 };
+}
+
 export class JsAdam {
   private lr: number;
   private readonly b1: number;
@@ -29,11 +41,13 @@ export class JsAdam {
   private readonly v: Float32Array[];
   private t = 0;
 
+  /** The config with PyTorch's defaults filled in. */
+  static settings(c: AdamConfig): Required<AdamConfig> {
+    return { learningRate: c.learningRate, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, epsilon: c.epsilon ?? 1e-8 };
+  }
+
   constructor(sizes: readonly number[], c: AdamConfig) {
-    this.lr = c.learningRate;
-    this.b1 = c.beta1 ?? 0.9;
-    this.b2 = c.beta2 ?? 0.999;
-    this.eps = c.epsilon ?? 1e-8;
+    ({ learningRate: this.lr, beta1: this.b1, beta2: this.b2, epsilon: this.eps } = JsAdam.settings(c));
     this.m = sizes.map((n) => new Float32Array(n));
     this.v = sizes.map((n) => new Float32Array(n));
   }
@@ -51,9 +65,7 @@ export class JsAdam {
   /** Updates parameter k in place from its gradient (call once per parameter per step). */
   update(k: number, w: Float32Array, g: Float32Array): void {
     const { b1, b2 } = this;
-    const c2 = Math.sqrt(1 - b2 ** this.t);
-    const step = (this.lr * c2) / (1 - b1 ** this.t);
-    const eps = this.eps * c2;
+    const { step, eps } = adamStep(this.lr, b1, b2, this.eps, this.t);
     const m = this.m[k];
     const v = this.v[k];
     const a1 = 1 - b1;
