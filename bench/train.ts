@@ -321,7 +321,8 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
   // A fresh attack (one fit, no earlier checkpoints) buys a different sample than the curve's run at
   // the same budget, so it may fall short where the curve did not: try the curve's budgets from the
   // first that reached the target until a fresh attack reaches it too.
-  let timeToFidelity: NonNullable<TrainBenchResult['curve']>['timeToFidelity'];
+  const shortfalls: FreshAttack[] = [];
+  let reached: FreshAttack | undefined;
   const first = ours.findIndex((p) => p.fidelity >= 0.96);
   for (const p of first < 0 ? [] : ours.slice(first)) {
     log(`train bench: a fresh attack at ${p.queries} queries`);
@@ -331,17 +332,22 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
       checkpoints: false,
     });
     const last = single.curves.soft[single.curves.soft.length - 1];
-    const attempt = {
+    const attempt: FreshAttack = {
       target: 0.96,
       queries: p.queries,
       wallS: +(single.wallMs.soft / 1000).toFixed(2),
       fitS: +(last.fitMs / 1000).toFixed(2),
       fidelity: last.fidelity,
     };
-    timeToFidelity = { ...attempt, shortfalls: [...(timeToFidelity?.shortfalls ?? [])] };
-    if (last.fidelity >= 0.96) break;
-    timeToFidelity.shortfalls.push(attempt);
+    if (attempt.fidelity >= 0.96) {
+      reached = attempt;
+      break;
+    }
+    shortfalls.push(attempt);
   }
+  // Not reached at any budget: the last attempt stands, marked by its fidelity.
+  const shown = reached ?? shortfalls.pop();
+  const timeToFidelity = shown && { ...shown, shortfalls };
   return {
     ...result,
     curve: {

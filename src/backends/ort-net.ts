@@ -16,10 +16,6 @@ import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.j
 import { SimdAdam } from './simd-adam.js';
 import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 
-const BETA1 = 0.9;
-const BETA2 = 0.999;
-const EPSILON = 1e-8;
-
 export interface OrtNetOptions {
   /** onnxruntime intra-op threads (default 1: deterministic and polite on a shared machine). */
   readonly threads?: number;
@@ -70,9 +66,10 @@ export class OrtNet implements TrainNet {
     this.specShapes = shapes;
     this.runShapes = shapes.map(runtimeShape);
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
+    // PyTorch's betas and epsilon; each fit sets the learning rate.
     this.adam = new SimdAdam(
       params.map((p) => p.length),
-      { learningRate: 0, beta1: BETA1, beta2: BETA2, epsilon: EPSILON },
+      { learningRate: 0 },
     );
     this.weights = this.adam.weights;
     params.forEach((p, k) => {

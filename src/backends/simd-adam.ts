@@ -3,8 +3,8 @@
  * WebAssembly SIMD loop, for the onnxruntime engine's host-side update. The weights, gradients and
  * moments live in one WebAssembly memory, sized once; `weights` are views into it that the runtime
  * reads directly, so a step copies only the gradients in. Four float32 lanes a step make it about
- * 3x faster than JsAdam's scalar float64 loop (0.7 ms for the MLP's 235k weights), which stays the
- * reference it is tested against. Moments under 2^-100 are stored as 0, as JsAdam does and for the
+ * 5x faster than JsAdam's scalar float64 loop, which stays the reference it is tested against: 0.14
+ * against 0.73-0.77 ms for the MLP's 235k weights, the gradient copy included. Moments under 2^-100 are stored as 0, as JsAdam does and for the
  * same reason (no float32 denormals). The module is written out here as bytes: it is small, and it
  * keeps the install free of a WebAssembly toolchain.
  */
