@@ -1,16 +1,18 @@
 /**
  * @file `npm run bench -- train`: the training engines beside PyTorch, in one run.
  * - Throughput (samples/s, batch 128, Adam, random data) of the MLP 784-256-128-10 and the CNN of
- *   docs/scenarios.md: Heist's onnxruntime engine at 1 and 2 threads, the tfjs-wasm engine (one
+ *   docs/scenarios.md: Heist's onnxruntime engine at 1 and 2 intra-op threads and with 2 workers
+ *   (each mini-batch split across two threads, HEIST_TRAIN_WORKERS=2), the tfjs-wasm engine (one
  *   thread), and PyTorch at 1 and 2 threads whenever some python3 on the machine imports torch
  *   (bench/torch_train.py). Each figure is measured `repeats` times (default 5) for at least
  *   `seconds` of training after a warm-up, Heist and PyTorch back to back in each repeat; medians
  *   are reported beside the runs, and the ratio is the median of the paired ratios.
  * - Achieved GFLOP/s (analytic FLOPs of a training step) beside the machine's measured peak: a
  *   1024^3 float32 matmul in onnxruntime (MLAS) and in PyTorch, at the same thread counts.
- * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine: time
- *   and fidelity per budget; and the wall time (queries and fit included) of the cheapest fresh
- *   attack, among the curve's budgets, that reaches fidelity 0.96, with the cheaper ones that fell short.
+ * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine, the
+ *   onnxruntime one alone and with 2 workers: time and fidelity per budget; and for each
+ *   onnxruntime setting, the wall time (queries and fit included) of the cheapest fresh attack,
+ *   among the curve's budgets, that reaches fidelity 0.96, with the cheaper ones that fell short.
  * Run alone: node --import tsx bench/train.ts [--no-curve]
  */
 import { execFileSync } from 'node:child_process';
@@ -81,6 +83,7 @@ async function trainer(
   engine: string,
   arch: 'mlp' | 'cnn',
   threads: number,
+  workers = 1,
 ): Promise<{ run: (seconds: number) => Promise<number>; dispose: () => void }> {
   const spec = initWeights(archs[arch](), createRng(1));
   const d = spec.inputShape.reduce((a, b) => a * b, 1);
@@ -89,7 +92,7 @@ async function trainer(
   const x = Float32Array.from({ length: rows * d }, () => rng.next());
   const t = new Float32Array(rows * 10);
   for (let i = 0; i < rows; i++) t[i * 10 + rng.int(10)] = 1;
-  const net = await createTrainNet(spec, engine, threads);
+  const net = await createTrainNet(spec, engine, threads, workers);
   const o = { epochs: 1, batchSize: BATCH, learningRate: 1e-3, shuffle: () => undefined };
   await net.fit(x.subarray(0, 4 * BATCH * d), t.subarray(0, 40 * BATCH), 4 * BATCH, o);
   return {
@@ -190,9 +193,12 @@ export interface TrainBenchResult {
     string,
     {
       heist: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
+      /** At 2 threads: one intra-op thread each, every mini-batch split across them (HEIST_TRAIN_WORKERS). */
+      heistWorkers?: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
       pytorch?: { torch: string; mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } };
       /** Median over repeats of Heist / PyTorch, each repeat measured back to back. */
       heistOverPytorch?: { mlp: number; cnn: number };
+      heistWorkersOverPytorch?: { mlp: number; cnn: number };
       peakGflops: { onnxruntimeSgemm: Figure; pytorchSgemm?: Figure };
     }
   >;
@@ -201,11 +207,16 @@ export interface TrainBenchResult {
   readonly curve?: {
     readonly scenario: string;
     readonly labels: 'soft';
-    readonly engines: Record<string, { wallS: number; points: { queries: number; fidelity: number; fitS: number }[] }>;
-    readonly speedup: number;
-    readonly maxFidelityDiff: number;
-    /** The first fresh attack that reached the target; `shortfalls`: the cheaper ones that did not. */
-    readonly timeToFidelity?: FreshAttack & { shortfalls: FreshAttack[] };
+    /** By setting: `onnxruntime`, `onnxruntime-2-workers` and `tfjs-wasm` (the engine before this one). */
+    readonly engines: Record<
+      string,
+      { workers: number; wallS: number; points: { queries: number; fidelity: number; fitS: number }[] }
+    >;
+    /** Each onnxruntime setting's curve against tfjs-wasm's: wall-time ratio and largest fidelity difference. */
+    readonly speedup: Record<string, number>;
+    readonly maxFidelityDiff: Record<string, number>;
+    /** For each onnxruntime setting, the first fresh attack that reached the target; `shortfalls`: the cheaper ones that did not. */
+    readonly timeToFidelity: Record<string, FreshAttack & { shortfalls: FreshAttack[] }>;
   };
 }
 
@@ -224,21 +235,39 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
     log(`train bench: ${n} thread(s)`);
     const mlpNet = await trainer('onnxruntime', 'mlp', n);
     const cnnNet = await trainer('onnxruntime', 'cnn', n);
+    const split =
+      n > 1
+        ? { mlp: await trainer('onnxruntime', 'mlp', 1, n), cnn: await trainer('onnxruntime', 'cnn', 1, n) }
+        : undefined;
     const sgemm = await ortSgemm(n);
-    const runs = { mlp: [] as number[], cnn: [] as number[], sgemm: [] as number[] };
+    const runs = {
+      mlp: [] as number[],
+      cnn: [] as number[],
+      mlpSplit: [] as number[],
+      cnnSplit: [] as number[],
+      sgemm: [] as number[],
+    };
     const torchRuns: TorchRun[] = [];
     // Repeats interleave Heist and PyTorch so that both see the same moment of a shared machine.
     for (let r = 0; r < repeats; r++) {
       runs.mlp.push(await mlpNet.run(seconds));
       runs.cnn.push(await cnnNet.run(seconds));
+      if (split) {
+        runs.mlpSplit.push(await split.mlp.run(seconds));
+        runs.cnnSplit.push(await split.cnn.run(seconds));
+      }
       runs.sgemm.push(await sgemm.run());
       if (py) torchRuns.push(torchRun(py, n, seconds));
     }
     mlpNet.dispose();
     cnnNet.dispose();
+    split?.mlp.dispose();
+    split?.cnn.dispose();
     await sgemm.dispose();
     const mlp = figure(runs.mlp);
     const cnn = figure(runs.cnn);
+    const mlpSplit = figure(runs.mlpSplit);
+    const cnnSplit = figure(runs.cnnSplit);
     const tm = figure(torchRuns.map((t) => t.mlp));
     const tc = figure(torchRuns.map((t) => t.cnn));
     const paired = (ours: number[], theirs: number[]): number => +median(ours.map((v, i) => v / theirs[i])).toFixed(2);
@@ -248,6 +277,18 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
         cnn,
         gflops: { mlp: gflops(mlp.median, flopsPerSample.mlp), cnn: gflops(cnn.median, flopsPerSample.cnn) },
       },
+      ...(split
+        ? {
+            heistWorkers: {
+              mlp: mlpSplit,
+              cnn: cnnSplit,
+              gflops: {
+                mlp: gflops(mlpSplit.median, flopsPerSample.mlp),
+                cnn: gflops(cnnSplit.median, flopsPerSample.cnn),
+              },
+            },
+          }
+        : {}),
       ...(py
         ? {
             pytorch: {
@@ -266,6 +307,20 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
                 torchRuns.map((t) => t.cnn),
               ),
             },
+            ...(split
+              ? {
+                  heistWorkersOverPytorch: {
+                    mlp: paired(
+                      runs.mlpSplit,
+                      torchRuns.map((t) => t.mlp),
+                    ),
+                    cnn: paired(
+                      runs.cnnSplit,
+                      torchRuns.map((t) => t.cnn),
+                    ),
+                  },
+                }
+              : {}),
           }
         : {}),
       peakGflops: {
@@ -303,28 +358,73 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
     ...(py ? {} : { pytorchNote: 'no python3 on this machine imports torch (apt-get install -y python3-torch)' }),
   };
   if (o.curve === false) return result;
+  const settings = [
+    { key: 'onnxruntime', engine: 'onnxruntime', workers: 1 },
+    { key: 'onnxruntime-2-workers', engine: 'onnxruntime', workers: 2 },
+    { key: 'tfjs-wasm', engine: 'tfjs-wasm', workers: 1 },
+  ];
   const engines: NonNullable<TrainBenchResult['curve']>['engines'] = {};
-  for (const engine of ['onnxruntime', 'tfjs-wasm']) {
-    log(`train bench: mnist-cnn soft curve, ${engine}`);
-    const c = await benchCurve('mnist-cnn', undefined, 0, { labels: ['soft'], engine });
-    engines[engine] = {
-      wallS: +(c.wallMs.soft / 1000).toFixed(1),
-      points: c.curves.soft.map((p) => ({
+  for (const c of settings) {
+    log(`train bench: mnist-cnn soft curve, ${c.key}`);
+    const r = await withWorkers(c.workers, () =>
+      benchCurve('mnist-cnn', undefined, 0, { labels: ['soft'], engine: c.engine }),
+    );
+    engines[c.key] = {
+      workers: c.workers,
+      wallS: +(r.wallMs.soft / 1000).toFixed(1),
+      points: r.curves.soft.map((p) => ({
         queries: p.queries,
         fidelity: p.fidelity,
         fitS: +(p.fitMs / 1000).toFixed(1),
       })),
     };
   }
-  const ours = engines.onnxruntime.points;
-  const before = engines['tfjs-wasm'].points;
-  // A fresh attack (one fit, no earlier checkpoints) buys a different sample than the curve's run at
-  // the same budget, so it may fall short where the curve did not: try the curve's budgets from the
-  // first that reached the target until a fresh attack reaches it too.
+  const before = engines['tfjs-wasm'];
+  const speedup: Record<string, number> = {};
+  const maxFidelityDiff: Record<string, number> = {};
+  const timeToFidelity: NonNullable<TrainBenchResult['curve']>['timeToFidelity'] = {};
+  for (const c of settings.filter((x) => x.engine === 'onnxruntime')) {
+    const ours = engines[c.key];
+    speedup[c.key] = +(before.wallS / ours.wallS).toFixed(2);
+    maxFidelityDiff[c.key] = +Math.max(
+      ...ours.points.map((p, i) => Math.abs(p.fidelity - (before.points[i]?.fidelity ?? Number.NaN))),
+    ).toFixed(4);
+    const t = await withWorkers(c.workers, () => timeToTarget(ours.points, 0.96, log));
+    if (t) timeToFidelity[c.key] = t;
+  }
+  return {
+    ...result,
+    curve: { scenario: 'mnist-cnn', labels: 'soft', engines, speedup, maxFidelityDiff, timeToFidelity },
+  };
+}
+
+/** Runs `f` with HEIST_TRAIN_WORKERS set to `workers` (the engines read it when a net is built). */
+async function withWorkers<T>(workers: number, f: () => Promise<T>): Promise<T> {
+  const keep = process.env.HEIST_TRAIN_WORKERS;
+  process.env.HEIST_TRAIN_WORKERS = String(workers);
+  try {
+    return await f();
+  } finally {
+    if (keep === undefined) delete process.env.HEIST_TRAIN_WORKERS;
+    else process.env.HEIST_TRAIN_WORKERS = keep;
+  }
+}
+
+/**
+ * The wall time of the cheapest fresh attack that reaches `target`. A fresh attack (one fit, no
+ * earlier checkpoints) buys a different sample than the curve's run at the same budget, so it may
+ * fall short where the curve did not: the curve's budgets are tried from the first that reached
+ * the target until a fresh attack reaches it too. Not reached at any budget: the last attempt
+ * stands, marked by its fidelity.
+ */
+async function timeToTarget(
+  curve: readonly { queries: number; fidelity: number }[],
+  target: number,
+  log: (s: string) => void,
+): Promise<(FreshAttack & { shortfalls: FreshAttack[] }) | undefined> {
   const shortfalls: FreshAttack[] = [];
-  let reached: FreshAttack | undefined;
-  const first = ours.findIndex((p) => p.fidelity >= 0.96);
-  for (const p of first < 0 ? [] : ours.slice(first)) {
+  const first = curve.findIndex((p) => p.fidelity >= target);
+  for (const p of first < 0 ? [] : curve.slice(first)) {
     log(`train bench: a fresh attack at ${p.queries} queries`);
     const single = await benchCurve('mnist-cnn', p.queries, 0, {
       labels: ['soft'],
@@ -333,34 +433,17 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
     });
     const last = single.curves.soft[single.curves.soft.length - 1];
     const attempt: FreshAttack = {
-      target: 0.96,
+      target,
       queries: p.queries,
       wallS: +(single.wallMs.soft / 1000).toFixed(2),
       fitS: +(last.fitMs / 1000).toFixed(2),
       fidelity: last.fidelity,
     };
-    if (attempt.fidelity >= 0.96) {
-      reached = attempt;
-      break;
-    }
+    if (attempt.fidelity >= target) return { ...attempt, shortfalls };
     shortfalls.push(attempt);
   }
-  // Not reached at any budget: the last attempt stands, marked by its fidelity.
-  const shown = reached ?? shortfalls.pop();
-  const timeToFidelity = shown && { ...shown, shortfalls };
-  return {
-    ...result,
-    curve: {
-      scenario: 'mnist-cnn',
-      labels: 'soft',
-      engines,
-      speedup: +(engines['tfjs-wasm'].wallS / engines.onnxruntime.wallS).toFixed(2),
-      maxFidelityDiff: +Math.max(
-        ...ours.map((p, i) => Math.abs(p.fidelity - (before[i]?.fidelity ?? Number.NaN))),
-      ).toFixed(4),
-      ...(timeToFidelity ? { timeToFidelity } : {}),
-    },
-  };
+  const shown = shortfalls.pop();
+  return shown && { ...shown, shortfalls };
 }
 
 /** The figures as a table for the terminal. */
@@ -369,23 +452,33 @@ export function trainTable(r: TrainBenchResult): string {
     '| threads | model | Heist onnxruntime | PyTorch | Heist / PyTorch | Heist GFLOP/s | PyTorch GFLOP/s | peak (MLAS / torch sgemm) |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  for (const [n, t] of Object.entries(r.threads))
-    for (const m of ['mlp', 'cnn'] as const)
-      lines.push(
-        `| ${n} | ${m} | ${t.heist[m].median} | ${t.pytorch?.[m].median ?? 'n/a'} | ${t.heistOverPytorch?.[m] ?? 'n/a'} | ${t.heist.gflops[m]} | ${t.pytorch?.gflops[m] ?? 'n/a'} | ${t.peakGflops.onnxruntimeSgemm.median} / ${t.peakGflops.pytorchSgemm?.median ?? 'n/a'} |`,
-      );
+  for (const [n, t] of Object.entries(r.threads)) {
+    const row = (
+      label: string,
+      h: { mlp: Figure; cnn: Figure; gflops: { mlp: number; cnn: number } },
+      ratio?: { mlp: number; cnn: number },
+    ) => {
+      for (const m of ['mlp', 'cnn'] as const)
+        lines.push(
+          `| ${label} | ${m} | ${h[m].median} | ${t.pytorch?.[m].median ?? 'n/a'} | ${ratio?.[m] ?? 'n/a'} | ${h.gflops[m]} | ${t.pytorch?.gflops[m] ?? 'n/a'} | ${t.peakGflops.onnxruntimeSgemm.median} / ${t.peakGflops.pytorchSgemm?.median ?? 'n/a'} |`,
+        );
+    };
+    row(n, t.heist, t.heistOverPytorch);
+    if (t.heistWorkers) row(`${n} workers`, t.heistWorkers, t.heistWorkersOverPytorch);
+  }
   lines.push(`tfjs-wasm (1 thread): mlp ${r.tfjsWasm.mlp.median}, cnn ${r.tfjsWasm.cnn.median} samples/s`);
   if (r.pytorchNote) lines.push(r.pytorchNote);
   if (r.curve) {
     for (const [e, c] of Object.entries(r.curve.engines))
       lines.push(`curve ${e}: ${c.wallS} s; ${c.points.map((p) => `${p.queries}:${p.fidelity}`).join('  ')}`);
-    lines.push(`curve speed-up ${r.curve.speedup}x, largest fidelity difference ${r.curve.maxFidelityDiff}`);
-    const t = r.curve.timeToFidelity;
-    if (t) {
+    for (const [e, x] of Object.entries(r.curve.speedup)) {
+      lines.push(`curve ${e}: ${x}x the speed of tfjs-wasm, largest fidelity difference ${r.curve.maxFidelityDiff[e]}`);
+      const t = r.curve.timeToFidelity[e];
+      if (!t) continue;
       const reached = t.fidelity >= t.target ? '' : ' (not reached at any budget of the curve)';
       const short = t.shortfalls.map((f) => `${f.queries} queries: ${f.fidelity} in ${f.wallS} s`).join('; ');
       lines.push(
-        `time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})${reached}${short ? `; short of it: ${short}` : ''}`,
+        `${e}: time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})${reached}${short ? `; short of it: ${short}` : ''}`,
       );
     }
   }

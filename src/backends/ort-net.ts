@@ -14,11 +14,17 @@ import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
 import { SimdAdam } from './simd-adam.js';
+import { StepWorkers, splitRows } from './step-parallel.js';
 import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
 
 export interface OrtNetOptions {
   /** onnxruntime intra-op threads (default 1: deterministic and polite on a shared machine). */
   readonly threads?: number;
+  /**
+   * Threads a fit's mini-batches are split across (step-parallel.ts), the main thread included;
+   * default 1. The same seed gives the same weights for the same count.
+   */
+  readonly workers?: number;
 }
 
 /** A row-major [rows, cols] matrix transposed. Spec conv kernels [kh, kw, cin, cout] are the matrix
@@ -55,6 +61,9 @@ export class OrtNet implements TrainNet {
   /** The inference graph of the current weights (ORT's own Conv kernels), rebuilt after they change. */
   private predictor: Promise<InferenceSession> | undefined;
   private readonly threads: number;
+  private readonly workers: number;
+  /** The fit's worker threads (workers - 1 of them), started by the first fit that uses them. */
+  private pool: StepWorkers | undefined;
   private disposed = false;
 
   constructor(spec: NetworkSpec, options: OrtNetOptions = {}) {
@@ -66,10 +75,12 @@ export class OrtNet implements TrainNet {
     this.specShapes = shapes;
     this.runShapes = shapes.map(runtimeShape);
     this.threads = Math.max(1, Math.floor(options.threads ?? 1));
+    this.workers = Math.max(1, Math.floor(options.workers ?? 1));
     // PyTorch's betas and epsilon; each fit sets the learning rate.
     this.adam = new SimdAdam(
       params.map((p) => p.length),
       { learningRate: 0 },
+      { twoGradients: this.workers > 1 },
     );
     this.weights = this.adam.weights;
     params.forEach((p, k) => {
@@ -103,15 +114,18 @@ export class OrtNet implements TrainNet {
     };
   }
 
+  private graph(mode: StepGraphMode): Uint8Array {
+    return buildStepGraph(
+      { inputShape: this.inputShape, classes: this.classes, units: this.units, shapes: this.runShapes },
+      mode,
+    );
+  }
+
   private session(mode: StepGraphMode): Promise<InferenceSession> {
     if (this.disposed) throw new HeistError('HEIST_ERR_INTERNAL', 'training engine used after dispose()');
     let s = this.sessions.get(mode);
     if (!s) {
-      const bytes = buildStepGraph(
-        { inputShape: this.inputShape, classes: this.classes, units: this.units, shapes: this.runShapes },
-        mode,
-      );
-      s = InferenceSession.create(bytes, this.options('extended'));
+      s = InferenceSession.create(this.graph(mode), this.options('extended'));
       this.sessions.set(mode, s);
     }
     return s;
@@ -206,11 +220,31 @@ export class OrtNet implements TrainNet {
     return Float32Array.from(r[STEP_IO.dx].data as Float32Array);
   }
 
+  /** Worker threads able to take slices of `batch` rows, or undefined when the fit runs alone. */
+  private async stepWorkers(batch: number): Promise<StepWorkers | undefined> {
+    const size = Math.min(this.workers, batch) - 1;
+    if (size < 1) return undefined;
+    // A worker's slice is never larger than the main thread's (splitRows).
+    const slice = Math.ceil(batch / (size + 1));
+    if (this.pool && this.pool.size === size && this.pool.maxRows >= slice) return this.pool;
+    this.pool?.close();
+    this.pool = new StepWorkers(size, {
+      graph: this.graph('gradients'),
+      paramShapes: this.runShapes,
+      inputShape: this.inputShape,
+      classes: this.classes,
+      maxRows: slice,
+    });
+    await this.pool.whenReady();
+    return this.pool;
+  }
+
   /**
    * Mini-batch Adam on cross-entropy to `targets` ([n, classes] rows summing to 1), from fresh
    * moments. Adam runs on the host: 13 element-wise graph nodes per parameter, with the weights and
    * both moments copied out of the runtime every step, cost more than the MLP's whole forward and
-   * backward pass (docs/architecture.md, "Training engines").
+   * backward pass (docs/architecture.md, "Training engines"). With workers > 1 each mini-batch is
+   * split into that many slices, one a thread, and their gradients are summed here in a fixed order.
    */
   async fit(x: Float32Array, targets: Float32Array, n: number, o: NetFitOptions): Promise<NetFitResult> {
     const session = await this.session('gradients');
@@ -223,6 +257,7 @@ export class OrtNet implements TrainNet {
     const bt = new Float32Array(batch * c);
     const { adam } = this;
     adam.reset();
+    const pool = await this.stepWorkers(batch);
     const feeds = this.paramFeeds();
     const totalSteps = o.epochs * Math.ceil(n / batch);
     let step = 0;
@@ -246,16 +281,29 @@ export class OrtNet implements TrainNet {
             : o.learningRate,
         );
         step++;
+        // The main thread's slice is the first; the workers take the rest.
+        const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
+        const own = parts[0][1];
+        pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
         const inv = scalar(1 / rows);
         const out = await session.run({
           ...feeds,
-          [STEP_IO.x]: new OrtTensor('float32', xs, [rows, ...this.inputShape]),
-          [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, rows * c), [rows, c]),
+          [STEP_IO.x]: new OrtTensor('float32', xs.subarray(0, own * d), [own, ...this.inputShape]),
+          [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, own * c), [own, c]),
           [STEP_IO.invN]: inv,
           [STEP_IO.scale]: inv,
         });
-        adam.step(this.weights.map((_, k) => out[STEP_IO.grad(k)].data as Float32Array));
-        lossSum += (out[STEP_IO.loss].data as Float32Array)[0] * rows;
+        adam.gradients.forEach((g, k) => {
+          g.set(out[STEP_IO.grad(k)].data as Float32Array);
+        });
+        let loss = (out[STEP_IO.loss].data as Float32Array)[0];
+        const started = parts.length - 1;
+        if (pool && started > 0) {
+          loss += await pool.finish(started);
+          pool.sumGradients(started, adam.secondGradients);
+        }
+        adam.stepFromGradients(started > 0);
+        lossSum += loss * rows;
         seen += rows;
       }
       finalLoss = lossSum / n;
@@ -269,6 +317,8 @@ export class OrtNet implements TrainNet {
     this.disposed = true;
     for (const s of this.sessions.values()) s.then((x) => x.release()).catch(() => undefined);
     this.sessions.clear();
+    this.pool?.close();
+    this.pool = undefined;
     this.weightsChanged();
   }
 }

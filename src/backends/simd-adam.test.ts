@@ -74,3 +74,29 @@ test('SimdAdam stores moments under 2^-100 as 0, never as float32 denormals', ()
   assert.ok(v[0] > 0 && v[2] > 0, 'the second moments of the 1e-3 gradients are far from 2^-100');
   assert.equal(v[1], 0, 'a 1e-20 gradient squared is under 2^-100 from the start');
 });
+
+test('SimdAdam with two gradients steps on their float32 sum, as one gradient would', () => {
+  const sizes = [3, 8, 37];
+  const two = new SimdAdam(sizes, { learningRate: 0.01 }, { twoGradients: true });
+  const one = new SimdAdam(sizes, { learningRate: 0.01 });
+  const w = sizes.map((n) => values(n, 1));
+  w.forEach((x, k) => {
+    two.weights[k].set(x);
+    one.weights[k].set(x);
+  });
+  for (let step = 0; step < 12; step++) {
+    sizes.forEach((n, k) => {
+      const a = values(n, 0.1);
+      const b = values(n, 0.1);
+      two.gradients[k].set(a);
+      two.secondGradients[k].set(b);
+      one.gradients[k].set(Float32Array.from(a, (v, i) => v + b[i]));
+    });
+    two.stepFromGradients(true);
+    one.stepFromGradients();
+  }
+  sizes.forEach((_, k) => {
+    assert.deepEqual(two.weights[k], one.weights[k], `param ${k}`);
+  });
+  assert.throws(() => one.stepFromGradients(true), /without twoGradients/);
+});

@@ -8,6 +8,7 @@
  * same reason (no float32 denormals). The module is written out here as bytes: it is small, and it
  * keeps the install free of a WebAssembly toolchain.
  */
+import { HeistError } from '../core/errors.js';
 import { type AdamConfig, JsAdam, adamStep } from './tfjs-adam.js';
 
 /** Moments under this are stored as 0 (tfjs-adam.ts says why). */
@@ -45,56 +46,79 @@ const simd = {
  * adam(w, g, m, v, bytes, b1, b2, a1, a2, step, eps, tiny): for each 16-byte group below `bytes`,
  *   m = b1 m + a1 g (0 when |m| < tiny); v = b2 v + a2 g^2 (0 when v < tiny);
  *   w -= step m / (sqrt(v) + eps).
- * Locals: 0-3 the arrays' byte offsets, 4 their byte length, 5-11 the scalars, 12 the offset i,
- * 13-19 the scalars splatted, 20-22 g, m and v of the current group.
+ * adam2(w, g, g2, m, v, ...) is the same step on the gradient g + g2 (two threads' halves of a
+ * mini-batch, step-parallel.ts), added as it is loaded.
  */
-function adamModule(): Uint8Array {
+function adamBody(summed: boolean): number[] {
+  // Parameters: the i32 byte offsets and length, then the seven f32 scalars; then the locals: the
+  // offset i, the scalars splatted, and g, m and v of the current group.
+  const W = 0;
+  const G = 1;
+  const G2 = 2;
+  const M = summed ? 3 : 2;
+  const V = M + 1;
+  const BYTES = V + 1;
+  const F = BYTES + 1;
+  const I = F + 7;
+  const [B1, B2, A1, A2, STEP, EPS, TINY] = [1, 2, 3, 4, 5, 6, 7].map((k) => I + k);
+  const [GV, MV, VV] = [I + 8, I + 9, I + 10];
   const get = (i: number) => [op.localGet, i];
   const set = (i: number) => [op.localSet, i];
   const s = (o: readonly number[]) => [SIMD, ...o];
   const mem = (o: readonly number[]) => [...s(o), 0x02, 0x00]; // align 2^2, offset 0
-  const at = (base: number) => [...get(base), ...get(12), op.i32Add];
+  const at = (base: number) => [...get(base), ...get(I), op.i32Add];
+  const loadG = summed
+    ? [...at(G), ...mem(simd.load), ...at(G2), ...mem(simd.load), ...s(simd.add)]
+    : [...at(G), ...mem(simd.load)];
   // biome-ignore format: a line per group of instructions reads like the loop it encodes
   const body = [
-    ...[5, 6, 7, 8, 9, 10, 11].flatMap((p, k) => [...get(p), ...s(simd.splat), ...set(13 + k)]),
+    ...[0, 1, 2, 3, 4, 5, 6].flatMap((k) => [...get(F + k), ...s(simd.splat), ...set(B1 + k)]),
     op.block, 0x40,
     op.loop, 0x40,
-    ...get(12), ...get(4), op.i32GeU, op.brIf, 1,
-    ...at(1), ...mem(simd.load), ...set(20),
+    ...get(I), ...get(BYTES), op.i32GeU, op.brIf, 1,
+    ...loadG, ...set(GV),
     // m
-    ...get(13), ...at(2), ...mem(simd.load), ...s(simd.mul),
-    ...get(15), ...get(20), ...s(simd.mul), ...s(simd.add), ...set(21),
-    ...get(21), ...get(21), ...s(simd.abs), ...get(19), ...s(simd.ge), ...s(simd.and), ...set(21),
+    ...get(B1), ...at(M), ...mem(simd.load), ...s(simd.mul),
+    ...get(A1), ...get(GV), ...s(simd.mul), ...s(simd.add), ...set(MV),
+    ...get(MV), ...get(MV), ...s(simd.abs), ...get(TINY), ...s(simd.ge), ...s(simd.and), ...set(MV),
     // v
-    ...get(14), ...at(3), ...mem(simd.load), ...s(simd.mul),
-    ...get(16), ...get(20), ...get(20), ...s(simd.mul), ...s(simd.mul), ...s(simd.add), ...set(22),
-    ...get(22), ...get(22), ...get(19), ...s(simd.ge), ...s(simd.and), ...set(22),
-    ...at(2), ...get(21), ...mem(simd.store),
-    ...at(3), ...get(22), ...mem(simd.store),
+    ...get(B2), ...at(V), ...mem(simd.load), ...s(simd.mul),
+    ...get(A2), ...get(GV), ...get(GV), ...s(simd.mul), ...s(simd.mul), ...s(simd.add), ...set(VV),
+    ...get(VV), ...get(VV), ...get(TINY), ...s(simd.ge), ...s(simd.and), ...set(VV),
+    ...at(M), ...get(MV), ...mem(simd.store),
+    ...at(V), ...get(VV), ...mem(simd.store),
     // w
-    ...at(0),
-    ...at(0), ...mem(simd.load),
-    ...get(17), ...get(21), ...s(simd.mul),
-    ...get(22), ...s(simd.sqrt), ...get(18), ...s(simd.add),
+    ...at(W),
+    ...at(W), ...mem(simd.load),
+    ...get(STEP), ...get(MV), ...s(simd.mul),
+    ...get(VV), ...s(simd.sqrt), ...get(EPS), ...s(simd.add),
     ...s(simd.div), ...s(simd.sub), ...mem(simd.store),
-    ...get(12), op.i32Const, 16, op.i32Add, ...set(12),
+    ...get(I), op.i32Const, 16, op.i32Add, ...set(I),
     op.br, 0,
     op.end,
     op.end,
     op.end,
   ];
   const locals = [0x02, 0x01, 0x7f, 0x0a, 0x7b]; // one i32, ten v128
-  const code = [...locals, ...body];
+  return [...locals, ...body];
+}
+
+/** The module: imports env.mem, exports adam and adam2. */
+function adamModule(): Uint8Array {
   const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
   const name = (t: string) => [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
+  const I32 = 0x7f;
+  const F32 = 0x7d;
+  const signature = (ints: number) => [0x60, ints + 7, ...Array(ints).fill(I32), ...Array(7).fill(F32), 0x00];
+  const codes = [adamBody(false), adamBody(true)];
   // biome-ignore format: a line per section
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [0x01, 0x60, 12, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7d, 0x7d, 0x7d, 0x7d, 0x7d, 0x7d, 0x7d, 0x00]),
+    ...section(1, [0x02, ...signature(5), ...signature(6)]),
     ...section(2, [0x01, ...name('env'), ...name('mem'), 0x02, 0x00, 0x01]),
-    ...section(3, [0x01, 0x00]),
-    ...section(7, [0x01, ...name('adam'), 0x00, 0x00]),
-    ...section(10, [0x01, ...leb(code.length), ...code]),
+    ...section(3, [0x02, 0x00, 0x01]),
+    ...section(7, [0x02, ...name('adam'), 0x00, 0x00, ...name('adam2'), 0x00, 0x01]),
+    ...section(10, [0x02, ...codes.flatMap((c) => [...leb(c.length), ...c])]),
   ];
   return Uint8Array.from(bytes);
 }
@@ -134,40 +158,76 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/** adam2: adam's arguments with the second gradient's offset after the first's. */
+type Adam2Kernel = (
+  w: number,
+  g: number,
+  g2: number,
+  m: number,
+  v: number,
+  bytes: number,
+  b1: number,
+  b2: number,
+  a1: number,
+  a2: number,
+  step: number,
+  eps: number,
+  tiny: number,
+) => void;
+
 let compiled: object | undefined;
+
+export interface SimdAdamOptions {
+  /** Also keep `secondGradients`, which stepFromGradients(true) adds to `gradients` (default false). */
+  readonly twoGradients?: boolean;
+}
 
 export class SimdAdam {
   /** The weights, one view a parameter into the module's memory; write them in place. */
   readonly weights: Float32Array[];
-  private readonly grads: Float32Array[];
+  /** The gradient buffers the next stepFromGradients() reads, one view a parameter. */
+  readonly gradients: Float32Array[];
+  /** With `twoGradients`: a second set, added to the first by stepFromGradients(true); else empty. */
+  readonly secondGradients: Float32Array[];
   private readonly moments: Float32Array[];
   /** Byte offsets of each parameter's w, g, m and v; each array is padded to whole 16-byte groups. */
-  private readonly offsets: { w: number; g: number; m: number; v: number; bytes: number }[];
+  private readonly offsets: { w: number; g: number; g2: number; m: number; v: number; bytes: number }[];
   private readonly kernel: AdamKernel;
+  private readonly kernel2: Adam2Kernel;
   private lr: number;
   private readonly b1: number;
   private readonly b2: number;
   private readonly eps: number;
   private t = 0;
 
-  constructor(sizes: readonly number[], c: AdamConfig) {
+  constructor(sizes: readonly number[], c: AdamConfig, options: SimdAdamOptions = {}) {
     ({ learningRate: this.lr, beta1: this.b1, beta2: this.b2, epsilon: this.eps } = JsAdam.settings(c));
     const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
-    const total = padded.reduce((a, b) => a + b, 0) * 4 * 4;
+    const arrays = options.twoGradients ? 5 : 4;
+    const total = padded.reduce((a, b) => a + b, 0) * 4 * arrays;
     const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(total / 65536)) });
     compiled ??= new wasm.Module(adamModule());
     const instance = new wasm.Instance(compiled, { env: { mem: memory } });
     this.kernel = instance.exports.adam as AdamKernel;
+    this.kernel2 = instance.exports.adam2 as Adam2Kernel;
     let at = 0;
     const take = (n: number): number => {
       const o = at;
       at += n * 4;
       return o;
     };
-    this.offsets = padded.map((n) => ({ w: take(n), g: take(n), m: take(n), v: take(n), bytes: n * 4 }));
+    this.offsets = padded.map((n) => ({
+      w: take(n),
+      g: take(n),
+      g2: options.twoGradients ? take(n) : -1,
+      m: take(n),
+      v: take(n),
+      bytes: n * 4,
+    }));
     const view = (o: number, n: number) => new Float32Array(memory.buffer, o, n);
     this.weights = this.offsets.map((o, k) => view(o.w, sizes[k]));
-    this.grads = this.offsets.map((o, k) => view(o.g, sizes[k]));
+    this.gradients = this.offsets.map((o, k) => view(o.g, sizes[k]));
+    this.secondGradients = options.twoGradients ? this.offsets.map((o, k) => view(o.g2, sizes[k])) : [];
     this.moments = this.offsets.flatMap((o, k) => [view(o.m, padded[k]), view(o.v, padded[k])]);
   }
 
@@ -184,12 +244,24 @@ export class SimdAdam {
 
   /** One Adam step of every parameter from its gradient (k-th gradient for the k-th weight). */
   step(gradients: readonly Float32Array[]): void {
+    gradients.forEach((g, k) => {
+      this.gradients[k].set(g);
+    });
+    this.stepFromGradients();
+  }
+
+  /**
+   * One Adam step from what was written into `gradients`, plus `secondGradients` when `summed`
+   * (float32 g + g2, as a caller adding them first would get, without a pass of its own).
+   */
+  stepFromGradients(summed = false): void {
+    if (summed && this.secondGradients.length === 0)
+      throw new HeistError('HEIST_ERR_INTERNAL', 'SimdAdam was built without twoGradients');
     this.t++;
     const { b1, b2 } = this;
     const { step, eps } = adamStep(this.lr, b1, b2, this.eps, this.t);
-    this.offsets.forEach((o, k) => {
-      this.grads[k].set(gradients[k]);
-      this.kernel(o.w, o.g, o.m, o.v, o.bytes, b1, b2, 1 - b1, 1 - b2, step, eps, TINY);
-    });
+    for (const o of this.offsets)
+      if (summed) this.kernel2(o.w, o.g, o.g2, o.m, o.v, o.bytes, b1, b2, 1 - b1, 1 - b2, step, eps, TINY);
+      else this.kernel(o.w, o.g, o.m, o.v, o.bytes, b1, b2, 1 - b1, 1 - b2, step, eps, TINY);
   }
 }

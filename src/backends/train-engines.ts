@@ -2,7 +2,9 @@
  * @file The training-engine registry: engine name -> factory of TrainNets. `onnxruntime` (the
  * default: one native onnxruntime graph per step, ort-net.ts) and `tfjs-wasm` (tfjs on its
  * WebAssembly backend with Heist's kernel shims, tfjs-net.ts). HEIST_TRAIN_ENGINE picks another
- * default and HEIST_TRAIN_THREADS the engine's thread count; docs/architecture.md has the measurements.
+ * default, HEIST_TRAIN_THREADS the engine's intra-op thread count and HEIST_TRAIN_WORKERS the
+ * threads each mini-batch is split across (data parallelism); docs/architecture.md has the
+ * measurements.
  */
 import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
@@ -14,17 +16,20 @@ import type { TrainNet } from './train-net.js';
 
 export interface TrainEngineDeps {
   readonly spec: NetworkSpec;
-  /** Threads the engine may use (the tfjs wasm engine always uses one). */
+  /** Intra-op threads the engine may use (the tfjs wasm engine always uses one). */
   readonly threads: number;
+  /** Threads a fit splits each mini-batch across, the calling one included (default 1). */
+  readonly workers?: number;
 }
 
 export type TrainEngineEntry = RegistryEntry<Record<string, never>, TrainEngineDeps, Promise<TrainNet>>;
 
 const onnxruntime: TrainEngineEntry = {
   name: 'onnxruntime',
-  summary: "onnxruntime's native CPU kernels: forward, backward, loss and Adam as one ONNX graph per step",
+  summary:
+    "onnxruntime's native CPU kernels: forward, backward and loss as one ONNX graph per step, Adam in WebAssembly SIMD; mini-batches split across HEIST_TRAIN_WORKERS threads",
   options: z.object({}).strict(),
-  create: async (_o, deps) => new OrtNet(deps.spec, { threads: deps.threads }),
+  create: async (_o, deps) => new OrtNet(deps.spec, { threads: deps.threads, workers: deps.workers }),
 };
 
 const tfjsWasm: TrainEngineEntry = {
@@ -32,6 +37,11 @@ const tfjsWasm: TrainEngineEntry = {
   summary: 'tfjs on its WebAssembly backend (XNNPACK, one thread) with Heist kernel shims and a JS Adam',
   options: z.object({}).strict(),
   create: async (_o, deps) => {
+    if ((deps.workers ?? 1) > 1)
+      throw new HeistError(
+        'HEIST_ERR_BAD_CONFIG',
+        `the tfjs-wasm engine trains on one thread; it cannot split mini-batches across ${deps.workers} (HEIST_TRAIN_WORKERS)`,
+      );
     await initTfjs();
     return new TfNet(deps.spec);
   },
@@ -47,14 +57,24 @@ export function defaultTrainEngine(): string {
   return process.env.HEIST_TRAIN_ENGINE || 'onnxruntime';
 }
 
-/** HEIST_TRAIN_THREADS (a positive integer), else 1. */
-export function defaultTrainThreads(): number {
-  const raw = process.env.HEIST_TRAIN_THREADS;
+/** A positive integer from the environment variable `name`, else 1. */
+function positiveIntegerEnv(name: string): number {
+  const raw = process.env[name];
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1)
-    throw new HeistError('HEIST_ERR_BAD_CONFIG', `HEIST_TRAIN_THREADS must be a positive integer, not "${raw}"`);
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `${name} must be a positive integer, not "${raw}"`);
   return n;
+}
+
+/** HEIST_TRAIN_THREADS (a positive integer), else 1. */
+export function defaultTrainThreads(): number {
+  return positiveIntegerEnv('HEIST_TRAIN_THREADS');
+}
+
+/** HEIST_TRAIN_WORKERS (a positive integer), else 1. */
+export function defaultTrainWorkers(): number {
+  return positiveIntegerEnv('HEIST_TRAIN_WORKERS');
 }
 
 /** A TrainNet for `spec` from the named engine (default: defaultTrainEngine()). */
@@ -62,6 +82,7 @@ export function createTrainNet(
   spec: NetworkSpec,
   engine = defaultTrainEngine(),
   threads = defaultTrainThreads(),
+  workers = defaultTrainWorkers(),
 ): Promise<TrainNet> {
-  return trainEngines.create(engine, {}, { spec, threads });
+  return trainEngines.create(engine, {}, { spec, threads, workers });
 }

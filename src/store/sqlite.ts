@@ -11,7 +11,7 @@ import { HeistError, type HeistErrorCode } from '../core/errors.js';
 import { checkRecord } from './audit-chain.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerInit } from './sqlite-worker.js';
 import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_LOG, storeOptionsSchema } from './options.js';
-import { startWorker } from './ts-worker.js';
+import { startWorker } from '../backends/ts-worker.js';
 import { toWire } from './audit-wire.js';
 import type { AuditStore, AuditStoreEntry, AuditStoreOptions } from './types.js';
 

@@ -119,4 +119,37 @@ for (const entry of trainEngines.entries()) {
     for (let i = 0; i < a.probs.length; i++) worst = Math.max(worst, Math.abs(a.probs[i] - ref.scores!.data[i]));
     assert.ok(worst < 1e-5, `predictions differ from the ONNX export by ${worst}`);
   });
+
+  test(`engine ${entry.name}: a fit split across 2 worker threads matches the one-thread fit and repeats exactly, or is refused`, async () => {
+    const spec = referenceSpecs[0][1];
+    // 41 rows in batches of 16: slices of 8 + 8 and, in the last batch, 5 + 4.
+    const n = 41;
+    const x = inputs(spec, n, 51);
+    const t = targets(spec, n, true, 52);
+    const fit = async (workers: number, epochs: number): Promise<Float32Array[]> => {
+      const net = await entry.create({}, { spec, threads: 1, workers });
+      try {
+        await net.fit(x, t, n, { epochs, batchSize: 16, learningRate: 0.01, shuffle: shuffler(53) });
+        return net.readWeights();
+      } finally {
+        net.dispose();
+      }
+    };
+    let split: Float32Array[];
+    try {
+      split = await fit(2, 2);
+    } catch (e) {
+      assert.equal((e as { code?: string }).code, 'HEIST_ERR_BAD_CONFIG', String(e));
+      return;
+    }
+    const alone = await fit(1, 2);
+    const again = await fit(2, 2);
+    split.forEach((w, k) => {
+      assert.deepEqual(w, again[k], `param ${k} differs between two split runs with the same seed`);
+      let worst = 0;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(w[i] - alone[k][i]));
+      // Six Adam steps of at most lr each; a split changes only the order of float additions.
+      assert.ok(worst < 1e-4, `param ${k}: split and one-thread fits differ by ${worst}`);
+    });
+  });
 }

@@ -1,0 +1,263 @@
+/**
+ * @file Data parallelism for the onnxruntime engine's training step: the main thread and N - 1
+ * worker threads (ort-step-worker.ts) each run the same gradients graph on their own slice of a
+ * mini-batch, and the main thread adds the slices' gradients in a fixed order (its own first, then
+ * the sum of worker 1, 2, ...) in its one Adam step. The mean over the whole batch is kept by feeding
+ * every slice 1 / (batch rows) as its loss and gradient scale, so the sum is the full batch's
+ * gradient, and the same seed gives the same weights for the same worker count. It is the split
+ * PyTorch's DistributedDataParallel makes across processes (Li et al., "PyTorch Distributed",
+ * VLDB 2020), within one process: each slice is one thread's whole step, which suits small
+ * batches better than intra-op threads, whose per-kernel fork and join cost more than a batch-32
+ * CNN kernel (docs/architecture.md, "Training engines").
+ *
+ * onnxruntime-node refuses typed arrays over a SharedArrayBuffer, so the buffers below are only
+ * the exchange: each worker copies its weights and rows out of them into its own arrays, and its
+ * gradients back in. A worker's state word carries the hand-over (Atomics.wait/notify). The main
+ * thread adds the workers' sum to its own gradient inside the Adam pass (simd-adam.ts, adam2).
+ */
+import type { Worker } from 'node:worker_threads';
+import { HeistError } from '../core/errors.js';
+import { startWorker } from './ts-worker.js';
+
+/** The state word of a worker's control block. The main thread sets GO (from IDLE or DONE) and QUIT. */
+export const STATE = { IDLE: 0, GO: 1, DONE: 2, FAILED: 3, QUIT: 4 } as const;
+/** Int32 slots of the control block. */
+export const CTRL = { state: 0, rows: 1 } as const;
+/** Float64 slots after the Int32 ones. */
+export const F64 = { invN: 0, loss: 1 } as const;
+const HEADER_BYTES = 32;
+
+/** What a worker is started with (structured-cloned). */
+export interface StepWorkerData {
+  readonly graph: Uint8Array;
+  readonly paramShapes: readonly (readonly number[])[];
+  readonly inputShape: readonly number[];
+  readonly classes: number;
+  readonly maxRows: number;
+  /** One buffer for all workers: the weights of the coming step, parameter after parameter. */
+  readonly weights: SharedArrayBuffer;
+  /** This worker's control block, rows, targets and gradients. */
+  readonly exchange: SharedArrayBuffer;
+}
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Views of one worker's exchange buffer. */
+export function exchangeViews(
+  buffer: SharedArrayBuffer,
+  paramShapes: readonly (readonly number[])[],
+  d: number,
+  classes: number,
+  maxRows: number,
+) {
+  let at = HEADER_BYTES;
+  const take = (n: number) => {
+    const v = new Float32Array(buffer, at, n);
+    at += n * 4;
+    return v;
+  };
+  return {
+    ctrl: new Int32Array(buffer, 0, 4),
+    f64: new Float64Array(buffer, 16, 2),
+    x: take(maxRows * d),
+    targets: take(maxRows * classes),
+    grads: paramShapes.map((s) => take(count(s))),
+  };
+}
+
+export function exchangeBytes(
+  paramShapes: readonly (readonly number[])[],
+  d: number,
+  classes: number,
+  maxRows: number,
+) {
+  const floats = maxRows * (d + classes) + paramShapes.reduce((a, s) => a + count(s), 0);
+  return HEADER_BYTES + floats * 4;
+}
+
+/** Views of the shared weights buffer, one per parameter. */
+export function weightViews(buffer: SharedArrayBuffer, paramShapes: readonly (readonly number[])[]): Float32Array[] {
+  let at = 0;
+  return paramShapes.map((s) => {
+    const v = new Float32Array(buffer, at, count(s));
+    at += v.byteLength;
+    return v;
+  });
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly views: ReturnType<typeof exchangeViews>;
+}
+
+/** The worker threads of one OrtNet: started once, then handed one slice per step. */
+export class StepWorkers {
+  /** How many worker threads (the main thread's slice is not counted). */
+  readonly size: number;
+  /** The most rows one worker's slice may hold. */
+  readonly maxRows: number;
+  private readonly weights: Float32Array[];
+  private readonly slots: Slot[];
+  private readonly ready: Promise<void>;
+  private failure: Error | undefined;
+  private readonly failed: Promise<never>;
+  private closed = false;
+
+  constructor(
+    size: number,
+    o: {
+      graph: Uint8Array;
+      paramShapes: readonly (readonly number[])[];
+      inputShape: readonly number[];
+      classes: number;
+      maxRows: number;
+    },
+  ) {
+    this.size = size;
+    this.maxRows = o.maxRows;
+    const d = count(o.inputShape);
+    const weights = new SharedArrayBuffer(o.paramShapes.reduce((a, s) => a + count(s), 0) * 4);
+    this.weights = weightViews(weights, o.paramShapes);
+    let fail: (e: Error) => void = () => undefined;
+    this.failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.failed.catch(() => undefined);
+    const onFailure = (e: Error) => {
+      if (this.closed || this.failure) return;
+      this.failure = new HeistError('HEIST_ERR_INTERNAL', `a training worker thread failed: ${e.message}`);
+      fail(this.failure);
+    };
+    this.slots = Array.from({ length: size }, () => {
+      const exchange = new SharedArrayBuffer(exchangeBytes(o.paramShapes, d, o.classes, o.maxRows));
+      const data: StepWorkerData = { ...o, weights, exchange };
+      const worker = startWorker(new URL('./ort-step-worker.ts', import.meta.url), { workerData: data });
+      // A net nobody disposes must not keep the process alive.
+      worker.unref();
+      worker.on('error', onFailure);
+      worker.on('exit', (code) => onFailure(new Error(`exited with code ${code}`)));
+      worker.on('message', (m: { error?: string }) => {
+        if (m.error) onFailure(new Error(m.error));
+      });
+      return { worker, views: exchangeViews(exchange, o.paramShapes, d, o.classes, o.maxRows) };
+    });
+    this.ready = Promise.race([
+      Promise.all(
+        this.slots.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.worker.on('message', (m: { ready?: boolean }) => {
+                if (m.ready) resolve();
+              });
+            }),
+        ),
+      ).then(() => undefined),
+      this.failed,
+    ]);
+  }
+
+  /** Resolves when every worker has built its session. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  /**
+   * Hands worker j the rows of `parts[j]` ([start, end) of x's rows) with the current `weights`
+   * and starts it; `finish` collects the gradients.
+   */
+  start(
+    weights: readonly Float32Array[],
+    x: Float32Array,
+    targets: Float32Array,
+    d: number,
+    classes: number,
+    parts: readonly (readonly [number, number])[],
+    invN: number,
+  ): void {
+    if (this.failure) throw this.failure;
+    weights.forEach((w, k) => {
+      this.weights[k].set(w);
+    });
+    parts.forEach(([s, e], j) => {
+      const v = this.slots[j].views;
+      v.x.set(x.subarray(s * d, e * d));
+      v.targets.set(targets.subarray(s * classes, e * classes));
+      v.ctrl[CTRL.rows] = e - s;
+      v.f64[F64.invN] = invN;
+      Atomics.store(v.ctrl, CTRL.state, STATE.GO);
+      Atomics.notify(v.ctrl, CTRL.state);
+    });
+  }
+
+  /** Waits for the first `started` workers and returns the sum of their losses. */
+  async finish(started: number): Promise<number> {
+    let loss = 0;
+    for (let j = 0; j < started; j++) {
+      const v = this.slots[j].views;
+      for (;;) {
+        const s = Atomics.load(v.ctrl, CTRL.state);
+        if (s === STATE.DONE) break;
+        if (s === STATE.FAILED || this.failure) {
+          await Promise.race([this.failed, new Promise((r) => setTimeout(r, 1000))]);
+          throw this.failure ?? new HeistError('HEIST_ERR_INTERNAL', 'a training worker thread failed');
+        }
+        // Spin first, then block; every 100 ms the event loop gets a turn, so that a worker's
+        // error or exit event can arrive.
+        if (spinWhile(v.ctrl, s, 2)) continue;
+        if (Atomics.wait(v.ctrl, CTRL.state, s, 100) === 'timed-out') await new Promise((r) => setImmediate(r));
+      }
+      loss += v.f64[F64.loss];
+    }
+    return loss;
+  }
+
+  /** Writes the sum of the first `started` workers' gradients, in worker order, into `into`. */
+  sumGradients(started: number, into: readonly Float32Array[]): void {
+    into.forEach((g, k) => {
+      g.set(this.slots[0].views.grads[k]);
+      for (let j = 1; j < started; j++) {
+        const add = this.slots[j].views.grads[k];
+        for (let i = 0; i < g.length; i++) g[i] += add[i];
+      }
+    });
+  }
+
+  /** Stops the workers; their sessions are released with them. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.slots) {
+      Atomics.store(s.views.ctrl, CTRL.state, STATE.QUIT);
+      Atomics.notify(s.views.ctrl, CTRL.state);
+      void s.worker.terminate();
+    }
+  }
+}
+
+/**
+ * Spins while the state word still reads `state`, for at most `ms` milliseconds; true when it
+ * changed. Between two steps a thread waits well under a millisecond, and a sleeping thread (or
+ * the idle virtual CPU under it) can take a few hundred microseconds to wake: measured here, 0.3
+ * ms of a 3.5 ms step. OpenMP runtimes, and so PyTorch, spin before they sleep for the same reason.
+ */
+export function spinWhile(ctrl: Int32Array, state: number, ms: number): boolean {
+  const end = performance.now() + ms;
+  for (;;) {
+    for (let i = 0; i < 256; i++) if (Atomics.load(ctrl, CTRL.state) !== state) return true;
+    if (performance.now() > end) return false;
+  }
+}
+
+/** Splits `rows` into `parts` contiguous slices as equal as possible, the larger ones first. */
+export function splitRows(rows: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  const base = Math.floor(rows / parts);
+  let extra = rows % parts;
+  let at = 0;
+  for (let j = 0; j < parts; j++) {
+    const n = base + (extra-- > 0 ? 1 : 0);
+    if (n > 0) out.push([at, at + n]);
+    at += n;
+  }
+  return out;
+}
