@@ -2,21 +2,30 @@
 
 Run by bench/train.ts with any python3 that can `import torch`; prints one JSON object.
 Usage: torch_train.py THREADS REPEATS SECONDS
+THREADS bounds ATen's threads and the BLAS's (OpenBLAS, MKL) alike.
 Each figure is measured REPEATS times, each for at least SECONDS of training after a warm-up, and
 all repeats are printed (the caller reports the median). The architectures match
 src/surrogates/mlp.ts (784-256-128-10) and src/surrogates/cnn.ts (the CNN of docs/scenarios.md).
 `sgemm_gflops` is a 1024^3 float32 matmul, the machine's practical peak for these kernels.
 """
 import json
+import os
 import sys
 import time
-
-import torch
-from torch import nn
 
 THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
+# torch.set_num_threads sizes ATen's OpenMP pool only. Debian's torch does its matrix products in
+# OpenBLAS's pthread build, which starts one thread per core unless told otherwise when it loads:
+# without this, a "1 thread" run multiplied on both cores (a 1024^3 sgemm ran at 298 GFLOP/s,
+# against 156 with OPENBLAS_NUM_THREADS=1).
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(THREADS)
+
+import torch  # noqa: E402 (after the thread settings, which the BLAS reads when it loads)
+from torch import nn  # noqa: E402
+
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 BATCH = 128

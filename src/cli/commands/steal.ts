@@ -10,6 +10,7 @@ import { surrogates } from '../../surrogates/index.js';
 import { trainEngines } from '../../backends/train-engines.js';
 import {
   describeChoices,
+  engineHelp,
   fraction,
   intList,
   keyValue,
@@ -68,11 +69,7 @@ export function stealCommand(): Command {
         registryChoice(surrogates),
       )
       .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
-      .option(
-        '--engine <name>',
-        `training engine (default: onnxruntime, or HEIST_TRAIN_ENGINE): ${trainEngines.names().join(' | ')}`,
-        registryChoice(trainEngines),
-      )
+      .option('--engine <name>', engineHelp(trainEngines.names()), registryChoice(trainEngines))
       .option(
         '--labels <kind>',
         'soft: distil probabilities | hard: train on labels only (default: soft when the target returns probabilities)',

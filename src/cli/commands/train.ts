@@ -5,7 +5,7 @@ import { datasetNames } from '../../datasets/registry.js';
 import { scenarios } from '../../datasets/scenarios.js';
 import { surrogates } from '../../surrogates/index.js';
 import { trainEngines } from '../../backends/train-engines.js';
-import { intList, nonNegativeInt, positiveInt, registryChoice } from '../options.js';
+import { engineHelp, intList, nonNegativeInt, positiveInt, registryChoice } from '../options.js';
 
 export function trainCommand(): Command {
   return new Command('train')
@@ -21,11 +21,7 @@ export function trainCommand(): Command {
     .option('--min-samples-leaf <n>', 'tree: fewest training rows per leaf (default 1)', positiveInt)
     .option('--hidden <widths>', 'mlp hidden widths, e.g. 32 or 256,128', intList)
     .option('--epochs <n>', 'training epochs', positiveInt)
-    .option(
-      '--engine <name>',
-      `training engine (default: onnxruntime, or HEIST_TRAIN_ENGINE): ${trainEngines.names().join(' | ')}`,
-      registryChoice(trainEngines),
-    )
+    .option('--engine <name>', engineHelp(trainEngines.names()), registryChoice(trainEngines))
     .option('--seed <s>', 'random seed', nonNegativeInt, 0)
     .requiredOption('--out <file.onnx>', 'where to write the model')
     .action(async (o) => {
