@@ -10,9 +10,10 @@
  * - Achieved GFLOP/s (analytic FLOPs of a training step) beside the machine's measured peak: a
  *   1024^3 float32 matmul in onnxruntime (MLAS) and in PyTorch, at the same thread counts.
  * - The mnist-cnn soft-label curve (100 to 3,000 queries, seed 0, over HTTP) with each engine, the
- *   onnxruntime one alone and with 2 workers: time and fidelity per budget; and for each
- *   onnxruntime setting, the wall time (queries and fit included) of the cheapest fresh attack,
- *   among the curve's budgets, that reaches fidelity 0.96, with the cheaper ones that fell short.
+ *   onnxruntime one alone and with 2 workers, each run 3 times (interleaved): median time and
+ *   fidelity per budget; and for each onnxruntime setting, the median wall time of 3 runs (queries
+ *   and fit included) of the cheapest fresh attack, among the curve's budgets, that reaches fidelity
+ *   0.96, with the cheaper ones that fell short.
  * Run alone: node --import tsx bench/train.ts [--no-curve]
  */
 import { execFileSync } from 'node:child_process';
@@ -34,6 +35,8 @@ export interface TrainBenchOptions {
   readonly repeats?: number;
   readonly seconds?: number;
   readonly curve?: boolean;
+  /** Runs of each curve and of the time to fidelity (default 3). */
+  readonly curveRepeats?: number;
 }
 
 interface Figure {
@@ -181,7 +184,9 @@ function torchRun(py: string, threads: number, seconds: number): TorchRun {
 interface FreshAttack {
   readonly target: number;
   readonly queries: number;
+  /** The median of `runsS` where the attack was repeated. */
   readonly wallS: number;
+  readonly runsS?: number[];
   readonly fitS: number;
   readonly fidelity: number;
 }
@@ -208,11 +213,17 @@ export interface TrainBenchResult {
     readonly scenario: string;
     readonly labels: 'soft';
     /** By setting: `onnxruntime`, `onnxruntime-2-workers` and `tfjs-wasm` (the engine before this one). */
+    /** wallS: the median of runsS; each point's fitS: the median over the runs. */
     readonly engines: Record<
       string,
-      { workers: number; wallS: number; points: { queries: number; fidelity: number; fitS: number }[] }
+      {
+        workers: number;
+        wallS: number;
+        runsS: number[];
+        points: { queries: number; fidelity: number; fitS: number }[];
+      }
     >;
-    /** Each onnxruntime setting's curve against tfjs-wasm's: wall-time ratio and largest fidelity difference. */
+    /** Each onnxruntime setting's curve against tfjs-wasm's: median paired wall-time ratio, largest fidelity difference. */
     readonly speedup: Record<string, number>;
     readonly maxFidelityDiff: Record<string, number>;
     /** For each onnxruntime setting, the first fresh attack that reached the target; `shortfalls`: the cheaper ones that did not. */
@@ -363,20 +374,42 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
     { key: 'onnxruntime-2-workers', engine: 'onnxruntime', workers: 2 },
     { key: 'tfjs-wasm', engine: 'tfjs-wasm', workers: 1 },
   ];
+  const curveRepeats = o.curveRepeats ?? 3;
   const engines: NonNullable<TrainBenchResult['curve']>['engines'] = {};
+  const walls: Record<string, number[]> = {};
+  const fits: Record<string, number[][]> = {};
+  // Each repeat runs every setting once, so that a slow spell of the shared machine falls on all of
+  // them; the speed-up is the median of the repeats' paired ratios.
+  for (let r = 0; r < curveRepeats; r++) {
+    for (const c of settings) {
+      log(`train bench: mnist-cnn soft curve, ${c.key}, run ${r + 1} of ${curveRepeats}`);
+      const res = await withWorkers(c.workers, () =>
+        benchCurve('mnist-cnn', undefined, 0, { labels: ['soft'], engine: c.engine }),
+      );
+      const points = res.curves.soft;
+      const first = engines[c.key];
+      if (!first)
+        engines[c.key] = {
+          workers: c.workers,
+          wallS: 0,
+          runsS: [],
+          points: points.map((p) => ({ queries: p.queries, fidelity: p.fidelity, fitS: 0 })),
+        };
+      else if (points.some((p, i) => p.fidelity !== first.points[i]?.fidelity))
+        throw new Error(`the ${c.key} curve changed between runs with the same seed`);
+      (walls[c.key] ??= []).push(res.wallMs.soft / 1000);
+      points.forEach((p, i) => {
+        ((fits[c.key] ??= [])[i] ??= []).push(p.fitMs / 1000);
+      });
+    }
+  }
   for (const c of settings) {
-    log(`train bench: mnist-cnn soft curve, ${c.key}`);
-    const r = await withWorkers(c.workers, () =>
-      benchCurve('mnist-cnn', undefined, 0, { labels: ['soft'], engine: c.engine }),
-    );
+    const e = engines[c.key];
     engines[c.key] = {
-      workers: c.workers,
-      wallS: +(r.wallMs.soft / 1000).toFixed(1),
-      points: r.curves.soft.map((p) => ({
-        queries: p.queries,
-        fidelity: p.fidelity,
-        fitS: +(p.fitMs / 1000).toFixed(1),
-      })),
+      ...e,
+      wallS: +median(walls[c.key]).toFixed(1),
+      runsS: walls[c.key].map((w) => +w.toFixed(1)),
+      points: e.points.map((p, i) => ({ ...p, fitS: +median(fits[c.key][i]).toFixed(1) })),
     };
   }
   const before = engines['tfjs-wasm'];
@@ -385,11 +418,11 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
   const timeToFidelity: NonNullable<TrainBenchResult['curve']>['timeToFidelity'] = {};
   for (const c of settings.filter((x) => x.engine === 'onnxruntime')) {
     const ours = engines[c.key];
-    speedup[c.key] = +(before.wallS / ours.wallS).toFixed(2);
+    speedup[c.key] = +median(walls['tfjs-wasm'].map((w, r) => w / walls[c.key][r])).toFixed(2);
     maxFidelityDiff[c.key] = +Math.max(
       ...ours.points.map((p, i) => Math.abs(p.fidelity - (before.points[i]?.fidelity ?? Number.NaN))),
     ).toFixed(4);
-    const t = await withWorkers(c.workers, () => timeToTarget(ours.points, 0.96, log));
+    const t = await withWorkers(c.workers, () => timeToTarget(ours.points, 0.96, curveRepeats, log));
     if (t) timeToFidelity[c.key] = t;
   }
   return {
@@ -420,27 +453,44 @@ async function withWorkers<T>(workers: number, f: () => Promise<T>): Promise<T> 
 async function timeToTarget(
   curve: readonly { queries: number; fidelity: number }[],
   target: number,
+  repeats: number,
   log: (s: string) => void,
 ): Promise<(FreshAttack & { shortfalls: FreshAttack[] }) | undefined> {
-  const shortfalls: FreshAttack[] = [];
-  const first = curve.findIndex((p) => p.fidelity >= target);
-  for (const p of first < 0 ? [] : curve.slice(first)) {
-    log(`train bench: a fresh attack at ${p.queries} queries`);
-    const single = await benchCurve('mnist-cnn', p.queries, 0, {
+  const attack = async (queries: number) => {
+    log(`train bench: a fresh attack at ${queries} queries`);
+    const single = await benchCurve('mnist-cnn', queries, 0, {
       labels: ['soft'],
       engine: 'onnxruntime',
       checkpoints: false,
     });
     const last = single.curves.soft[single.curves.soft.length - 1];
+    return { wallS: single.wallMs.soft / 1000, fitS: last.fitMs / 1000, fidelity: last.fidelity };
+  };
+  const shortfalls: FreshAttack[] = [];
+  const first = curve.findIndex((p) => p.fidelity >= target);
+  for (const p of first < 0 ? [] : curve.slice(first)) {
+    const a = await attack(p.queries);
     const attempt: FreshAttack = {
       target,
       queries: p.queries,
-      wallS: +(single.wallMs.soft / 1000).toFixed(2),
-      fitS: +(last.fitMs / 1000).toFixed(2),
-      fidelity: last.fidelity,
+      wallS: +a.wallS.toFixed(2),
+      fitS: +a.fitS.toFixed(2),
+      fidelity: a.fidelity,
     };
-    if (attempt.fidelity >= target) return { ...attempt, shortfalls };
-    shortfalls.push(attempt);
+    if (attempt.fidelity < target) {
+      shortfalls.push(attempt);
+      continue;
+    }
+    // The same seeded attack again: the fidelity is the same, the time is the median.
+    const runs = [a];
+    for (let r = 1; r < repeats; r++) runs.push(await attack(p.queries));
+    return {
+      ...attempt,
+      wallS: +median(runs.map((x) => x.wallS)).toFixed(2),
+      fitS: +median(runs.map((x) => x.fitS)).toFixed(2),
+      runsS: runs.map((x) => +x.wallS.toFixed(2)),
+      shortfalls,
+    };
   }
   const shown = shortfalls.pop();
   return shown && { ...shown, shortfalls };
@@ -470,7 +520,9 @@ export function trainTable(r: TrainBenchResult): string {
   if (r.pytorchNote) lines.push(r.pytorchNote);
   if (r.curve) {
     for (const [e, c] of Object.entries(r.curve.engines))
-      lines.push(`curve ${e}: ${c.wallS} s; ${c.points.map((p) => `${p.queries}:${p.fidelity}`).join('  ')}`);
+      lines.push(
+        `curve ${e}: ${c.wallS} s (runs ${c.runsS.join(', ')}); ${c.points.map((p) => `${p.queries}:${p.fidelity}`).join('  ')}`,
+      );
     for (const [e, x] of Object.entries(r.curve.speedup)) {
       lines.push(`curve ${e}: ${x}x the speed of tfjs-wasm, largest fidelity difference ${r.curve.maxFidelityDiff[e]}`);
       const t = r.curve.timeToFidelity[e];
@@ -478,7 +530,7 @@ export function trainTable(r: TrainBenchResult): string {
       const reached = t.fidelity >= t.target ? '' : ' (not reached at any budget of the curve)';
       const short = t.shortfalls.map((f) => `${f.queries} queries: ${f.fidelity} in ${f.wallS} s`).join('; ');
       lines.push(
-        `${e}: time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity})${reached}${short ? `; short of it: ${short}` : ''}`,
+        `${e}: time to fidelity ${t.target}: ${t.wallS} s at ${t.queries} queries (fit ${t.fitS} s, fidelity ${t.fidelity}${t.runsS ? `; runs ${t.runsS.join(', ')}` : ''})${reached}${short ? `; short of it: ${short}` : ''}`,
       );
     }
   }
