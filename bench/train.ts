@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../src/backends/onnx-graph.js';
+import { closeIdleStepWorkers } from '../src/backends/step-parallel.js';
 import { createTrainNet } from '../src/backends/train-engines.js';
 import { createRng } from '../src/core/rng.js';
 import { repoRoot } from '../src/datasets/paths.js';
@@ -458,6 +459,8 @@ async function timeToTarget(
 ): Promise<(FreshAttack & { shortfalls: FreshAttack[] }) | undefined> {
   const attack = async (queries: number) => {
     log(`train bench: a fresh attack at ${queries} queries`);
+    // Cold, as in a new process: the pool's worker threads start again (step-parallel.ts).
+    await closeIdleStepWorkers();
     const single = await benchCurve('mnist-cnn', queries, 0, {
       labels: ['soft'],
       engine: 'onnxruntime',

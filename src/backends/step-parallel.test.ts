@@ -1,11 +1,16 @@
 /**
  * @file step-parallel.ts: how a mini-batch is cut into slices, that a worker which cannot start
- * surfaces as a HEIST_ERR_INTERNAL error instead of a hang, and the HEIST_TRAIN_WORKERS setting.
+ * surfaces as a HEIST_ERR_INTERNAL error instead of a hang (and is not pooled again), that a pool
+ * thread serves one net after another with the same results as a fresh one, and the
+ * HEIST_TRAIN_WORKERS setting.
  * That a split fit matches the one-thread fit is the engine conformance suite's test.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StepWorkers, splitRows } from './step-parallel.js';
+import { createRng } from '../core/rng.js';
+import { cnnSpec, initWeights } from '../surrogates/index.js';
+import { StepWorkers, closeIdleStepWorkers, idleStepWorkers, splitRows } from './step-parallel.js';
+import { createTrainNet } from './train-engines.js';
 import { defaultTrainWorkers } from './train-engines.js';
 
 test('splitRows cuts rows into contiguous slices as equal as possible, larger first, none empty', () => {
@@ -26,6 +31,7 @@ test('splitRows cuts rows into contiguous slices as equal as possible, larger fi
 });
 
 test('a worker whose graph does not load rejects whenReady with HEIST_ERR_INTERNAL', async () => {
+  await closeIdleStepWorkers();
   const pool = new StepWorkers(1, {
     graph: Uint8Array.of(1, 2, 3, 4),
     paramShapes: [[2, 2]],
@@ -42,6 +48,46 @@ test('a worker whose graph does not load rejects whenReady with HEIST_ERR_INTERN
   } finally {
     pool.close();
   }
+  assert.equal(idleStepWorkers(), 0, 'the thread of a failed lease is stopped, not pooled');
+});
+
+test('a pool thread serves one net after another: the same weights as from a fresh thread', async () => {
+  const spec = initWeights(cnnSpec({ inputShape: [8, 8, 1], classes: 3 }), createRng(5));
+  const rng = createRng(6);
+  const n = 24;
+  const x = Float32Array.from({ length: n * 64 }, () => rng.next());
+  const t = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) t[i * 3 + rng.int(3)] = 1;
+  const fit = async (): Promise<Float32Array[]> => {
+    const net = await createTrainNet(spec, 'onnxruntime', 1, 2);
+    try {
+      const order = createRng(7);
+      await net.fit(x, t, n, {
+        epochs: 3,
+        batchSize: 8,
+        learningRate: 0.01,
+        shuffle: (o) => {
+          for (let i = o.length - 1; i > 0; i--) {
+            const j = order.int(i + 1);
+            [o[i], o[j]] = [o[j], o[i]];
+          }
+        },
+      });
+      return net.readWeights();
+    } finally {
+      net.dispose();
+    }
+  };
+  await closeIdleStepWorkers();
+  const fresh = await fit();
+  assert.equal(idleStepWorkers(), 1, 'the thread goes back to the pool with dispose()');
+  const reused = await fit();
+  assert.equal(idleStepWorkers(), 1, 'the second net leased the same thread');
+  fresh.forEach((w, k) => {
+    assert.deepEqual(reused[k], w, `param ${k}`);
+  });
+  await closeIdleStepWorkers();
+  assert.equal(idleStepWorkers(), 0);
 });
 
 test('HEIST_TRAIN_WORKERS: a positive integer, 1 when unset, HEIST_ERR_BAD_CONFIG otherwise', () => {

@@ -27,7 +27,7 @@ export const CTRL = { state: 0, rows: 1 } as const;
 export const F64 = { invN: 0, loss: 1 } as const;
 const HEADER_BYTES = 32;
 
-/** What a worker is started with (structured-cloned). */
+/** What a lease hands its thread (inside a LeaseMessage). */
 export interface StepWorkerData {
   readonly graph: Uint8Array;
   readonly paramShapes: readonly (readonly number[])[];
@@ -85,12 +85,68 @@ export function weightViews(buffer: SharedArrayBuffer, paramShapes: readonly (re
   });
 }
 
-interface Slot {
+/** A thread of the process-wide pool: it serves one StepWorkers lease at a time, idle between. */
+interface PoolThread {
   readonly worker: Worker;
-  readonly views: ReturnType<typeof exchangeViews>;
+  /** Exited or failed: never handed out again. */
+  broken: boolean;
 }
 
-/** The worker threads of one OrtNet: started once, then handed one slice per step. */
+const idleThreads: PoolThread[] = [];
+let leases = 0;
+
+/**
+ * An idle pool thread, or a new one. Threads outlive the nets that lease them, so that a run's
+ * next substitute (a steal refits a fresh one every round) skips the 160-210 ms a thread takes
+ * to start and load its modules.
+ */
+function takeThread(): PoolThread {
+  for (let t = idleThreads.pop(); t; t = idleThreads.pop()) if (!t.broken) return t;
+  const worker = startWorker(new URL('./ort-step-worker.ts', import.meta.url), {});
+  // An idle thread must not keep the process alive.
+  worker.unref();
+  const thread: PoolThread = { worker, broken: false };
+  const broke = () => {
+    thread.broken = true;
+    const i = idleThreads.indexOf(thread);
+    if (i >= 0) idleThreads.splice(i, 1);
+  };
+  worker.on('error', broke);
+  worker.on('exit', broke);
+  return thread;
+}
+
+/** How many pool threads are idle now. */
+export function idleStepWorkers(): number {
+  return idleThreads.length;
+}
+
+/** Stops the pool's idle threads (a bench that measures a cold start does this first). */
+export async function closeIdleStepWorkers(): Promise<void> {
+  const threads = idleThreads.splice(0);
+  await Promise.all(threads.map((t) => t.worker.terminate()));
+}
+
+/** What a lease sends its thread (structured-cloned). */
+export interface LeaseMessage {
+  readonly lease: number;
+  readonly data: StepWorkerData;
+}
+
+/** What a thread answers about a lease. */
+export interface LeaseReply {
+  readonly lease: number;
+  readonly ready?: boolean;
+  readonly error?: string;
+}
+
+interface Slot {
+  readonly thread: PoolThread;
+  readonly views: ReturnType<typeof exchangeViews>;
+  readonly unlisten: () => void;
+}
+
+/** Worker threads leased from the pool by one OrtNet fit after fit, handed one slice per step. */
 export class StepWorkers {
   /** How many worker threads (the main thread's slice is not counted). */
   readonly size: number;
@@ -115,6 +171,7 @@ export class StepWorkers {
   ) {
     this.size = size;
     this.maxRows = o.maxRows;
+    const lease = ++leases;
     const d = count(o.inputShape);
     const weights = new SharedArrayBuffer(o.paramShapes.reduce((a, s) => a + count(s), 0) * 4);
     this.weights = weightViews(weights, o.paramShapes);
@@ -128,32 +185,39 @@ export class StepWorkers {
       this.failure = new HeistError('HEIST_ERR_INTERNAL', `a training worker thread failed: ${e.message}`);
       fail(this.failure);
     };
+    const readies: Promise<void>[] = [];
     this.slots = Array.from({ length: size }, () => {
+      const thread = takeThread();
       const exchange = new SharedArrayBuffer(exchangeBytes(o.paramShapes, d, o.classes, o.maxRows));
-      const data: StepWorkerData = { ...o, weights, exchange };
-      const worker = startWorker(new URL('./ort-step-worker.ts', import.meta.url), { workerData: data });
-      // A net nobody disposes must not keep the process alive.
-      worker.unref();
-      worker.on('error', onFailure);
-      worker.on('exit', (code) => onFailure(new Error(`exited with code ${code}`)));
-      worker.on('message', (m: { error?: string }) => {
+      let resolve: () => void = () => undefined;
+      readies.push(
+        new Promise<void>((r) => {
+          resolve = r;
+        }),
+      );
+      const onMessage = (m: LeaseReply) => {
+        if (m.lease !== lease) return;
         if (m.error) onFailure(new Error(m.error));
-      });
-      return { worker, views: exchangeViews(exchange, o.paramShapes, d, o.classes, o.maxRows) };
+        else if (m.ready) resolve();
+      };
+      const onError = (e: Error) => onFailure(e);
+      const onExit = (code: number) => onFailure(new Error(`exited with code ${code}`));
+      thread.worker.on('message', onMessage);
+      thread.worker.on('error', onError);
+      thread.worker.on('exit', onExit);
+      const message: LeaseMessage = { lease, data: { ...o, weights, exchange } };
+      thread.worker.postMessage(message);
+      return {
+        thread,
+        views: exchangeViews(exchange, o.paramShapes, d, o.classes, o.maxRows),
+        unlisten: () => {
+          thread.worker.off('message', onMessage);
+          thread.worker.off('error', onError);
+          thread.worker.off('exit', onExit);
+        },
+      };
     });
-    this.ready = Promise.race([
-      Promise.all(
-        this.slots.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.worker.on('message', (m: { ready?: boolean }) => {
-                if (m.ready) resolve();
-              });
-            }),
-        ),
-      ).then(() => undefined),
-      this.failed,
-    ]);
+    this.ready = Promise.race([Promise.all(readies).then(() => undefined), this.failed]);
   }
 
   /** Resolves when every worker has built its session. */
@@ -222,14 +286,19 @@ export class StepWorkers {
     });
   }
 
-  /** Stops the workers; their sessions are released with them. */
+  /**
+   * Ends the lease: each thread leaves its step loop, releases its session and goes back to the
+   * pool; a thread of a failed lease is stopped instead.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) {
       Atomics.store(s.views.ctrl, CTRL.state, STATE.QUIT);
       Atomics.notify(s.views.ctrl, CTRL.state);
-      void s.worker.terminate();
+      s.unlisten();
+      if (this.failure || s.thread.broken) void s.thread.worker.terminate();
+      else idleThreads.push(s.thread);
     }
   }
 }
