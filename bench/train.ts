@@ -398,10 +398,8 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
         };
       else if (points.some((p, i) => p.fidelity !== first.points[i]?.fidelity))
         throw new Error(`the ${c.key} curve changed between runs with the same seed`);
-      (walls[c.key] ??= []).push(res.wallMs.soft / 1000);
-      points.forEach((p, i) => {
-        ((fits[c.key] ??= [])[i] ??= []).push(p.fitMs / 1000);
-      });
+      walls[c.key] = [...(walls[c.key] ?? []), res.wallMs.soft / 1000];
+      fits[c.key] = points.map((p, i) => [...(fits[c.key]?.[i] ?? []), p.fitMs / 1000]);
     }
   }
   for (const c of settings) {
