@@ -226,7 +226,7 @@ export class OrtNet implements TrainNet {
     if (size < 1) return undefined;
     // A worker's slice is never larger than the main thread's (splitRows).
     const slice = Math.ceil(batch / (size + 1));
-    if (this.pool && this.pool.size === size && this.pool.maxRows >= slice) return this.pool;
+    if (this.pool && !this.pool.broken && this.pool.size === size && this.pool.maxRows >= slice) return this.pool;
     this.pool?.close();
     this.pool = new StepWorkers(size, {
       graph: this.graph('gradients'),
@@ -263,51 +263,59 @@ export class OrtNet implements TrainNet {
     let step = 0;
     let seen = 0;
     let finalLoss = NaN;
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      o.shuffle(order);
-      let lossSum = 0;
-      for (let s = 0; s < n; s += batch) {
-        const rows = Math.min(n, s + batch) - s;
-        for (let i = 0; i < rows; i++) {
-          const r = order[s + i];
-          bx.set(x.subarray(r * d, (r + 1) * d), i * d);
-          bt.set(targets.subarray(r * c, (r + 1) * c), i * c);
+    try {
+      for (let epoch = 0; epoch < o.epochs; epoch++) {
+        o.shuffle(order);
+        let lossSum = 0;
+        for (let s = 0; s < n; s += batch) {
+          const rows = Math.min(n, s + batch) - s;
+          for (let i = 0; i < rows; i++) {
+            const r = order[s + i];
+            bx.set(x.subarray(r * d, (r + 1) * d), i * d);
+            bt.set(targets.subarray(r * c, (r + 1) * c), i * c);
+          }
+          const xs = bx.subarray(0, rows * d);
+          o.augment?.(xs, rows);
+          adam.setLearningRate(
+            o.schedule === 'cosine'
+              ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
+              : o.learningRate,
+          );
+          step++;
+          // The main thread's slice is the first; the workers take the rest.
+          const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
+          const own = parts[0][1];
+          pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
+          const inv = scalar(1 / rows);
+          const out = await session.run({
+            ...feeds,
+            [STEP_IO.x]: new OrtTensor('float32', xs.subarray(0, own * d), [own, ...this.inputShape]),
+            [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, own * c), [own, c]),
+            [STEP_IO.invN]: inv,
+            [STEP_IO.scale]: inv,
+          });
+          adam.gradients.forEach((g, k) => {
+            g.set(out[STEP_IO.grad(k)].data as Float32Array);
+          });
+          let loss = (out[STEP_IO.loss].data as Float32Array)[0];
+          const started = parts.length - 1;
+          if (pool && started > 0) {
+            loss += await pool.finish(started);
+            pool.sumGradients(started, adam.secondGradients);
+          }
+          adam.stepFromGradients(started > 0);
+          lossSum += loss * rows;
+          seen += rows;
         }
-        const xs = bx.subarray(0, rows * d);
-        o.augment?.(xs, rows);
-        adam.setLearningRate(
-          o.schedule === 'cosine'
-            ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
-            : o.learningRate,
-        );
-        step++;
-        // The main thread's slice is the first; the workers take the rest.
-        const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
-        const own = parts[0][1];
-        pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
-        const inv = scalar(1 / rows);
-        const out = await session.run({
-          ...feeds,
-          [STEP_IO.x]: new OrtTensor('float32', xs.subarray(0, own * d), [own, ...this.inputShape]),
-          [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, own * c), [own, c]),
-          [STEP_IO.invN]: inv,
-          [STEP_IO.scale]: inv,
-        });
-        adam.gradients.forEach((g, k) => {
-          g.set(out[STEP_IO.grad(k)].data as Float32Array);
-        });
-        let loss = (out[STEP_IO.loss].data as Float32Array)[0];
-        const started = parts.length - 1;
-        if (pool && started > 0) {
-          loss += await pool.finish(started);
-          pool.sumGradients(started, adam.secondGradients);
-        }
-        adam.stepFromGradients(started > 0);
-        lossSum += loss * rows;
-        seen += rows;
+        finalLoss = lossSum / n;
+        o.onEpoch?.(epoch, finalLoss);
       }
-      finalLoss = lossSum / n;
-      o.onEpoch?.(epoch, finalLoss);
+    } catch (e) {
+      // A step that failed half-way may leave a worker mid-slice: end the lease (its threads
+      // quit their step loop) so that the next fit starts from a fresh one.
+      this.pool?.close();
+      this.pool = undefined;
+      throw e;
     }
     return { epochs: o.epochs, samplesSeen: seen, finalLoss };
   }

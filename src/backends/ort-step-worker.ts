@@ -76,9 +76,10 @@ async function serve({ lease, data }: LeaseMessage): Promise<void> {
         g.set(r[STEP_IO.grad(k)].data as Float32Array);
       });
       f64[F64.loss] = (r[STEP_IO.loss].data as Float32Array)[0];
-      Atomics.store(ctrl, CTRL.state, STATE.DONE);
+      // GO -> DONE only: a QUIT that came during the step stands, and ends the lease.
+      Atomics.compareExchange(ctrl, CTRL.state, STATE.GO, STATE.DONE);
     } catch (e) {
-      Atomics.store(ctrl, CTRL.state, STATE.FAILED);
+      Atomics.compareExchange(ctrl, CTRL.state, STATE.GO, STATE.FAILED);
       reply({ lease, error: e instanceof Error ? e.message : String(e) });
     }
     Atomics.notify(ctrl, CTRL.state);

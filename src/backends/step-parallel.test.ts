@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRng } from '../core/rng.js';
+import { specWeights } from '../models/network-spec.js';
 import { cnnSpec, initWeights } from '../surrogates/index.js';
 import { StepWorkers, closeIdleStepWorkers, idleStepWorkers, splitRows } from './step-parallel.js';
 import { createTrainNet } from './train-engines.js';
@@ -88,6 +89,37 @@ test('a pool thread serves one net after another: the same weights as from a fre
   });
   await closeIdleStepWorkers();
   assert.equal(idleStepWorkers(), 0);
+});
+
+test('a split fit that throws half-way ends its lease; the threads serve the next fit as if fresh', async () => {
+  const spec = initWeights(cnnSpec({ inputShape: [8, 8, 1], classes: 3 }), createRng(8));
+  const rng = createRng(9);
+  const n = 16;
+  const x = Float32Array.from({ length: n * 64 }, () => rng.next());
+  const t = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) t[i * 3 + rng.int(3)] = 1;
+  const options = { epochs: 2, batchSize: 8, learningRate: 0.01, shuffle: () => undefined };
+  const net = await createTrainNet(spec, 'onnxruntime', 1, 2);
+  let calls = 0;
+  await assert.rejects(
+    net.fit(x, t, n, {
+      ...options,
+      augment: () => {
+        if (++calls === 3) throw new Error('augment failed');
+      },
+    }),
+    /augment failed/,
+  );
+  net.writeWeights(specWeights(spec.layers));
+  await net.fit(x, t, n, options);
+  const after = net.readWeights();
+  net.dispose();
+  const fresh = await createTrainNet(spec, 'onnxruntime', 1, 2);
+  await fresh.fit(x, t, n, options);
+  fresh.readWeights().forEach((w, k) => {
+    assert.deepEqual(after[k], w, `param ${k}`);
+  });
+  fresh.dispose();
 });
 
 test('HEIST_TRAIN_WORKERS: a positive integer, 1 when unset, HEIST_ERR_BAD_CONFIG otherwise', () => {

@@ -65,6 +65,7 @@ export function exchangeViews(
   };
 }
 
+/** The size of one worker's exchange buffer (the layout of exchangeViews). */
 export function exchangeBytes(
   paramShapes: readonly (readonly number[])[],
   d: number,
@@ -218,6 +219,11 @@ export class StepWorkers {
       };
     });
     this.ready = Promise.race([Promise.all(readies).then(() => undefined), this.failed]);
+  }
+
+  /** True once a worker failed: the lease cannot step again. */
+  get broken(): boolean {
+    return this.failure !== undefined;
   }
 
   /** Resolves when every worker has built its session. */
