@@ -283,6 +283,16 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
     const tm = figure(torchRuns.map((t) => t.mlp));
     const tc = figure(torchRuns.map((t) => t.cnn));
     const paired = (ours: number[], theirs: number[]): number => +median(ours.map((v, i) => v / theirs[i])).toFixed(2);
+    const overTorch = (mlpRuns: number[], cnnRuns: number[]) => ({
+      mlp: paired(
+        mlpRuns,
+        torchRuns.map((t) => t.mlp),
+      ),
+      cnn: paired(
+        cnnRuns,
+        torchRuns.map((t) => t.cnn),
+      ),
+    });
     threads[String(n)] = {
       heist: {
         mlp,
@@ -309,30 +319,8 @@ export async function benchTraining(o: TrainBenchOptions = {}): Promise<TrainBen
               cnn: tc,
               gflops: { mlp: gflops(tm.median, flopsPerSample.mlp), cnn: gflops(tc.median, flopsPerSample.cnn) },
             },
-            heistOverPytorch: {
-              mlp: paired(
-                runs.mlp,
-                torchRuns.map((t) => t.mlp),
-              ),
-              cnn: paired(
-                runs.cnn,
-                torchRuns.map((t) => t.cnn),
-              ),
-            },
-            ...(split
-              ? {
-                  heistWorkersOverPytorch: {
-                    mlp: paired(
-                      runs.mlpSplit,
-                      torchRuns.map((t) => t.mlp),
-                    ),
-                    cnn: paired(
-                      runs.cnnSplit,
-                      torchRuns.map((t) => t.cnn),
-                    ),
-                  },
-                }
-              : {}),
+            heistOverPytorch: overTorch(runs.mlp, runs.cnn),
+            ...(split ? { heistWorkersOverPytorch: overTorch(runs.mlpSplit, runs.cnnSplit) } : {}),
           }
         : {}),
       peakGflops: {

@@ -135,11 +135,8 @@ function leb(n: number): number[] {
   return out;
 }
 
-type AdamKernel = (
-  w: number,
-  g: number,
-  m: number,
-  v: number,
+/** The arguments after the arrays' offsets: their byte length, then the seven scalars. */
+type AdamScalars = [
   bytes: number,
   b1: number,
   b2: number,
@@ -148,7 +145,10 @@ type AdamKernel = (
   step: number,
   eps: number,
   tiny: number,
-) => void;
+];
+type AdamKernel = (w: number, g: number, m: number, v: number, ...rest: AdamScalars) => void;
+/** adam2: adam's arguments with the second gradient's offset after the first's. */
+type Adam2Kernel = (w: number, g: number, g2: number, m: number, v: number, ...rest: AdamScalars) => void;
 
 /** The part of the WebAssembly API used here (the project's TypeScript libs do not declare it). */
 interface WasmApi {
@@ -157,23 +157,6 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-/** adam2: adam's arguments with the second gradient's offset after the first's. */
-type Adam2Kernel = (
-  w: number,
-  g: number,
-  g2: number,
-  m: number,
-  v: number,
-  bytes: number,
-  b1: number,
-  b2: number,
-  a1: number,
-  a2: number,
-  step: number,
-  eps: number,
-  tiny: number,
-) => void;
 
 let compiled: object | undefined;
 

@@ -22,13 +22,17 @@ export interface TrainEngineDeps {
   readonly workers?: number;
 }
 
-export type TrainEngineEntry = RegistryEntry<Record<string, never>, TrainEngineDeps, Promise<TrainNet>>;
+export interface TrainEngineEntry extends RegistryEntry<Record<string, never>, TrainEngineDeps, Promise<TrainNet>> {
+  /** Whether a fit can split its mini-batches across worker threads (TrainEngineDeps.workers > 1). */
+  readonly dataParallel: boolean;
+}
 
 const onnxruntime: TrainEngineEntry = {
   name: 'onnxruntime',
   summary:
     "onnxruntime's native CPU kernels: forward, backward and loss as one ONNX graph per step, Adam in WebAssembly SIMD; mini-batches split across HEIST_TRAIN_WORKERS threads",
   options: z.object({}).strict(),
+  dataParallel: true,
   create: async (_o, deps) => new OrtNet(deps.spec, { threads: deps.threads, workers: deps.workers }),
 };
 
@@ -36,12 +40,8 @@ const tfjsWasm: TrainEngineEntry = {
   name: 'tfjs-wasm',
   summary: 'tfjs on its WebAssembly backend (XNNPACK, one thread) with Heist kernel shims and a JS Adam',
   options: z.object({}).strict(),
+  dataParallel: false,
   create: async (_o, deps) => {
-    if ((deps.workers ?? 1) > 1)
-      throw new HeistError(
-        'HEIST_ERR_BAD_CONFIG',
-        `the tfjs-wasm engine trains on one thread; it cannot split mini-batches across ${deps.workers} (HEIST_TRAIN_WORKERS)`,
-      );
     await initTfjs();
     return new TfNet(deps.spec);
   },
@@ -77,6 +77,25 @@ export function defaultTrainWorkers(): number {
   return positiveIntegerEnv('HEIST_TRAIN_WORKERS');
 }
 
+/**
+ * Checks an engine name with a thread and worker count (by default the environment's) before a
+ * run spends anything: an unknown engine, a bad HEIST_TRAIN_THREADS or HEIST_TRAIN_WORKERS, and
+ * workers for an engine that cannot split its mini-batches are HEIST_ERR_BAD_CONFIG.
+ */
+export function checkTrainSettings(
+  engine = defaultTrainEngine(),
+  threads = defaultTrainThreads(),
+  workers = defaultTrainWorkers(),
+): { engine: string; threads: number; workers: number } {
+  const entry = trainEngines.get(engine);
+  if (workers > 1 && !entry.dataParallel)
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `the ${engine} engine trains on one thread; it cannot split mini-batches across ${workers} (HEIST_TRAIN_WORKERS)`,
+    );
+  return { engine, threads, workers };
+}
+
 /** A TrainNet for `spec` from the named engine (default: defaultTrainEngine()). */
 export function createTrainNet(
   spec: NetworkSpec,
@@ -84,5 +103,6 @@ export function createTrainNet(
   threads = defaultTrainThreads(),
   workers = defaultTrainWorkers(),
 ): Promise<TrainNet> {
+  checkTrainSettings(engine, threads, workers);
   return trainEngines.create(engine, {}, { spec, threads, workers });
 }
