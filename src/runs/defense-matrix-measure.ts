@@ -138,9 +138,10 @@ export async function attackCell(s: Shared, config: GridConfig, attack: MatrixAt
         {
           target: `${scenario} behind "${config.name}"`,
           budget,
-          checkpoints: [budget],
-          strategy: attack.strategy,
-          ...(attack.strategy === 'pool' ? { pool: scenario } : {}),
+          ...('recipe' in attack.steal
+            ? { recipe: attack.steal.recipe }
+            : { strategy: attack.steal.strategy, checkpoints: [budget] }),
+          ...(attack.pool ? { pool: scenario } : {}),
           eval: scenario,
           ...(arch !== undefined ? { arch } : {}),
           labels,

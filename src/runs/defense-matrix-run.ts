@@ -18,7 +18,7 @@ import { defenseHeatmapSpec } from '../report/plots/defense-heatmap.js';
 import { renderSvg } from '../report/plots/render.js';
 import { surrogates } from '../surrogates/index.js';
 import { type GridConfig, defaultGridPath, readDefenseGrid } from './defense-grid.js';
-import { getMatrixAttack, matrixAttackNames, unavailableAttacks } from './defense-matrix-attacks.js';
+import { defaultMatrixAttackNames, getMatrixAttack } from './defense-matrix-attacks.js';
 import {
   type CellFile,
   type CellKey,
@@ -92,7 +92,6 @@ export interface DefenseMatrix {
   readonly victimAccuracy: number;
   readonly configs: readonly MatrixConfigRow[];
   readonly cells: readonly MatrixCell[];
-  readonly unavailableAttacks: typeof unavailableAttacks;
 }
 
 export interface CellEvent {
@@ -147,7 +146,7 @@ export async function runDefenseMatrix(
 ): Promise<DefenseMatrixResult> {
   const settings = parseSettings(input);
   const scenario = getScenario(settings.scenario);
-  const attacks = (settings.attacks ?? matrixAttackNames()).map(getMatrixAttack);
+  const attacks = (settings.attacks ?? defaultMatrixAttackNames()).map(getMatrixAttack);
   const gridPath = resolve(settings.grid ?? defaultGridPath);
   const grid = readDefenseGrid(gridPath);
   const out = resolve(settings.out);
@@ -223,7 +222,6 @@ export async function runDefenseMatrix(
       victimAccuracy: agreement(data.evaluation.y!, plain.labels),
       configs,
       cells,
-      unavailableAttacks,
     };
     const files = {
       json: join(out, 'matrix.json'),

@@ -3,7 +3,7 @@
  * numbers, then per attack the clone's fidelity, accuracy and detection delay.
  */
 import type { GridConfig } from './defense-grid.js';
-import { getMatrixAttack, unavailableAttacks } from './defense-matrix-attacks.js';
+import { getMatrixAttack } from './defense-matrix-attacks.js';
 import type { AttackCellResult, HonestResult } from './defense-matrix-measure.js';
 
 /**
@@ -65,7 +65,7 @@ export function matrixMarkdown(m: MatrixTableInput): string {
   }
   lines.push('', '(hard): a soft-label attack that had to train on labels, the configuration serving labels only.');
   lines.push(
-    `Not available: ${unavailableAttacks.map((a) => `${a.name} (${a.why})`).join('; ')}.`,
+    ...m.settings.attacks.map((a) => `- attack \`${a}\`: ${getMatrixAttack(a).summary}`),
     '',
     ...m.configs.map(
       (c) =>

@@ -10,7 +10,7 @@ import { type CellEvent, runDefenseMatrix } from '../../runs/defense-matrix-run.
 import { type CurveCellEvent, runStrategyCurves } from '../../runs/strategy-curves-run.js';
 import { recipes } from '../../recipes/index.js';
 import { strategies } from '../../strategies/index.js';
-import { matrixAttackNames, matrixAttacks, unavailableAttacks } from '../../runs/defense-matrix-attacks.js';
+import { defaultMatrixAttackNames, matrixAttackNames, matrixAttacks } from '../../runs/defense-matrix-attacks.js';
 import { surrogates } from '../../surrogates/index.js';
 import { intList, nonNegativeInt, oneOf, positiveInt, registryChoice } from '../options.js';
 
@@ -20,8 +20,6 @@ function attackList(value: string): string[] {
     .map((v) => v.trim())
     .filter((v) => v.length > 0);
   for (const n of names) {
-    const missing = unavailableAttacks.find((a) => a.name === n);
-    if (missing) throw new InvalidArgumentError(`attack "${n}" is not available: ${missing.why}`);
     if (!matrixAttackNames().includes(n))
       throw new InvalidArgumentError(`unknown attack "${n}" (known: ${matrixAttackNames().join(', ')})`);
   }
@@ -171,8 +169,11 @@ function defensesCommand(): Command {
     )
     .option(
       '--attacks <list>',
-      `comma-separated, default all: ${matrixAttacks.map((a) => a.name).join(', ')} ` +
-        `(not available yet: ${unavailableAttacks.map((a) => a.name).join(', ')})`,
+      `comma-separated, default ${defaultMatrixAttackNames().join(', ')}; also ` +
+        matrixAttacks
+          .filter((a) => !a.byDefault)
+          .map((a) => a.name)
+          .join(', '),
       attackList,
     )
     .option('--keep-runs', "keep each cell's steal folder (transcript, substitute, report) under <out>/runs/", false)
