@@ -435,7 +435,7 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
         fastapi_pytorch:
           typeof torch === 'string'
             ? torch
-            : `bench/torch_server.py: ${torch.versions}; one uvicorn worker (h11, asyncio: no uvloop or httptools installed), torch 1 thread, json.loads body; answers match onnxruntime within ${torch.maxAbsDiff.toExponential(2)}`,
+            : `bench/torch_server.py: ${torch.versions}; one uvicorn worker (h11, asyncio: no uvloop or httptools installed), torch.set_num_threads(1) (ATen; Debian's OpenBLAS, which it does not reach, still multiplies on both cores), json.loads body; answers match onnxruntime within ${torch.maxAbsDiff.toExponential(2)}`,
         load: `bench/http-load.ts in its own process, ${IN_FLIGHT} keep-alive connections, one request in flight each`,
       },
       figures,

@@ -129,6 +129,9 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host", default="127.0.0.1")
     o = p.parse_args()
+    # ATen's threads only: Debian's torch multiplies in OpenBLAS's pthread build, which still uses
+    # every core for the Linear layers (bench/torch_train.py holds it; this peer is left as it was
+    # measured, and bench/gateway.ts says so in its setup line).
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     with open(o.weights) as f:
