@@ -86,14 +86,18 @@ export function checkTrainSettings(
   engine = defaultTrainEngine(),
   threads = defaultTrainThreads(),
   workers = defaultTrainWorkers(),
-): { engine: string; threads: number; workers: number } {
+): void {
   const entry = trainEngines.get(engine);
   if (workers > 1 && !entry.dataParallel)
     throw new HeistError(
       'HEIST_ERR_BAD_CONFIG',
       `the ${engine} engine trains on one thread; it cannot split mini-batches across ${workers} (HEIST_TRAIN_WORKERS)`,
     );
-  return { engine, threads, workers };
+  if (!(Number.isInteger(threads) && threads >= 1 && Number.isInteger(workers) && workers >= 1))
+    throw new HeistError(
+      'HEIST_ERR_BAD_CONFIG',
+      `threads and workers must be positive integers, not ${threads} and ${workers}`,
+    );
 }
 
 /** A TrainNet for `spec` from the named engine (default: defaultTrainEngine()). */
