@@ -13,6 +13,7 @@ import { type LayerSpec, type NetworkSpec, withWeights } from '../models/network
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
+import { stepFeeds } from './ort-step-feeds.js';
 import { SimdAdam } from './simd-adam.js';
 import { StepWorkers, splitRows } from './step-parallel.js';
 import type { NetFitOptions, NetFitResult, TrainNet } from './train-net.js';
@@ -39,10 +40,6 @@ function transpose2d(m: Float32Array, rows: number, cols: number): Float32Array 
 export function runtimeShape(specShape: readonly number[]): number[] {
   const s = specShape;
   return s.length === 4 ? [s[3], s[0], s[1], s[2]] : [...s];
-}
-
-function scalar(v: number): OrtTensor {
-  return new OrtTensor('float32', Float32Array.of(v), []);
 }
 
 export class OrtNet implements TrainNet {
@@ -196,10 +193,7 @@ export class OrtNet implements TrainNet {
     const session = await this.session('gradients');
     const r = await session.run({
       ...this.paramFeeds(),
-      [STEP_IO.x]: new OrtTensor('float32', x, [n, ...this.inputShape]),
-      [STEP_IO.targets]: new OrtTensor('float32', targets, [n, this.classes]),
-      [STEP_IO.invN]: scalar(1 / n),
-      [STEP_IO.scale]: scalar(1 / n),
+      ...stepFeeds(x, targets, n, this.inputShape, this.classes, 1 / n),
     });
     return {
       loss: (r[STEP_IO.loss].data as Float32Array)[0],
@@ -212,10 +206,7 @@ export class OrtNet implements TrainNet {
     const session = await this.session('input-gradients');
     const r = await session.run({
       ...this.paramFeeds(),
-      [STEP_IO.x]: new OrtTensor('float32', x, [n, ...this.inputShape]),
-      [STEP_IO.targets]: new OrtTensor('float32', targets, [n, this.classes]),
-      [STEP_IO.invN]: scalar(1 / n),
-      [STEP_IO.scale]: scalar(1),
+      ...stepFeeds(x, targets, n, this.inputShape, this.classes, 1 / n, 1),
     });
     return Float32Array.from(r[STEP_IO.dx].data as Float32Array);
   }
@@ -284,15 +275,10 @@ export class OrtNet implements TrainNet {
           step++;
           // The main thread's slice is the first; the workers take the rest.
           const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
-          const own = parts[0][1];
           pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
-          const inv = scalar(1 / rows);
           const out = await session.run({
             ...feeds,
-            [STEP_IO.x]: new OrtTensor('float32', xs.subarray(0, own * d), [own, ...this.inputShape]),
-            [STEP_IO.targets]: new OrtTensor('float32', bt.subarray(0, own * c), [own, c]),
-            [STEP_IO.invN]: inv,
-            [STEP_IO.scale]: inv,
+            ...stepFeeds(xs, bt, parts[0][1], this.inputShape, c, 1 / rows),
           });
           adam.gradients.forEach((g, k) => {
             g.set(out[STEP_IO.grad(k)].data as Float32Array);

@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { stepFeeds } from './ort-step-feeds.js';
 import { STEP_IO } from './ort-train-graph.js';
 import {
   CTRL,
@@ -64,14 +65,7 @@ async function serve({ lease, data }: LeaseMessage): Promise<void> {
       });
       x.set(shared.x.subarray(0, rows * d));
       targets.set(shared.targets.subarray(0, rows * c));
-      const inv = new Tensor('float32', Float32Array.of(f64[F64.invN]), []);
-      const r = await session.run({
-        ...feeds,
-        [STEP_IO.x]: new Tensor('float32', x.subarray(0, rows * d), [rows, ...data.inputShape]),
-        [STEP_IO.targets]: new Tensor('float32', targets.subarray(0, rows * c), [rows, c]),
-        [STEP_IO.invN]: inv,
-        [STEP_IO.scale]: inv,
-      });
+      const r = await session.run({ ...feeds, ...stepFeeds(x, targets, rows, data.inputShape, c, f64[F64.invN]) });
       shared.grads.forEach((g, k) => {
         g.set(r[STEP_IO.grad(k)].data as Float32Array);
       });

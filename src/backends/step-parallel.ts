@@ -42,6 +42,16 @@ export interface StepWorkerData {
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** The float32 arrays of an exchange buffer, in order after its header: rows, targets, gradients. */
+function exchangeArrays(
+  paramShapes: readonly (readonly number[])[],
+  d: number,
+  classes: number,
+  maxRows: number,
+): number[] {
+  return [maxRows * d, maxRows * classes, ...paramShapes.map(count)];
+}
+
 /** Views of one worker's exchange buffer. */
 export function exchangeViews(
   buffer: SharedArrayBuffer,
@@ -51,29 +61,22 @@ export function exchangeViews(
   maxRows: number,
 ) {
   let at = HEADER_BYTES;
-  const take = (n: number) => {
+  const [x, targets, ...grads] = exchangeArrays(paramShapes, d, classes, maxRows).map((n) => {
     const v = new Float32Array(buffer, at, n);
     at += n * 4;
     return v;
-  };
-  return {
-    ctrl: new Int32Array(buffer, 0, 4),
-    f64: new Float64Array(buffer, 16, 2),
-    x: take(maxRows * d),
-    targets: take(maxRows * classes),
-    grads: paramShapes.map((s) => take(count(s))),
-  };
+  });
+  return { ctrl: new Int32Array(buffer, 0, 4), f64: new Float64Array(buffer, 16, 2), x, targets, grads };
 }
 
-/** The size of one worker's exchange buffer (the layout of exchangeViews). */
+/** The size of one worker's exchange buffer. */
 export function exchangeBytes(
   paramShapes: readonly (readonly number[])[],
   d: number,
   classes: number,
   maxRows: number,
 ) {
-  const floats = maxRows * (d + classes) + paramShapes.reduce((a, s) => a + count(s), 0);
-  return HEADER_BYTES + floats * 4;
+  return HEADER_BYTES + exchangeArrays(paramShapes, d, classes, maxRows).reduce((a, n) => a + n * 4, 0);
 }
 
 /** Views of the shared weights buffer, one per parameter. */
