@@ -14,6 +14,16 @@ import { StepWorkers, closeIdleStepWorkers, idleStepWorkers, splitRows } from '.
 import { createTrainNet } from './train-engines.js';
 import { defaultTrainWorkers } from './train-engines.js';
 
+/** A small CNN on 8x8 images of 3 classes, initialised from `seed`, and n random rows (rng seed + 1). */
+function tinyCnnTask(seed: number, n: number) {
+  const spec = initWeights(cnnSpec({ inputShape: [8, 8, 1], classes: 3 }), createRng(seed));
+  const rng = createRng(seed + 1);
+  const x = Float32Array.from({ length: n * 64 }, () => rng.next());
+  const t = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) t[i * 3 + rng.int(3)] = 1;
+  return { spec, x, t, n };
+}
+
 test('splitRows cuts rows into contiguous slices as equal as possible, larger first, none empty', () => {
   assert.deepEqual(splitRows(32, 2), [
     [0, 16],
@@ -53,12 +63,7 @@ test('a worker whose graph does not load rejects whenReady with HEIST_ERR_INTERN
 });
 
 test('a pool thread serves one net after another: the same weights as from a fresh thread', async () => {
-  const spec = initWeights(cnnSpec({ inputShape: [8, 8, 1], classes: 3 }), createRng(5));
-  const rng = createRng(6);
-  const n = 24;
-  const x = Float32Array.from({ length: n * 64 }, () => rng.next());
-  const t = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) t[i * 3 + rng.int(3)] = 1;
+  const { spec, x, t, n } = tinyCnnTask(5, 24);
   const fit = async (): Promise<Float32Array[]> => {
     const net = await createTrainNet(spec, 'onnxruntime', 1, 2);
     try {
@@ -92,12 +97,7 @@ test('a pool thread serves one net after another: the same weights as from a fre
 });
 
 test('a split fit that throws half-way ends its lease; the threads serve the next fit as if fresh', async () => {
-  const spec = initWeights(cnnSpec({ inputShape: [8, 8, 1], classes: 3 }), createRng(8));
-  const rng = createRng(9);
-  const n = 16;
-  const x = Float32Array.from({ length: n * 64 }, () => rng.next());
-  const t = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) t[i * 3 + rng.int(3)] = 1;
+  const { spec, x, t, n } = tinyCnnTask(8, 16);
   const options = { epochs: 2, batchSize: 8, learningRate: 0.01, shuffle: () => undefined };
   const net = await createTrainNet(spec, 'onnxruntime', 1, 2);
   let calls = 0;
