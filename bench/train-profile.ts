@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { compileUnits } from '../src/backends/net-units.js';
 import { runtimeShape } from '../src/backends/ort-net.js';
+import { nchwcBlockSize } from '../src/backends/ort-nchwc.js';
 import { STEP_IO, buildStepGraph } from '../src/backends/ort-train-graph.js';
 import { createRng } from '../src/core/rng.js';
 import { cnnSpec, initWeights, mlpSpec } from '../src/surrogates/index.js';
@@ -47,7 +48,11 @@ export async function profileStep(
   );
   const { units, params, shapes } = compileUnits(spec.layers);
   const runShapes = shapes.map(runtimeShape);
-  const bytes = buildStepGraph({ inputShape: spec.inputShape, classes: 10, units, shapes: runShapes }, 'gradients');
+  const nchwcBlock = process.env.HEIST_PROFILE_NCHW === '1' ? 0 : await nchwcBlockSize();
+  const bytes = buildStepGraph(
+    { inputShape: spec.inputShape, classes: 10, units, shapes: runShapes, nchwcBlock },
+    'gradients',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'heist-train-profile-'));
   const session = await InferenceSession.create(bytes, {
     intraOpNumThreads: threads,

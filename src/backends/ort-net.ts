@@ -12,6 +12,7 @@ import { HeistError } from '../core/errors.js';
 import { type LayerSpec, type NetworkSpec, withWeights } from '../models/network-spec.js';
 import { compileUnits, type Unit } from './net-units.js';
 import { ONNX_OUTPUT_NAME, networkToOnnx } from './onnx-writer.js';
+import { nchwcBlockSize } from './ort-nchwc.js';
 import { STEP_IO, type StepGraphMode, buildStepGraph } from './ort-train-graph.js';
 import { stepFeeds } from './ort-step-feeds.js';
 import { SimdAdam } from './simd-adam.js';
@@ -99,7 +100,8 @@ export class OrtNet implements TrainNet {
   /**
    * Step graphs run at 'extended': the 'all' level's NCHWc layout pass wraps every pool and resize
    * of the backward pass in reorders that cost more than they save (profiled: 10 of 86 ms per CNN
-   * step). The inference graph keeps 'all', which speeds its Conv kernels.
+   * step), and it skips convs whose weights are graph inputs; the step graph places its own NCHWc
+   * ops instead (ort-train-graph.ts). The inference graph keeps 'all', which speeds its Conv kernels.
    */
   private options(level: 'extended' | 'all'): InferenceSession.SessionOptions {
     return {
@@ -111,9 +113,15 @@ export class OrtNet implements TrainNet {
     };
   }
 
-  private graph(mode: StepGraphMode): Uint8Array {
+  private async graph(mode: StepGraphMode): Promise<Uint8Array> {
     return buildStepGraph(
-      { inputShape: this.inputShape, classes: this.classes, units: this.units, shapes: this.runShapes },
+      {
+        inputShape: this.inputShape,
+        classes: this.classes,
+        units: this.units,
+        shapes: this.runShapes,
+        nchwcBlock: await nchwcBlockSize(),
+      },
       mode,
     );
   }
@@ -122,7 +130,7 @@ export class OrtNet implements TrainNet {
     if (this.disposed) throw new HeistError('HEIST_ERR_INTERNAL', 'training engine used after dispose()');
     let s = this.sessions.get(mode);
     if (!s) {
-      s = InferenceSession.create(this.graph(mode), this.options('extended'));
+      s = this.graph(mode).then((bytes) => InferenceSession.create(bytes, this.options('extended')));
       this.sessions.set(mode, s);
     }
     return s;
@@ -220,7 +228,7 @@ export class OrtNet implements TrainNet {
     if (this.pool && !this.pool.broken && this.pool.size === size && this.pool.maxRows >= slice) return this.pool;
     this.pool?.close();
     this.pool = new StepWorkers(size, {
-      graph: this.graph('gradients'),
+      graph: await this.graph('gradients'),
       paramShapes: this.runShapes,
       inputShape: this.inputShape,
       classes: this.classes,

@@ -8,14 +8,18 @@
  * step needs) and 'input-gradients' (the gradient of the loss with respect to the input rows, for
  * attacks crafted on a substitute). Predictions use the plain inference graph of onnx-writer.ts.
  *
- * Layout: images run NCHW (transposed from NHWC at the first conv or pool), conv kernels are OHWI
- * ([cout, kh, kw, cin], the transpose of the spec's [kh kw cin, cout] matrix; ort-net.ts converts),
- * dense kernels stay [in, out]. The rules, with g the gradient of a unit's output:
+ * Layout: images run NCHW (transposed from NHWC at the first conv or pool), or, where the CPU has
+ * onnxruntime's NCHWc kernels and every conv fits their channel block (`fitsNchwc`), in that
+ * blocked layout (ort-nchwc.ts): convs, pools and upsampling through the `com.microsoft.nchwc`
+ * ops, kernels reordered in the graph. Conv kernels are OHWI ([cout, kh, kw, cin], the transpose
+ * of the spec's [kh kw cin, cout] matrix; ort-net.ts converts), dense kernels stay [in, out]. The
+ * rules, with g the gradient of a unit's output:
  * - dense: y = x W + b; dW = x^T g, db = sum over rows of g, dx = g W^T (Gemm with transA / transB);
- * - conv: y = onnxruntime's Conv; dW from im2col columns of x ([n, cin kh kw, oh ow]: one grouped
- *   Conv with one-hot kernels) and one batched FusedMatMul (onnxruntime's contrib op, transB) summed
+ * - conv: y = onnxruntime's Conv (NCHWc: its blocked Conv, ReLU fused); dW from im2col columns of
+ *   x ([n, cin kh kw, oh ow]: one grouped Conv with one-hot kernels) and one batched matmul summed
  *   over the rows; db = sum of g over n, h, w (over the pool's output when a pool follows);
- *   dx = ConvTranspose(g, W) with the forward pads;
+ *   dx = ConvTranspose(g, W) with the forward pads (NCHWc: a blocked Conv of g with the kernel
+ *   flipped, which skips ConvTranspose's col2im);
  * - max-pool: g goes to the inputs equal to their window's maximum, split evenly among ties
  *   (poolBackward says why that matches the exact gradient wherever it matters);
  * - ReLU: g * (y > 0), y being the ReLU output (>= 0);
@@ -23,12 +27,14 @@
  * Profiled alternatives (docs/architecture.md, "Training engines"): onnxruntime's Conv for dW with
  * the batch as channels (2.5x slower than the columns), MaxPool's indices output with MaxUnpool
  * (10x the pool itself), one big [kh kw cin, n oh ow] GEMM per conv (slower: MLAS handles the
- * skinny shapes poorly), chunking the batch to keep columns in cache (slower).
+ * skinny shapes poorly), chunking the batch to keep columns in cache (slower), the 'all' level's
+ * own NCHWc pass (it needs constant weights, and reorders around every backward op).
  * Every rule is checked against finite differences (test/conformance/training-engines.test.ts) and
  * against the tfjs engine (ort-net.test.ts).
  */
 import { HeistError } from '../core/errors.js';
-import { OnnxGraphBuilder } from './onnx-graph.js';
+import { type OnnxAttr, OnnxGraphBuilder } from './onnx-graph.js';
+import { NCHWC_DOMAIN } from './ort-nchwc.js';
 import { samePads } from './onnx-writer.js';
 import type { Unit } from './net-units.js';
 
@@ -40,6 +46,11 @@ export interface StepGraphSpec {
   readonly units: readonly Unit[];
   /** Runtime-layout shapes of the parameters (conv kernels OHWI: [cout, kh, kw, cin]). */
   readonly shapes: readonly (readonly number[])[];
+  /**
+   * onnxruntime's NCHWc channel block on this CPU (ort-nchwc.ts), 0 or absent for none. When every
+   * conv fits it (`fitsNchwc`), the image units run in that blocked layout.
+   */
+  readonly nchwcBlock?: number;
 }
 
 /** Graph value names shared with ort-net.ts. */
@@ -58,25 +69,116 @@ export const STEP_IO = {
   dx: 'dx',
 } as const;
 
+/** How an activation lies in memory: NCHWc is onnxruntime's blocked layout (ort-nchwc.ts). */
+type Layout = 'flat' | 'nhwc' | 'nchw' | 'nchwc';
+
 /** What a unit's forward pass leaves for its backward pass. */
 interface Saved {
   x: string;
   y: string;
   /** Image shape [c, h, w] of x, when x is an image. */
   chw?: [number, number, number];
-  /** Whether x is NCHW (else NHWC or flat). */
-  nchw: boolean;
+  /** The layout of x. */
+  layout: Layout;
 }
 
 /** Output height and width of a stride-1 conv. */
 const oh = (u: Extract<Unit, { kind: 'conv' }>, h: number): number => (u.pad === 'same' ? h : h - u.kh + 1);
 const ow = (u: Extract<Unit, { kind: 'conv' }>, w: number): number => (u.pad === 'same' ? w : w - u.kw + 1);
 
+/**
+ * Whether the image units can run in NCHWc with channel block b: the image part starts with a conv,
+ * every conv has a multiple of b output channels (so every later input is one too) and every pool's
+ * windows tile its input. The first conv may read fewer than b channels (NCHW input).
+ */
+export function fitsNchwc(spec: Pick<StepGraphSpec, 'inputShape' | 'units' | 'shapes'>, b: number): boolean {
+  if (b < 2 || spec.inputShape.length !== 3) return false;
+  let [h, w, c] = spec.inputShape;
+  let convs = 0;
+  for (const u of spec.units) {
+    if (u.kind === 'flatten') break;
+    if (u.kind === 'conv') {
+      const [cout] = spec.shapes[u.p];
+      if (cout % b !== 0 || (c >= b && c % b !== 0)) return false;
+      [h, w, c] = [oh(u, h), ow(u, w), cout];
+      convs += 1;
+    } else if (u.kind === 'pool') {
+      if (convs === 0 || h % u.size !== 0 || w % u.size !== 0) return false;
+      [h, w] = [h / u.size, w / u.size];
+    }
+  }
+  return convs > 0;
+}
+
 class StepGraph {
   readonly g = new OnnxGraphBuilder('heist-train-step');
   private readonly constants = new Map<string, string>();
 
-  constructor(private readonly spec: StepGraphSpec) {}
+  /** The NCHWc channel block the image units run in, 0 for NCHW. */
+  private readonly block: number;
+
+  constructor(private readonly spec: StepGraphSpec) {
+    const b = spec.nchwcBlock ?? 0;
+    this.block = b > 0 && fitsNchwc(spec, b) ? b : 0;
+  }
+
+  /** A node of onnxruntime's NCHWc domain (ort-nchwc.ts). */
+  private nchwc(op: string, inputs: string[], attrs: Parameters<OnnxGraphBuilder['node']>[3] = {}): string {
+    return this.g.node(op, inputs, [this.g.fresh(`nchwc_${op.toLowerCase()}`)], attrs, NCHWC_DOMAIN);
+  }
+
+  /** NHWC to NCHW; with one channel the two are the same bytes, so a Reshape does. */
+  private nhwcToNchw(t: string, [c, h, w]: [number, number, number]): string {
+    if (c === 1) return this.node('Reshape', [t, this.axes([0, 1, h, w])]);
+    return this.node('Transpose', [t], { perm: { ints: [0, 3, 1, 2] } });
+  }
+
+  private nchwToNhwc(t: string, [c, h, w]: [number, number, number]): string {
+    if (c === 1) return this.node('Reshape', [t, this.axes([0, h, w, 1])]);
+    return this.node('Transpose', [t], { perm: { ints: [0, 2, 3, 1] } });
+  }
+
+  /**
+   * A conv's OHWI kernel in MLAS's NCHWc filter order, shaped [O, I, kh, kw] as the op expects:
+   * [O/B, I/B, kh, kw, Bi, Bo] for a blocked input, [O/B, I, kh, kw, Bo] for an NCHW one (read off
+   * the filters onnxruntime's own layout pass writes).
+   */
+  private blockedKernel(p: number, blockedInput: boolean): string {
+    const [o, kh, kw, i] = this.spec.shapes[p];
+    const b = this.block;
+    const [dims, perm] = blockedInput
+      ? [
+          [o / b, b, kh, kw, i / b, b],
+          [0, 4, 2, 3, 5, 1],
+        ]
+      : [
+          [o / b, b, kh, kw, i],
+          [0, 4, 2, 3, 1],
+        ];
+    const split = this.node('Reshape', [STEP_IO.param(p), this.axes(dims)]);
+    const ordered = this.node('Transpose', [split], { perm: { ints: perm } });
+    return this.node('Reshape', [ordered, this.axes([o, i, kh, kw])]);
+  }
+
+  /**
+   * The kernel that turns a conv's output gradient into its input gradient: W~[i, o, a, b] =
+   * W[o, kh-1-a, kw-1-b, i], in NCHWc filter order [I/B, O/B, kh, kw, Bo, Bi].
+   */
+  private blockedFlippedKernel(p: number): string {
+    const [o, kh, kw, i] = this.spec.shapes[p];
+    const b = this.block;
+    const end = -(2 ** 31);
+    const flipped = this.node('Slice', [
+      STEP_IO.param(p),
+      this.axes([-1, -1]),
+      this.axes([end, end]),
+      this.axes([1, 2]),
+      this.axes([-1, -1]),
+    ]);
+    const split = this.node('Reshape', [flipped, this.axes([o / b, b, kh, kw, i / b, b])]);
+    const ordered = this.node('Transpose', [split], { perm: { ints: [4, 0, 2, 3, 1, 5] } });
+    return this.node('Reshape', [ordered, this.axes([i, o, kh, kw])]);
+  }
 
   private node(
     op: string,
@@ -114,8 +216,9 @@ class StepGraph {
   /** Forward pass from x to logits, recording what backward needs. */
   forward(x: string, saved: Saved[]): string {
     let h = x;
-    // Images arrive NHWC; they move to NCHW at the first conv or pool, and back before flatten.
-    let layout = (this.spec.inputShape.length === 3 ? 'nhwc' : 'flat') as 'nhwc' | 'nchw' | 'flat';
+    // Images arrive NHWC; they move to NCHW (or NCHWc) at the first conv or pool, and back to NHWC
+    // before flatten.
+    let layout: Layout = this.spec.inputShape.length === 3 ? 'nhwc' : 'flat';
     let chw: [number, number, number] | undefined;
     if (layout === 'nhwc') {
       const [ih, iw, ic] = this.spec.inputShape;
@@ -129,35 +232,42 @@ class StepGraph {
     for (const u of this.spec.units) {
       if ((u.kind === 'conv' || u.kind === 'pool') && !chw)
         throw new HeistError('HEIST_ERR_BAD_MODEL', `${u.kind} needs an image input`);
-      if (layout === 'nhwc' && (u.kind === 'conv' || u.kind === 'pool')) {
-        h = this.node('Transpose', [h], { perm: { ints: [0, 3, 1, 2] } });
-        layout = 'nchw' as typeof layout;
+      if (layout === 'nhwc' && chw && (u.kind === 'conv' || u.kind === 'pool')) {
+        // A blocked conv reads NCHW when the image has fewer channels than a block.
+        const blockIn = this.block > 0 && chw[0] >= this.block;
+        h = blockIn ? this.nchwc('ReorderInput', [h], { channels_last: { i: 1 } }) : this.nhwcToNchw(h, chw);
+        layout = blockIn ? 'nchwc' : 'nchw';
       }
-      const s: Saved = { x: h, y: h, chw, nchw: layout === 'nchw' };
+      const s: Saved = { x: h, y: h, chw, layout };
       if (u.kind === 'dense') {
         h = this.node('Gemm', [h, STEP_IO.param(u.p), STEP_IO.param(u.p + 1)]);
         if (u.relu) h = this.node('Relu', [h]);
       } else if (u.kind === 'conv' && chw) {
         const [cout] = this.spec.shapes[u.p];
-        // onnxruntime's own Conv (per-image im2col in cache, bias fused) for the forward pass.
-        h = this.node(
-          'Conv',
-          [h, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } }), STEP_IO.param(u.p + 1)],
-          { kernel_shape: { ints: [u.kh, u.kw] }, strides: { ints: [1, 1] }, pads: { ints: this.pads(u) } },
-        );
+        const attrs = { kernel_shape: { ints: [u.kh, u.kw] }, strides: { ints: [1, 1] }, pads: { ints: this.pads(u) } };
+        if (this.block) {
+          const w = this.blockedKernel(u.p, layout === 'nchwc');
+          const act: Record<string, OnnxAttr> = u.relu ? { activation: { s: 'Relu' } } : {};
+          h = this.nchwc('Conv', [h, w, STEP_IO.param(u.p + 1)], { ...attrs, ...act });
+          layout = 'nchwc';
+        } else {
+          // onnxruntime's own Conv (per-image im2col in cache, bias fused) for the forward pass.
+          const w = this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } });
+          h = this.node('Conv', [h, w, STEP_IO.param(u.p + 1)], attrs);
+          if (u.relu) h = this.node('Relu', [h]);
+        }
         chw = [cout, oh(u, chw[1]), ow(u, chw[2])];
-        if (u.relu) h = this.node('Relu', [h]);
       } else if (u.kind === 'pool' && chw) {
-        h = this.node('MaxPool', [h], {
-          kernel_shape: { ints: [u.size, u.size] },
-          strides: { ints: [u.size, u.size] },
-        });
+        const attrs = { kernel_shape: { ints: [u.size, u.size] }, strides: { ints: [u.size, u.size] } };
+        h = layout === 'nchwc' ? this.nchwc('MaxPool', [h], attrs) : this.node('MaxPool', [h], attrs);
         chw = [chw[0], Math.floor(chw[1] / u.size), Math.floor(chw[2] / u.size)];
       } else if (u.kind === 'relu') {
         h = this.node('Relu', [h]);
       } else if (u.kind === 'flatten' && chw) {
         // Spec flatten is row-major over [h, w, c]: back to NHWC first.
         if (layout === 'nchw') h = this.node('Transpose', [h], { perm: { ints: [0, 2, 3, 1] } });
+        if (layout === 'nchwc')
+          h = this.nchwc('ReorderOutput', [h], { channels: { i: chw[0] }, channels_last: { i: 1 } });
         h = this.node('Flatten', [h], { axis: { i: 1 } });
         chw = undefined;
         layout = 'flat';
@@ -180,7 +290,7 @@ class StepGraph {
     let atPoolOutput: string | undefined;
     for (let k = this.spec.units.length - 1; k >= 0; k--) {
       const u = this.spec.units[k];
-      const { x, y, chw } = saved[k];
+      const { x, y, chw, layout } = saved[k];
       const needDx = k > 0 || toInput;
       if (u.kind === 'dense') {
         if (u.relu) g = this.reluBackward(g, y);
@@ -189,53 +299,106 @@ class StepGraph {
         if (needDx) g = this.node('Gemm', [g, STEP_IO.param(u.p)], { transB: { i: 1 } });
       } else if (u.kind === 'conv' && chw) {
         if (u.relu) g = this.reluBackward(g, y);
-        const [cout, kh, kw, cin] = this.spec.shapes[u.p];
-        const [, ih, iw] = chw;
-        const cols = this.im2col(x, kh, kw, this.pads(u), cin, oh(u, ih), ow(u, iw));
-        const g3 = this.node('Reshape', [g, this.axes([0, cout, -1])]);
-        // dW[o, (c, a, b)] = sum over rows n and positions p of g[n, o, p] cols[n, (c, a, b), p]:
-        // one batched matmul against the forward pass's columns, then a sum over the rows.
-        const perRow = this.g.node(
-          'FusedMatMul',
-          [g3, cols],
-          [this.g.fresh('dw')],
-          { transB: { i: 1 } },
-          'com.microsoft',
-        );
-        // The columns run (c, a, b): the sum is the OIHW kernel gradient, turned to OHWI.
-        grads[u.p] = this.node(
-          'Transpose',
-          [
-            this.node('Reshape', [
-              this.node('ReduceSum', [perRow, this.axes([0])], { keepdims: { i: 0 } }),
-              this.axes([cout, cin, kh, kw]),
-            ]),
-          ],
-          { perm: { ints: [0, 2, 3, 1] } },
-        );
         const pooled = !u.relu && this.spec.units[k + 1]?.kind === 'pool' ? atPoolOutput : undefined;
-        grads[u.p + 1] = this.node('ReduceSum', [pooled ?? g, this.axes([0, 2, 3])], { keepdims: { i: 0 } });
-        if (needDx)
-          g = this.node(
-            'ConvTranspose',
-            [g, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } })],
-            { kernel_shape: { ints: [kh, kw] }, strides: { ints: [1, 1] }, pads: { ints: this.pads(u) } },
-          );
+        grads[u.p] = this.convKernelGradient(u, x, layout, chw, g);
+        grads[u.p + 1] = this.channelSums(pooled ?? g, this.spec.shapes[u.p][0]);
+        if (needDx) g = this.convInputGradient(u, layout, g);
       } else if (u.kind === 'pool' && chw) {
         atPoolOutput = g;
-        g = this.poolBackward(x, y, g, u.size, chw);
+        g = this.poolBackward(x, y, g, u.size, chw, layout === 'nchwc');
       } else if (u.kind === 'relu') {
         g = this.reluBackward(g, y);
       } else if (u.kind === 'flatten' && chw && needDx) {
         const [c, h, w] = chw;
         g = this.node('Reshape', [g, this.axes([-1, h, w, c])]);
-        if (saved[k].nchw) g = this.node('Transpose', [g], { perm: { ints: [0, 3, 1, 2] } });
+        if (layout === 'nchw') g = this.node('Transpose', [g], { perm: { ints: [0, 3, 1, 2] } });
+        if (layout === 'nchwc') g = this.nchwc('ReorderInput', [g], { channels_last: { i: 1 } });
       }
     }
     if (!toInput) return { grads };
-    // The first conv or pool moved the NHWC input to NCHW: its gradient moves back.
-    const dx = saved.length > 0 && saved[0].nchw ? this.node('Transpose', [g], { perm: { ints: [0, 2, 3, 1] } }) : g;
+    // The first conv or pool moved the NHWC input to NCHW or NCHWc: its gradient moves back.
+    const first = saved[0];
+    let dx = g;
+    if (first?.chw && first.layout === 'nchw') dx = this.nchwToNhwc(g, first.chw);
+    if (first?.chw && first.layout === 'nchwc')
+      dx = this.nchwc('ReorderOutput', [g], { channels: { i: first.chw[0] }, channels_last: { i: 1 } });
     return { grads, dx };
+  }
+
+  /**
+   * dW of a conv from the gradient g of its output: the im2col columns of its (NCHW) input x
+   * ([n, cin kh kw, oh ow]) against g in one batched MatMul, summed over the rows, then turned to
+   * OHWI. NCHW g: g [n, cout, P] times the columns transposed (FusedMatMul, onnxruntime's contrib op
+   * with transB) gives [n, cout, cin kh kw]. Blocked g ([n, cout/B, P, B] in memory): the columns
+   * times g, block by block, give [n, cout/B, cin kh kw, B] with no transposed operand.
+   */
+  private convKernelGradient(
+    u: Extract<Unit, { kind: 'conv' }>,
+    x: string,
+    layout: Layout,
+    chw: [number, number, number],
+    g: string,
+  ): string {
+    const [cout, kh, kw, cin] = this.spec.shapes[u.p];
+    const [, ih, iw] = chw;
+    const xn = layout === 'nchwc' ? this.nchwc('ReorderOutput', [x], { channels: { i: cin } }) : x;
+    const cols = this.im2col(xn, kh, kw, this.pads(u), cin, oh(u, ih), ow(u, iw));
+    const rowSum = (t: string) => this.node('ReduceSum', [t, this.axes([0])], { keepdims: { i: 0 } });
+    const b = this.block;
+    if (b) {
+      // dW[(ob, j), (c, a, b)] = sum over n, p of cols[n, (c, a, b), p] g[n, ob, p, j].
+      const lhs = this.node('Reshape', [cols, this.axes([0, 1, cin * kh * kw, -1])]);
+      const rhs = this.node('Reshape', [g, this.axes([0, cout / b, -1, b])]);
+      const sum = rowSum(this.node('MatMul', [lhs, rhs]));
+      const split = this.node('Reshape', [sum, this.axes([cout / b, cin, kh, kw, b])]);
+      const ohwi = this.node('Transpose', [split], { perm: { ints: [0, 4, 2, 3, 1] } });
+      return this.node('Reshape', [ohwi, this.axes([cout, kh, kw, cin])]);
+    }
+    // dW[o, (c, a, b)] = sum over rows n and positions p of g[n, o, p] cols[n, (c, a, b), p].
+    const perRow = this.g.node(
+      'FusedMatMul',
+      [this.node('Reshape', [g, this.axes([0, cout, -1])]), cols],
+      [this.g.fresh('dw')],
+      { transB: { i: 1 } },
+      'com.microsoft',
+    );
+    // The columns run (c, a, b): the sum is the OIHW kernel gradient, turned to OHWI.
+    const oihw = this.node('Reshape', [rowSum(perRow), this.axes([cout, cin, kh, kw])]);
+    return this.node('Transpose', [oihw], { perm: { ints: [0, 2, 3, 1] } });
+  }
+
+  /** A conv's bias gradient: the sum of g per channel, over rows and positions (NCHW or NCHWc). */
+  private channelSums(g: string, channels: number): string {
+    const b = this.block;
+    if (!b) return this.node('ReduceSum', [g, this.axes([0, 2, 3])], { keepdims: { i: 0 } });
+    const blocks = this.node('Reshape', [g, this.axes([0, channels / b, -1, b])]);
+    const sums = this.node('ReduceSum', [blocks, this.axes([0, 2])], { keepdims: { i: 0 } });
+    return this.node('Reshape', [sums, this.axes([channels])]);
+  }
+
+  /**
+   * dx of a stride-1 conv from the gradient g of its output. Blocked: the conv of g with the kernel
+   * flipped in space and its channel axes swapped, padded by k - 1 - the forward pads (an NCHWc Conv
+   * again, in place of ConvTranspose's GEMM and col2im). Otherwise ConvTranspose(g, W) with the
+   * forward pads, after unblocking g when a blocked conv read an NCHW input.
+   */
+  private convInputGradient(u: Extract<Unit, { kind: 'conv' }>, layout: Layout, g: string): string {
+    const [cout, kh, kw] = this.spec.shapes[u.p];
+    const pads = this.pads(u);
+    if (layout === 'nchwc') {
+      const flippedPads = [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]];
+      return this.nchwc('Conv', [g, this.blockedFlippedKernel(u.p)], {
+        kernel_shape: { ints: [kh, kw] },
+        strides: { ints: [1, 1] },
+        pads: { ints: flippedPads },
+      });
+    }
+    const gn = this.block ? this.nchwc('ReorderOutput', [g], { channels: { i: cout } }) : g;
+    return this.node(
+      'ConvTranspose',
+      [gn, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } })],
+      { kernel_shape: { ints: [kh, kw] }, strides: { ints: [1, 1] }, pads: { ints: pads } },
+    );
   }
 
   /** ReLU backward, y being the ReLU's output (>= 0): g where y > 0. A Greater, Cast and Mul take
@@ -283,19 +446,29 @@ class StepGraph {
    * gives its bias everywhere), whose weight gradients are identical, so the split changes nothing
    * there; elsewhere ties have probability zero.
    */
-  private poolBackward(x: string, y: string, g: string, s: number, chw: [number, number, number]): string {
+  private poolBackward(
+    x: string,
+    y: string,
+    g: string,
+    s: number,
+    chw: [number, number, number],
+    blocked: boolean,
+  ): string {
     const [, H, W] = chw;
     const h = Math.floor(H / s) * s;
     const w = Math.floor(W / s) * s;
     const exact = h === H && w === W;
+    // fitsNchwc admits blocked pools only where the windows tile the image.
     const xc = exact ? x : this.node('Slice', [x, this.axes([0, 0]), this.axes([h, w]), this.axes([2, 3])]);
-    const mask = this.node('Cast', [this.node('Equal', [xc, this.upsample(y, s)])], { to: { i: 1 } });
-    const share = this.node('AveragePool', [mask], {
-      kernel_shape: { ints: [s, s] },
-      strides: { ints: [s, s] },
-    });
+    const up = (t: string) =>
+      blocked
+        ? this.nchwc('Upsample', [t], { scales: { ints: [1, 1, s, s] }, mode: { s: 'nearest' } })
+        : this.upsample(t, s);
+    const window = { kernel_shape: { ints: [s, s] }, strides: { ints: [s, s] } };
+    const mask = this.node('Cast', [this.node('Equal', [xc, up(y)])], { to: { i: 1 } });
+    const share = blocked ? this.nchwc('AveragePool', [mask], window) : this.node('AveragePool', [mask], window);
     const each = this.node('Div', [g, this.node('Mul', [share, this.scalar(s * s)])]);
-    const dx = this.node('Mul', [mask, this.upsample(each, s)]);
+    const dx = this.node('Mul', [mask, up(each)]);
     return exact ? dx : this.node('Pad', [dx, this.axes([0, 0, 0, 0, 0, 0, H - h, W - w])]);
   }
 

@@ -1,6 +1,7 @@
 /**
  * @file Reference material for training-engine tests: small specs covering every unit (dense, conv
- * 'same' and 'valid', max-pool with odd sizes, ReLU, flatten), a float64 forward pass and loss in
+ * 'same' and 'valid', max-pool with odd sizes, ReLU, flatten) in both of the onnxruntime engine's
+ * image layouts (NCHW, and NCHWc where the CPU has it), a float64 forward pass and loss in
  * plain TS for finite differences, and target rows (one-hot or soft).
  */
 import { createRng } from '../../src/core/rng.js';
@@ -45,8 +46,30 @@ export const mixedSpec: NetworkSpec = {
   ],
 };
 
+/**
+ * 10x10x3 -> conv3 valid (8x8x16) -> relu -> pool2 (4x4) -> conv2 same (4x4x16, uneven pads) ->
+ * relu -> flatten -> dense: every conv in whole channel blocks of 8 and 16 and every pool tiling
+ * its input, so onnxruntime's NCHWc path (ort-train-graph.ts) trains it where the CPU has one,
+ * with both pad kinds and a ReLU fused into a conv.
+ */
+export const blockedSpec: NetworkSpec = {
+  inputShape: [10, 10, 3],
+  classes: 3,
+  layers: [
+    conv(3, 3, 16, 'valid'),
+    { type: 'relu' },
+    { type: 'maxpool2d', size: 2 },
+    conv(2, 16, 16, 'same'),
+    { type: 'relu' },
+    { type: 'flatten' },
+    dense(256, 3),
+    { type: 'softmax' },
+  ],
+};
+
 export const referenceSpecs: [string, NetworkSpec][] = [
   ['mixed conv net', initWeights(mixedSpec, createRng(11))],
+  ['blocked conv net', initWeights(blockedSpec, createRng(12))],
   ['cnn', initWeights(cnnSpec({ inputShape: [12, 12, 2], classes: 5 }), createRng(3))],
   ['mlp', initWeights(mlpSpec({ inputShape: [20], classes: 3, hidden: [16, 8] }), createRng(4))],
   ['mlp on images', initWeights(mlpSpec({ inputShape: [4, 4, 2], classes: 3, hidden: [7] }), createRng(5))],
