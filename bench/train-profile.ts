@@ -4,6 +4,7 @@
  * bench/train.ts on random data with onnxruntime's profiler on, then prints the milliseconds per
  * step by op type and the slowest nodes.
  * Run alone: node --import tsx bench/train-profile.ts [cnn|mlp] [batch] [threads]
+ * (HEIST_TRAIN_NCHWC=0: the NCHW graph, for comparison)
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,7 @@ export async function profileStep(
   );
   const { units, params, shapes } = compileUnits(spec.layers);
   const runShapes = shapes.map(runtimeShape);
-  const nchwcBlock = process.env.HEIST_PROFILE_NCHW === '1' ? 0 : await nchwcBlockSize();
+  const nchwcBlock = await nchwcBlockSize();
   const bytes = buildStepGraph(
     { inputShape: spec.inputShape, classes: 10, units, shapes: runShapes, nchwcBlock },
     'gradients',

@@ -4,7 +4,9 @@
  * AVX-512, 8 with AVX2. onnxruntime's own layout pass uses them only for constant weights, so the
  * training step graph (ort-train-graph.ts) calls them itself, from the `com.microsoft.nchwc` domain.
  * The block is read once per process by running ReorderInput on four channels (the fewest it
- * takes): its output pads the channels to one block. 0 means no NCHWc kernels (another CPU, or a build without them).
+ * takes): its output pads the channels to one block. 0 means no NCHWc kernels (another CPU, or a
+ * build without them), or HEIST_TRAIN_NCHWC=0, which trains in NCHW (to compare, or to rule the
+ * layout out).
  */
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { OnnxGraphBuilder } from './onnx-graph.js';
@@ -34,6 +36,6 @@ async function readBlockSize(): Promise<number> {
 
 /** The NCHWc channel block of this CPU's onnxruntime kernels, or 0 when there are none. */
 export function nchwcBlockSize(): Promise<number> {
-  probe ??= readBlockSize();
+  probe ??= process.env.HEIST_TRAIN_NCHWC === '0' ? Promise.resolve(0) : readBlockSize();
   return probe;
 }

@@ -259,50 +259,67 @@ export class OrtNet implements TrainNet {
     const pool = await this.stepWorkers(batch);
     const feeds = this.paramFeeds();
     const totalSteps = o.epochs * Math.ceil(n / batch);
+    // The next mini-batch: its place in the epoch, reshuffled at each epoch's start, gathered (and
+    // augmented) into bx / bt. Same rows and the same Rng draws in the same order as a plain loop.
+    let epoch = 0;
+    let at = 0;
+    const gather = (): number => {
+      if (at === 0) o.shuffle(order);
+      const rows = Math.min(n, at + batch) - at;
+      for (let i = 0; i < rows; i++) {
+        const r = order[at + i];
+        bx.set(x.subarray(r * d, (r + 1) * d), i * d);
+        bt.set(targets.subarray(r * c, (r + 1) * c), i * c);
+      }
+      o.augment?.(bx.subarray(0, rows * d), rows);
+      return rows;
+    };
     let step = 0;
     let seen = 0;
     let finalLoss = NaN;
+    let lossSum = 0;
     try {
-      for (let epoch = 0; epoch < o.epochs; epoch++) {
-        o.shuffle(order);
-        let lossSum = 0;
-        for (let s = 0; s < n; s += batch) {
-          const rows = Math.min(n, s + batch) - s;
-          for (let i = 0; i < rows; i++) {
-            const r = order[s + i];
-            bx.set(x.subarray(r * d, (r + 1) * d), i * d);
-            bt.set(targets.subarray(r * c, (r + 1) * c), i * c);
-          }
-          const xs = bx.subarray(0, rows * d);
-          o.augment?.(xs, rows);
-          adam.setLearningRate(
-            o.schedule === 'cosine'
-              ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
-              : o.learningRate,
-          );
-          step++;
-          // The main thread's slice is the first; the workers take the rest.
-          const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
-          pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
-          const out = await session.run({
-            ...feeds,
-            ...stepFeeds(xs, bt, parts[0][1], this.inputShape, c, 1 / rows),
-          });
-          adam.gradients.forEach((g, k) => {
-            g.set(out[STEP_IO.grad(k)].data as Float32Array);
-          });
-          let loss = (out[STEP_IO.loss].data as Float32Array)[0];
-          const started = parts.length - 1;
-          if (pool && started > 0) {
-            loss += await pool.finish(started);
-            pool.sumGradients(started, adam.secondGradients);
-          }
-          adam.stepFromGradients(started > 0);
-          lossSum += loss * rows;
-          seen += rows;
+      let rows = o.epochs > 0 ? gather() : 0;
+      while (rows > 0) {
+        const xs = bx.subarray(0, rows * d);
+        adam.setLearningRate(
+          o.schedule === 'cosine'
+            ? o.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
+            : o.learningRate,
+        );
+        step++;
+        // The main thread's slice is the first; the workers take the rest (copied out here).
+        const parts = pool ? splitRows(rows, pool.size + 1) : [[0, rows] as [number, number]];
+        pool?.start(this.weights, xs, bt, d, c, parts.slice(1), 1 / rows);
+        const out = await session.run({
+          ...feeds,
+          ...stepFeeds(xs, bt, parts[0][1], this.inputShape, c, 1 / rows),
+        });
+        adam.gradients.forEach((g, k) => {
+          g.set(out[STEP_IO.grad(k)].data as Float32Array);
+        });
+        let loss = (out[STEP_IO.loss].data as Float32Array)[0];
+        // bx is free again: the next batch is gathered while the workers finish their slices.
+        at += batch;
+        const epochDone = at >= n;
+        if (epochDone) at = 0;
+        const lastStep = epochDone && epoch + 1 >= o.epochs;
+        const next = lastStep ? 0 : gather();
+        const started = parts.length - 1;
+        if (pool && started > 0) {
+          loss += await pool.finish(started);
+          pool.sumGradients(started, adam.secondGradients);
         }
-        finalLoss = lossSum / n;
-        o.onEpoch?.(epoch, finalLoss);
+        adam.stepFromGradients(started > 0);
+        lossSum += loss * rows;
+        seen += rows;
+        if (epochDone) {
+          finalLoss = lossSum / n;
+          lossSum = 0;
+          o.onEpoch?.(epoch, finalLoss);
+          epoch++;
+        }
+        rows = next;
       }
     } catch (e) {
       // A step that failed half-way may leave a worker mid-slice: end the lease (its threads

@@ -11,7 +11,7 @@ import { createRng } from '../core/rng.js';
 import { specWeights } from '../models/network-spec.js';
 import { cnnSpec, initWeights } from '../surrogates/index.js';
 import { StepWorkers, closeIdleStepWorkers, idleStepWorkers, splitRows } from './step-parallel.js';
-import { createTrainNet } from './train-engines.js';
+import { createTrainNet, warmUpTraining } from './train-engines.js';
 import { defaultTrainWorkers } from './train-engines.js';
 
 /** A small CNN on 8x8 images of 3 classes, initialised from `seed`, and n random rows (rng seed + 1). */
@@ -87,6 +87,11 @@ test('a pool thread serves one net after another: the same weights as from a fre
   await closeIdleStepWorkers();
   const fresh = await fit();
   assert.equal(idleStepWorkers(), 1, 'the thread goes back to the pool with dispose()');
+  await closeIdleStepWorkers();
+  warmUpTraining('onnxruntime', 2);
+  assert.equal(idleStepWorkers(), 1, 'warm-up starts the thread a 2-worker fit needs');
+  assert.deepEqual(await fit(), fresh, 'a warmed thread gives the same weights');
+  assert.equal(idleStepWorkers(), 1, 'the fit leased the warmed thread, and no other');
   const reused = await fit();
   assert.equal(idleStepWorkers(), 1, 'the second net leased the same thread');
   fresh.forEach((w, k) => {

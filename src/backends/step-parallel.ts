@@ -106,6 +106,10 @@ let leases = 0;
  */
 function takeThread(): PoolThread {
   for (let t = idleThreads.pop(); t; t = idleThreads.pop()) if (!t.broken) return t;
+  return newThread();
+}
+
+function newThread(): PoolThread {
   const worker = startWorker(new URL('./ort-step-worker.ts', import.meta.url), {});
   // An idle thread must not keep the process alive.
   worker.unref();
@@ -118,6 +122,14 @@ function takeThread(): PoolThread {
   worker.on('error', broke);
   worker.on('exit', broke);
   return thread;
+}
+
+/**
+ * Starts pool threads until `count` are idle, without waiting for them: a run calls this before it
+ * buys its first queries, so that the threads load their modules while it does.
+ */
+export function warmStepWorkers(count: number): void {
+  while (idleThreads.length < count) idleThreads.push(newThread());
 }
 
 /** How many pool threads are idle now. */

@@ -11,6 +11,8 @@ import { HeistError } from '../core/errors.js';
 import { Registry, type RegistryEntry } from '../core/registry.js';
 import type { NetworkSpec } from '../models/network-spec.js';
 import { OrtNet } from './ort-net.js';
+import { nchwcBlockSize } from './ort-nchwc.js';
+import { warmStepWorkers } from './step-parallel.js';
 import { TfNet, initTfjs } from './tfjs.js';
 import type { TrainNet } from './train-net.js';
 
@@ -25,6 +27,8 @@ export interface TrainEngineDeps {
 export interface TrainEngineEntry extends RegistryEntry<Record<string, never>, TrainEngineDeps, Promise<TrainNet>> {
   /** Whether a fit can split its mini-batches across worker threads (TrainEngineDeps.workers > 1). */
   readonly dataParallel: boolean;
+  /** Starts, without waiting, what fits with `workers` threads will need (warmUpTraining). */
+  readonly warmUp?: (workers: number) => void;
 }
 
 const onnxruntime: TrainEngineEntry = {
@@ -33,6 +37,10 @@ const onnxruntime: TrainEngineEntry = {
     "onnxruntime's native CPU kernels: forward, backward and loss as one ONNX graph per step, Adam in WebAssembly SIMD; mini-batches split across HEIST_TRAIN_WORKERS threads",
   options: z.object({}).strict(),
   dataParallel: true,
+  warmUp: (workers) => {
+    void nchwcBlockSize();
+    warmStepWorkers(workers - 1);
+  },
   create: async (_o, deps) => new OrtNet(deps.spec, { threads: deps.threads, workers: deps.workers }),
 };
 
@@ -98,6 +106,15 @@ export function checkTrainSettings(
       'HEIST_ERR_BAD_CONFIG',
       `threads and workers must be positive integers, not ${threads} and ${workers}`,
     );
+}
+
+/**
+ * Lets the engine start ahead of time what its fits will need (the onnxruntime engine: its worker
+ * threads and its NCHWc probe), so that a run overlaps that with buying queries. Call it after
+ * checkTrainSettings.
+ */
+export function warmUpTraining(engine = defaultTrainEngine(), workers = defaultTrainWorkers()): void {
+  trainEngines.get(engine).warmUp?.(workers);
 }
 
 /** A TrainNet for `spec` from the named engine (default: defaultTrainEngine()). */

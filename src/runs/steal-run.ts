@@ -17,7 +17,7 @@ import { createQueryClient } from '../query/client.js';
 import { createSurrogate } from '../surrogates/index.js';
 import type { Surrogate } from '../surrogates/types.js';
 import { networkToOnnx } from '../backends/onnx-writer.js';
-import { checkTrainSettings } from '../backends/train-engines.js';
+import { checkTrainSettings, warmUpTraining } from '../backends/train-engines.js';
 import { type RoundRecord, type RunRecord, RUN_SCHEMA } from '../report/run-record.js';
 import type { Reporter } from '../report/types.js';
 import { parseSchedule, scheduleCheckpoints, scheduleText } from '../attacks/schedule.js';
@@ -133,8 +133,10 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
   const evalName = config.eval ?? (config.pool && config.pool in scenarios ? config.pool : undefined);
   const evalData = evalName ? resolveEval(evalName) : undefined;
   const rng = createRng(config.seed);
-  // The engine and its HEIST_TRAIN_THREADS / HEIST_TRAIN_WORKERS, refused before the first paid query.
+  // The engine and its HEIST_TRAIN_THREADS / HEIST_TRAIN_WORKERS, refused before the first paid
+  // query; then the engine starts its worker threads while the queries are bought.
   checkTrainSettings(config.engine);
+  warmUpTraining(config.engine);
   const pool = config.pool ? resolvePool(config.pool) : undefined;
   const parts = withRecipe(config);
   const plan = planSteal(
