@@ -159,5 +159,5 @@ export function jsonValue(value: string): unknown {
 
 /** The --engine flag's help, shared by steal and train. */
 export function engineHelp(names: readonly string[]): string {
-  return `training engine (default: onnxruntime, or HEIST_TRAIN_ENGINE): ${names.join(' | ')}. HEIST_TRAIN_WORKERS=N splits each mini-batch across N threads (onnxruntime; the same seed gives the same weights for the same N) and HEIST_TRAIN_THREADS=N gives each N intra-op threads; both default to 1`;
+  return `training engine (default: onnxruntime, or HEIST_TRAIN_ENGINE): ${names.join(' | ')}. HEIST_TRAIN_WORKERS=N splits each mini-batch across N threads (onnxruntime; the same seed gives the same weights for the same N) and HEIST_TRAIN_THREADS=N gives each N intra-op threads; both default to 1. HEIST_TRAIN_NCHWC=0 keeps onnxruntime's CNN steps in NCHW instead of its faster blocked NCHWc layout`;
 }
