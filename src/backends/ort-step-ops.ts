@@ -12,6 +12,8 @@ type Attrs = Readonly<Record<string, OnnxAttr>>;
 export class StepOps {
   readonly g = new OnnxGraphBuilder('heist-train-step');
   private readonly constants = new Map<string, string>();
+  /** OIHW views of the conv kernels, one node per parameter (forward and input gradient share it). */
+  private readonly oihw = new Map<number, string>();
 
   /**
    * @param param the graph input name of parameter k
@@ -38,6 +40,16 @@ export class StepOps {
   protected nchwToNhwc(t: string, [c, h, w]: [number, number, number]): string {
     if (c === 1) return this.node('Reshape', [t, this.axes([0, h, w, 1])]);
     return this.node('Transpose', [t], { perm: { ints: [0, 2, 3, 1] } });
+  }
+
+  /** A conv's OHWI kernel as onnxruntime's NCHW Conv and ConvTranspose read it: OIHW. */
+  protected oihwKernel(p: number): string {
+    let name = this.oihw.get(p);
+    if (!name) {
+      name = this.node('Transpose', [this.param(p)], { perm: { ints: [0, 3, 1, 2] } });
+      this.oihw.set(p, name);
+    }
+    return name;
   }
 
   /**

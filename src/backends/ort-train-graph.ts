@@ -159,8 +159,7 @@ class StepGraph extends StepOps {
           layout = 'nchwc';
         } else {
           // onnxruntime's own Conv (per-image im2col in cache, bias fused) for the forward pass.
-          const w = this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } });
-          h = this.node('Conv', [h, w, STEP_IO.param(u.p + 1)], attrs);
+          h = this.node('Conv', [h, this.oihwKernel(u.p), STEP_IO.param(u.p + 1)], attrs);
           if (u.relu) h = this.node('Relu', [h]);
         }
         chw = [cout, oh(u, chw[1]), ow(u, chw[2])];
@@ -301,11 +300,11 @@ class StepGraph extends StepOps {
       });
     }
     const gn = this.block ? this.nchwc('ReorderOutput', [g], { channels: { i: cout } }) : g;
-    return this.node(
-      'ConvTranspose',
-      [gn, this.node('Transpose', [STEP_IO.param(u.p)], { perm: { ints: [0, 3, 1, 2] } })],
-      { kernel_shape: { ints: [kh, kw] }, strides: { ints: [1, 1] }, pads: { ints: pads } },
-    );
+    return this.node('ConvTranspose', [gn, this.oihwKernel(u.p)], {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: [1, 1] },
+      pads: { ints: pads },
+    });
   }
 
   /** ReLU backward, y being the ReLU's output (>= 0): g where y > 0. A Greater, Cast and Mul take
