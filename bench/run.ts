@@ -20,6 +20,7 @@ import { writeBenchResult } from './results-file.js';
 import { runDefenseMatrix } from '../src/runs/defense-matrix-run.js';
 import { benchTraining, trainTable } from './train.js';
 import { profileStep } from './train-profile.js';
+import { benchTranscript, transcriptTable } from './transcript.js';
 
 function write(name: string, body: object): void {
   process.stdout.write(`wrote ${writeBenchResult(name, body)}\n`);
@@ -68,6 +69,12 @@ if (wanted.has('ensemble')) {
   const r = await benchEnsemble();
   process.stdout.write(`${ensembleTable(r)}\n`);
   write('ensemble', r);
+}
+// Transcript line bytes: the encoder beside the string path it replaced (src/query/transcript-encode.ts).
+if (wanted.has('transcript')) {
+  const r = benchTranscript();
+  process.stdout.write(`${transcriptTable(r)}\n`);
+  write('transcript', { command: 'npm run bench -- transcript', ...r });
 }
 if (wanted.has('curve')) write('mnist-cnn-curve', await benchCurve('mnist-cnn'));
 // Papernot et al.'s attack (recipe jbda-papernot-2017) and FGSM/PGD transfer to the victim.

@@ -18,6 +18,7 @@ import { type Tensor, row, rowCount } from '../core/tensor.js';
 import type { Clock } from '../core/types.js';
 import type { Oracle, QueryPurpose } from '../oracle/types.js';
 import { queryReporting } from './chunks.js';
+import { TranscriptEncoder } from './transcript-encode.js';
 import type { LayerQueryOptions } from './types.js';
 
 export interface TranscriptHeader {
@@ -47,48 +48,6 @@ export interface TranscriptContents {
   readonly validBytes: number;
   /** Bytes of a torn last line, dropped. */
   readonly tornBytes: number;
-}
-
-/**
- * Texts of recent values. Inputs often repeat their values (an 8-bit image has at most 256), and
- * formatting a float costs about five times a lookup: a 2,000-image evaluation set took 0.4 s to
- * write without it, 0.08 s with it. Data whose values rarely repeat would only pay for the misses,
- * so each window of lookups that mostly missed turns the cache off for the next window. Cleared
- * when full, so it stays bounded.
- */
-const formatted = new Map<number, string>();
-const FORMAT_CACHE_SIZE = 1 << 16;
-const FORMAT_WINDOW = 1 << 16;
-let windowLookups = 0;
-let windowMisses = 0;
-let caching = true;
-
-function formatF32(v: number): string {
-  const s = String(v);
-  return s.length <= 10 ? s : String(Number(v.toPrecision(9)));
-}
-
-/** Shortest text that reads back as the same float32 (-0 kept). */
-function f32(v: number): string {
-  if (Object.is(v, -0)) return '-0';
-  if (Number.isNaN(v)) return 'null'; // a missing feature (incomplete query to a tree model)
-  if (++windowLookups === FORMAT_WINDOW) {
-    caching = !caching || windowMisses < FORMAT_WINDOW / 2;
-    windowLookups = 0;
-    windowMisses = 0;
-  }
-  if (!caching) {
-    windowMisses++;
-    return formatF32(v);
-  }
-  let text = formatted.get(v);
-  if (text === undefined) {
-    windowMisses++;
-    text = formatF32(v);
-    if (formatted.size >= FORMAT_CACHE_SIZE) formatted.clear();
-    formatted.set(v, text);
-  }
-  return text;
 }
 
 const purposes: readonly QueryPurpose[] = ['attack', 'eval', 'probe'];
@@ -199,6 +158,7 @@ export function openTranscript(path: string, opts: TranscriptOptions): Transcrip
   }
   let broken: unknown;
   let closed = false;
+  const encoder = new TranscriptEncoder();
   return {
     path,
     loaded,
@@ -209,16 +169,19 @@ export function openTranscript(path: string, opts: TranscriptOptions): Transcrip
       if (closed) throw new HeistError('HEIST_ERR_INTERNAL', `transcript ${path} is closed`);
       const at = clock.now();
       const k = answer.scores ? (answer.scores.shape[1] ?? 0) : 0;
-      let text = '';
       for (let i = 0; i < rowCount(x); i++) {
         const xi = row(x, i);
-        const probs = answer.scores
-          ? `,"probs":[${Array.from(answer.scores.data.subarray(i * k, (i + 1) * k), f32).join(',')}]`
-          : '';
-        text += `{"hash":"${hashRow(xi)}","purpose":"${purpose}","at":${at},"label":${answer.labels[i]},"x":[${Array.from(xi, f32).join(',')}]${probs}}\n`;
+        encoder.ascii(`{"hash":"${hashRow(xi)}","purpose":"${purpose}","at":${at},"label":${answer.labels[i]},"x":`);
+        encoder.floats(xi);
+        if (answer.scores) {
+          encoder.ascii(',"probs":');
+          encoder.floats(answer.scores.data.subarray(i * k, (i + 1) * k));
+        }
+        encoder.ascii('}\n');
       }
+      const bytes = encoder.take();
       try {
-        writeAll(fd, text);
+        writeAll(fd, bytes);
         if (opts.fsync !== false) fsyncSync(fd);
       } catch (cause) {
         broken = new HeistError('HEIST_ERR_INTERNAL', `cannot write transcript ${path}`, { cause });
@@ -233,8 +196,8 @@ export function openTranscript(path: string, opts: TranscriptOptions): Transcrip
   };
 }
 
-function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text);
+function writeAll(fd: number, data: string | Uint8Array): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
