@@ -83,7 +83,6 @@ function withRecipe(c: StealConfig) {
     batchSize: c.batchSize ?? r.batchSize,
     learningRate: c.learningRate ?? r.learningRate,
     shiftAugment: c.shiftAugment ?? r.shiftAugment,
-    temperature: c.temperature ?? r.temperature,
     warmStart: c.warmStart ?? r.warmStart,
   };
 }
@@ -155,7 +154,6 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         batchSize: parts.batchSize,
         learningRate: parts.learningRate,
         shiftAugment: parts.shiftAugment,
-        temperature: parts.temperature,
       },
       targetFidelity: config.targetFidelity,
       warmStart: parts.warmStart,
