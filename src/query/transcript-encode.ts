@@ -9,6 +9,8 @@
  * third of the time to buy that set from a gateway on the same machine.
  */
 
+import { HeistError } from '../core/errors.js';
+
 /** Cache slots (a power of two) and the bytes each slot holds. */
 const SLOTS = 1 << 16;
 const SLOT_BYTES = 24;
@@ -21,6 +23,7 @@ export function formatF32(v: number): string {
   return s.length <= 10 ? s : String(Number(v.toPrecision(9)));
 }
 
+/** One per open transcript: its cache (about 1.8 MB) lives as long as the transcript. */
 export class TranscriptEncoder {
   private buf = new Uint8Array(1 << 16);
   private at = 0;
@@ -70,7 +73,10 @@ export class TranscriptEncoder {
       let len = lens[slot];
       if (len === 0 || keys[slot] !== bits) {
         const s = formatF32(values[i]);
-        len = Math.min(s.length, SLOT_BYTES);
+        // Never true (the test of formatF32 bounds it at 22); a cut text would corrupt the line.
+        if (s.length > SLOT_BYTES)
+          throw new HeistError('HEIST_ERR_INTERNAL', `float text "${s}" is longer than ${SLOT_BYTES} bytes`);
+        len = s.length;
         for (let j = 0; j < len; j++) texts[base + j] = s.charCodeAt(j);
         keys[slot] = bits;
         lens[slot] = len;
