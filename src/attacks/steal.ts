@@ -118,6 +118,7 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       learningRate: plan.fit.learningRate,
       schedule: plan.fit.schedule,
       shiftAugment: plan.fit.shiftAugment,
+      temperature: plan.fit.temperature,
       rng: rng.fork(`fit-${round}`),
       onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
     });

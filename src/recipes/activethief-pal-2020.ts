@@ -1,7 +1,8 @@
 /**
  * @file ActiveThief: a random seed set from unannotated public data (the pool), then rounds of
  * active selection with the substitute retrained each round: k-center by default, or uncertainty
- * (least-confidence), margin, entropy, DFAL or DFAL + k-center. The paper runs ten rounds of equal size.
+ * (least-confidence), margin, entropy, DFAL or DFAL + k-center. The paper runs ten rounds of equal size
+ * and trains on the answers as given (temperature 1).
  * @see S. Pal et al., "ActiveThief: Model Extraction Using Active Learning and Unannotated Public Data", AAAI 2020.
  */
 import { z } from 'zod';
@@ -22,5 +23,5 @@ export const activethiefPal2020: RecipeEntry<z.infer<typeof options>> = {
   paper: 'S. Pal et al., "ActiveThief: Model Extraction Using Active Learning and Unannotated Public Data", AAAI 2020',
   options,
   example: { selection: 'margin', rounds: 4 },
-  create: (o) => ({ strategy: o.selection, schedule: { kind: 'rounds', rounds: o.rounds } }),
+  create: (o) => ({ strategy: o.selection, schedule: { kind: 'rounds', rounds: o.rounds }, temperature: 1 }),
 };

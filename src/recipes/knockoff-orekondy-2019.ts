@@ -1,7 +1,8 @@
 /**
  * @file Knockoff Nets: query a natural pool, random or with the adaptive bandit policy, and distil
  * the target's probabilities (labels when that is all it gives). The adaptive policy learns from each round's answers, so it gets
- * rounds that double from 50; random selection is fitted at the standard budgets.
+ * rounds that double from 50; random selection is fitted at the standard budgets. The paper distils
+ * the probabilities as given (temperature 1), not Heist's softened ones.
  * @see T. Orekondy, B. Schiele, M. Fritz, "Knockoff Nets: Stealing Functionality of Black-Box Models", CVPR 2019, arXiv:1812.02766.
  */
 import { z } from 'zod';
@@ -24,9 +25,10 @@ export const knockoffOrekondy2019: RecipeEntry<z.infer<typeof options>> = {
   example: { policy: 'adaptive' },
   create: (o) =>
     o.policy === 'random'
-      ? { strategy: 'pool', schedule: { kind: 'standard' } }
+      ? { strategy: 'pool', schedule: { kind: 'standard' }, temperature: 1 }
       : {
           strategy: 'knockoff-adaptive',
+          temperature: 1,
           strategyOptions: { reward: o.reward },
           schedule: { kind: 'doubling', first: 50 },
         },

@@ -18,6 +18,8 @@ export interface RecipeParts {
   readonly batchSize?: number;
   readonly learningRate?: number;
   readonly shiftAugment?: number;
+  /** The soft targets' temperature (FitOptions.temperature). */
+  readonly temperature?: number;
   readonly schedule?: Schedule;
   /** Each round trains the previous round's substitute on. */
   readonly warmStart?: boolean;

@@ -83,6 +83,7 @@ function withRecipe(c: StealConfig) {
     batchSize: c.batchSize ?? r.batchSize,
     learningRate: c.learningRate ?? r.learningRate,
     shiftAugment: c.shiftAugment ?? r.shiftAugment,
+    temperature: c.temperature ?? r.temperature,
     warmStart: c.warmStart ?? r.warmStart,
   };
 }
@@ -154,6 +155,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         batchSize: parts.batchSize,
         learningRate: parts.learningRate,
         shiftAugment: parts.shiftAugment,
+        temperature: parts.temperature,
       },
       targetFidelity: config.targetFidelity,
       warmStart: parts.warmStart,

@@ -56,7 +56,7 @@ export function convTemplate(k: number, inChannels: number, filters: number): La
   };
 }
 
-function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number): Float32Array {
+function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number, temperature = 1): Float32Array {
   const n = rowCount(data.x);
   const t = new Float32Array(n * classes);
   if (loss === 'hard') {
@@ -80,7 +80,33 @@ function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number
       t[i * classes + j] = s > 0 ? v / s : 1 / classes;
     }
   }
+  if (temperature !== 1) soften(t, n, classes, temperature);
   return t;
+}
+
+/**
+ * Rows of probabilities at temperature T, in place: p^(1/T) renormalised, computed as
+ * exp((log p - max log p) / T) so that tiny probabilities neither underflow nor vanish. A zero
+ * stays zero (its log is -Infinity).
+ */
+export function soften(t: Float32Array, n: number, classes: number, temperature: number): void {
+  if (!(temperature > 0 && Number.isFinite(temperature)))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `temperature must be a positive number, got ${temperature}`);
+  const logs = new Float64Array(classes);
+  for (let i = 0; i < n; i++) {
+    const row = t.subarray(i * classes, (i + 1) * classes);
+    let top = -Infinity;
+    for (let j = 0; j < classes; j++) {
+      logs[j] = Math.log(row[j]);
+      if (logs[j] > top) top = logs[j];
+    }
+    let s = 0;
+    for (let j = 0; j < classes; j++) {
+      logs[j] = Math.exp((logs[j] - top) / temperature);
+      s += logs[j];
+    }
+    for (let j = 0; j < classes; j++) row[j] = logs[j] / s;
+  }
 }
 
 class NetSurrogate implements Surrogate {
@@ -139,7 +165,7 @@ class NetSurrogate implements Surrogate {
     if (!(o.epochs >= 0 && o.batchSize >= 1 && o.learningRate > 0)) {
       throw new HeistError('HEIST_ERR_BAD_CONFIG', 'fit needs epochs >= 0, batchSize >= 1 and learningRate > 0');
     }
-    const targets = targetsFor(data, o.loss, this.info.classes);
+    const targets = targetsFor(data, o.loss, this.info.classes, o.temperature);
     const net = this.live();
     if (o.reinitialize) {
       const fresh = initWeights(this.template, this.initRng);

@@ -39,6 +39,13 @@ export interface FitOptions {
   readonly schedule?: 'constant' | 'cosine';
   /** Random translations of up to this many pixels per mini-batch image (image inputs only; 0 = off). */
   readonly shiftAugment?: number;
+  /**
+   * 'soft' only: train towards the target's probabilities at this temperature, p^(1/T) renormalised
+   * (the softmax of the target's logits divided by T: Hinton et al., "Distilling the Knowledge in a
+   * Neural Network", arXiv:1503.02531). T > 1 lifts the small probabilities, which say which wrong
+   * classes a row resembles; 1 or absent: the probabilities as bought.
+   */
+  readonly temperature?: number;
   /** Re-initialise weights before fitting (otherwise continue from the current weights). */
   readonly reinitialize?: boolean;
   readonly rng: Rng;
@@ -74,6 +81,8 @@ export interface FitSettings {
   readonly schedule?: 'constant' | 'cosine';
   /** Random pixel shifts of image rows during training (0 or absent = off). */
   readonly shiftAugment?: number;
+  /** The soft targets' temperature (FitOptions.temperature; absent = 1). */
+  readonly temperature?: number;
 }
 
 /** What every surrogate factory is handed: the target's shape, labels for ModelInfo, and the init Rng. */

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { POOL_TEMPERATURE } from '../../src/attacks/plan.js';
 import { scheduleCheckpoints } from '../../src/attacks/schedule.js';
 import { modelsDir } from '../../src/datasets/paths.js';
 import { recipes } from '../../src/recipes/index.js';
@@ -54,6 +55,8 @@ for (const entry of recipes.entries()) {
       assert.equal(config.recipe, entry.name);
       if (parts.strategy) assert.equal(config.strategy, parts.strategy);
       if (parts.labels) assert.equal(config.labels, parts.labels);
+      const fit = config.fit as { temperature?: number };
+      if (parts.temperature !== undefined && config.labels === 'soft') assert.equal(fit.temperature, parts.temperature);
       if (parts.schedule)
         assert.deepEqual(
           rec.rounds.map((r) => r.queriesUsed),
@@ -85,4 +88,15 @@ test('flags given explicitly override the recipe: labels, strategy, schedule', a
     stealWith('activethief-pal-2020', { selection: 'psychic' }),
     /recipe "activethief-pal-2020": bad option/,
   );
+});
+
+test('soft targets from a pool are distilled at the pool temperature unless a recipe or the config says otherwise', async () => {
+  const temperature = async (recipe: string, extra: Record<string, unknown> = {}) =>
+    ((await stealWith(recipe, {}, extra)).config as { fit: { temperature?: number } }).fit.temperature;
+  assert.equal(await temperature('heist'), POOL_TEMPERATURE);
+  assert.equal(await temperature('knockoff-orekondy-2019'), 1);
+  assert.equal(await temperature('heist', { temperature: 2 }), 2);
+  // Labels only: there is nothing to soften.
+  assert.equal(await temperature('heist', { labels: 'hard' }), undefined);
+  await assert.rejects(stealWith('heist', {}, { temperature: 0 }), /HEIST_ERR_BAD_CONFIG|temperature/);
 });

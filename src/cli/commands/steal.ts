@@ -90,6 +90,11 @@ export function stealCommand(): Command {
         'train image substitutes on copies shifted by up to px pixels (default 2 for cnn; 0 = off)',
         nonNegativeInt,
       )
+      .option(
+        '--temperature <T>',
+        "distil the target's probabilities at temperature T, p^(1/T) renormalised (default 4 with --pool, else 1; soft labels only)",
+        positiveNumber,
+      )
       .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
       .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
       .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
@@ -119,6 +124,7 @@ export function stealCommand(): Command {
         batchSize: o.batchSize,
         learningRate: o.lr,
         shiftAugment: o.shiftAugment,
+        temperature: o.temperature,
         concurrency: o.concurrency,
         pricePerQuery: o.price,
         ...targetSettings(o),
