@@ -43,7 +43,8 @@ export interface FitOptions {
    * 'soft' only: train towards the target's probabilities at this temperature, p^(1/T) renormalised
    * (the softmax of the target's logits divided by T: Hinton et al., "Distilling the Knowledge in a
    * Neural Network", arXiv:1503.02531). T > 1 lifts the small probabilities, which say which wrong
-   * classes a row resembles; 1 or absent: the probabilities as bought.
+   * classes a row resembles; 1 or absent: the probabilities as bought. No row is softened past a
+   * top class SOFTEN_MIN_TOP_RATIO times its runner-up (create.ts).
    */
   readonly temperature?: number;
   /** Re-initialise weights before fitting (otherwise continue from the current weights). */

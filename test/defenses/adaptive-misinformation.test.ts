@@ -251,7 +251,11 @@ test('digits-mlp honest users: at the example tau accuracy drops <= 0.5 points; 
   }
 });
 
-/** Clone accuracy of a soft-label steal (budget 449, seed 0) against the victim behind `stages`. */
+/**
+ * Clone accuracy of a soft-label steal (budget 449, seed 0) against the victim behind `stages`.
+ * The sweep in adaptive-misinformation.ts trained on the answers as bought, so these steals keep
+ * temperature 1 rather than the pool default of 4 (docs/strategies.md).
+ */
 async function clone(stages: readonly Defense[], strategy: 'pool' | 'random', name: string): Promise<number> {
   const r = await runSteal(
     {
@@ -260,6 +264,7 @@ async function clone(stages: readonly Defense[], strategy: 'pool' | 'random', na
       pool: 'digits-mlp',
       checkpoints: [449],
       labels: 'soft',
+      temperature: 1,
       out: join(dir, name),
       seed: 0,
       ...(strategy === 'random' ? { strategy: 'random' } : {}),

@@ -92,7 +92,7 @@ export function stealCommand(): Command {
       )
       .option(
         '--temperature <T>',
-        "distil the target's probabilities at temperature T, p^(1/T) renormalised (default 4 with --pool, else 1; soft labels only)",
+        "distil the target's probabilities at temperature T, p^(1/T) renormalised, no row past a top class 3x its runner-up (default 4 with --pool, else 1; soft labels only)",
         positiveNumber,
       )
       .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
