@@ -35,7 +35,9 @@ export interface PlanRequest {
   /** Default: hard for a label-only target, else soft. */
   readonly labels?: 'soft' | 'hard';
   /** Overrides of the arch's fit defaults. */
-  readonly fit?: Partial<Pick<FitSettings, 'epochs' | 'batchSize' | 'learningRate' | 'shiftAugment' | 'temperature'>>;
+  readonly fit?: Partial<
+    Pick<FitSettings, 'epochs' | 'batchSize' | 'learningRate' | 'shiftAugment' | 'temperature' | 'labelSmoothing'>
+  >;
   readonly targetFidelity?: number;
   /** Continue training the previous round's substitute each round (default: a fresh one). */
   readonly warmStart?: boolean;
@@ -81,6 +83,9 @@ const checkedPlans = new WeakSet<StealPlan>();
 /** The soft targets' temperature of a steal from a natural pool (planSteal says why). */
 export const POOL_TEMPERATURE = 4;
 
+/** The hard labels' smoothing of a steal from a natural pool (planSteal says why). */
+export const POOL_LABEL_SMOOTHING = 0.2;
+
 /** Builds the plan and checks it against the target (HEIST_ERR_REQUIREMENTS / HEIST_ERR_BAD_CONFIG), before any paid query. */
 export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): StealPlan {
   // With a pool, k-center: the one active strategy ahead of random selection from the pool at every
@@ -104,6 +109,10 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
     // at 100 and 2,000 queries from 0.9118 and 0.9797 to 0.9475 and 0.9830 (docs/strategies.md).
     // Without a pool the generator's rows keep T = 1.
     ...(labels === 'soft' ? { temperature: o.temperature ?? (request.pool ? POOL_TEMPERATURE : 1) } : {}),
+    // Labels only, from a natural pool, smoothed by 0.2 (FitOptions.labelSmoothing): over seeds 0-2
+    // on mnist-cnn it lifts the default's fidelity at 50 and 100 queries from 0.7610 and 0.8940 to
+    // 0.8080 and 0.9030, and is within the seeds' spread from 250 on (docs/strategies.md).
+    ...(labels === 'hard' ? { labelSmoothing: o.labelSmoothing ?? (request.pool ? POOL_LABEL_SMOOTHING : 0) } : {}),
   };
   const checkpoints = request.checkpoints ?? defaultCheckpoints(request.budget);
   if (checkpoints[checkpoints.length - 1] !== request.budget) {

@@ -119,6 +119,7 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       schedule: plan.fit.schedule,
       shiftAugment: plan.fit.shiftAugment,
       temperature: plan.fit.temperature,
+      labelSmoothing: plan.fit.labelSmoothing,
       rng: rng.fork(`fit-${round}`),
       onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
     });

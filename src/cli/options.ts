@@ -29,6 +29,14 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** A share in [0, 1): label smoothing's epsilon. */
+export function smoothingFraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1)
+    throw new InvalidArgumentError(`expected a number in [0, 1), got "${value}"`);
+  return n;
+}
+
 export function intList(value: string): number[] {
   return value.split(',').map((v) => positiveInt(v));
 }

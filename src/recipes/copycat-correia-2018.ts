@@ -12,5 +12,6 @@ export const copycatCorreia2018: RecipeEntry<Record<string, never>> = {
   paper:
     'J. R. Correia-Silva et al., "Copycat CNN: Stealing Knowledge by Persuading Confession with Random Non-Labeled Data", IJCNN 2018, arXiv:1806.05476',
   options: z.object({}).strict(),
-  create: () => ({ strategy: 'pool', labels: 'hard', schedule: { kind: 'standard' } }),
+  // The paper trains on the bare labels: no smoothing.
+  create: () => ({ strategy: 'pool', labels: 'hard', schedule: { kind: 'standard' }, labelSmoothing: 0 }),
 };

@@ -4,7 +4,8 @@
  * probability space); without a pool, the data-free generator; the target's
  * probabilities when it gives them, a CNN for image inputs (an MLP otherwise) with the
  * architecture's tuned fit settings (cosine-annealed Adam, shifts for images), distilled at
- * temperature 4 when the rows come from a pool (plan.ts), refitted at every standard budget
+ * temperature 4 when the rows come from a pool, or with labels only, the labels smoothed by 0.2
+ * (plan.ts), refitted at every standard budget
  * (50, 100, 250, ...). These are the policy defaults of attacks/plan.ts; the recipe
  * names them so that `heist recipes` and run.json say what a run without --recipe did. Why k-center:
  * of the active strategies measured in docs/strategies.md, it alone beats random selection from the
@@ -16,7 +17,7 @@ import type { RecipeEntry } from './types.js';
 export const heist: RecipeEntry<Record<string, never>> = {
   name: 'heist',
   summary:
-    'the default: k-center over the pool (else data-free), probabilities when given (at temperature 4 with a pool), cnn for images else mlp with their tuned fits, refit at each standard budget',
+    'the default: k-center over the pool (else data-free), probabilities when given (at temperature 4 with a pool; labels smoothed by 0.2), cnn for images else mlp with their tuned fits, refit at each standard budget',
   options: z.object({}).strict(),
   create: () => ({ schedule: { kind: 'standard' } }),
 };

@@ -26,6 +26,7 @@ export const jbdaPapernot2017: RecipeEntry<z.infer<typeof options>> = {
     strategy: 'jacobian-augmentation',
     strategyOptions: { lambda: o.lambda, tau: o.tau },
     labels: 'hard',
+    labelSmoothing: 0, // the paper trains on the bare labels
     schedule: { kind: 'doubling', first: o.seeds },
   }),
 };

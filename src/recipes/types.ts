@@ -20,6 +20,8 @@ export interface RecipeParts {
   readonly shiftAugment?: number;
   /** The soft targets' temperature (FitOptions.temperature). */
   readonly temperature?: number;
+  /** The hard labels' smoothing (FitOptions.labelSmoothing). */
+  readonly labelSmoothing?: number;
   readonly schedule?: Schedule;
   /** Each round trains the previous round's substitute on. */
   readonly warmStart?: boolean;

@@ -140,7 +140,9 @@ export async function attackCell(s: Shared, config: GridConfig, attack: MatrixAt
           budget,
           ...('recipe' in attack.steal
             ? { recipe: attack.steal.recipe }
-            : { strategy: attack.steal.strategy, checkpoints: [budget] }),
+            : // The one-round attacks train as Knockoff Nets and Copycat CNN publish them: on the
+              // answers as served (temperature 1, no label smoothing), not Heist's softened defaults.
+              { strategy: attack.steal.strategy, checkpoints: [budget], temperature: 1, labelSmoothing: 0 }),
           ...(attack.pool ? { pool: scenario } : {}),
           eval: scenario,
           ...(arch !== undefined ? { arch } : {}),

@@ -40,6 +40,7 @@ export const stealConfigSchema = z
     learningRate: z.number().positive().optional(),
     shiftAugment: z.number().int().min(0).max(8).optional(),
     temperature: z.number().gt(0).max(100).optional(),
+    labelSmoothing: z.number().min(0).lt(1).optional(),
     seed: z.number().int().nonnegative().default(0),
     concurrency: z.number().int().positive().max(64).default(4),
     pricePerQuery: z.number().nonnegative().optional(),

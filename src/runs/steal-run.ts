@@ -84,6 +84,7 @@ function withRecipe(c: StealConfig) {
     learningRate: c.learningRate ?? r.learningRate,
     shiftAugment: c.shiftAugment ?? r.shiftAugment,
     temperature: c.temperature ?? r.temperature,
+    labelSmoothing: c.labelSmoothing ?? r.labelSmoothing,
     warmStart: c.warmStart ?? r.warmStart,
   };
 }
@@ -156,6 +157,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
         learningRate: parts.learningRate,
         shiftAugment: parts.shiftAugment,
         temperature: parts.temperature,
+        labelSmoothing: parts.labelSmoothing,
       },
       targetFidelity: config.targetFidelity,
       warmStart: parts.warmStart,

@@ -56,14 +56,18 @@ export function convTemplate(k: number, inChannels: number, filters: number): La
   };
 }
 
-function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number, temperature = 1): Float32Array {
+function targetsFor(data: TrainingSet, o: FitOptions, classes: number): Float32Array {
   const n = rowCount(data.x);
   const t = new Float32Array(n * classes);
-  if (loss === 'hard') {
+  if (o.loss === 'hard') {
     if (data.labels.length !== n) throw new HeistError('HEIST_ERR_SHAPE', `${data.labels.length} labels for ${n} rows`);
+    const eps = o.labelSmoothing ?? 0;
+    if (!(eps >= 0 && eps < 1))
+      throw new HeistError('HEIST_ERR_BAD_CONFIG', `label smoothing must be in [0, 1), got ${eps}`);
     data.labels.forEach((c, i) => {
       if (!(c >= 0 && c < classes)) throw new HeistError('HEIST_ERR_BAD_DATA', `label ${c} outside 0..${classes - 1}`);
-      t[i * classes + c] = 1;
+      if (eps > 0) t.fill(eps / classes, i * classes, (i + 1) * classes);
+      t[i * classes + c] = 1 - eps + eps / classes;
     });
     return t;
   }
@@ -80,6 +84,7 @@ function targetsFor(data: TrainingSet, loss: FitOptions['loss'], classes: number
       t[i * classes + j] = s > 0 ? v / s : 1 / classes;
     }
   }
+  const temperature = o.temperature ?? 1;
   if (temperature !== 1) soften(t, n, classes, temperature);
   return t;
 }
@@ -186,7 +191,7 @@ class NetSurrogate implements Surrogate {
     if (!(o.epochs >= 0 && o.batchSize >= 1 && o.learningRate > 0)) {
       throw new HeistError('HEIST_ERR_BAD_CONFIG', 'fit needs epochs >= 0, batchSize >= 1 and learningRate > 0');
     }
-    const targets = targetsFor(data, o.loss, this.info.classes, o.temperature);
+    const targets = targetsFor(data, o, this.info.classes);
     const net = this.live();
     if (o.reinitialize) {
       const fresh = initWeights(this.template, this.initRng);

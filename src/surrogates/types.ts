@@ -47,6 +47,12 @@ export interface FitOptions {
    * top class SOFTEN_MIN_TOP_RATIO times its runner-up (create.ts).
    */
   readonly temperature?: number;
+  /**
+   * 'hard' only: train towards (1 - epsilon) one-hot + epsilon / classes instead of the bare label
+   * (label smoothing: Szegedy et al., "Rethinking the Inception Architecture for Computer Vision",
+   * arXiv:1512.00567). In [0, 1); 0 or absent: the labels as bought.
+   */
+  readonly labelSmoothing?: number;
   /** Re-initialise weights before fitting (otherwise continue from the current weights). */
   readonly reinitialize?: boolean;
   readonly rng: Rng;
@@ -84,6 +90,8 @@ export interface FitSettings {
   readonly shiftAugment?: number;
   /** The soft targets' temperature (FitOptions.temperature; absent = 1). */
   readonly temperature?: number;
+  /** The hard labels' smoothing (FitOptions.labelSmoothing; absent = 0). */
+  readonly labelSmoothing?: number;
 }
 
 /** What every surrogate factory is handed: the target's shape, labels for ModelInfo, and the init Rng. */

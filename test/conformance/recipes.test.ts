@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { POOL_TEMPERATURE } from '../../src/attacks/plan.js';
+import { POOL_LABEL_SMOOTHING, POOL_TEMPERATURE } from '../../src/attacks/plan.js';
 import { scheduleCheckpoints } from '../../src/attacks/schedule.js';
 import { modelsDir } from '../../src/datasets/paths.js';
 import { recipes } from '../../src/recipes/index.js';
@@ -55,8 +55,10 @@ for (const entry of recipes.entries()) {
       assert.equal(config.recipe, entry.name);
       if (parts.strategy) assert.equal(config.strategy, parts.strategy);
       if (parts.labels) assert.equal(config.labels, parts.labels);
-      const fit = config.fit as { temperature?: number };
+      const fit = config.fit as { temperature?: number; labelSmoothing?: number };
       if (parts.temperature !== undefined && config.labels === 'soft') assert.equal(fit.temperature, parts.temperature);
+      if (parts.labelSmoothing !== undefined && config.labels === 'hard')
+        assert.equal(fit.labelSmoothing, parts.labelSmoothing);
       if (parts.schedule)
         assert.deepEqual(
           rec.rounds.map((r) => r.queriesUsed),
@@ -99,4 +101,19 @@ test('soft targets from a pool are distilled at the pool temperature unless a re
   // Labels only: there is nothing to soften.
   assert.equal(await temperature('heist', { labels: 'hard' }), undefined);
   await assert.rejects(stealWith('heist', {}, { temperature: 0 }), /HEIST_ERR_BAD_CONFIG|temperature/);
+});
+
+test('labels from a pool are smoothed by the pool default unless a recipe or the config says otherwise', async () => {
+  const smoothing = async (recipe: string, extra: Record<string, unknown> = {}) =>
+    ((await stealWith(recipe, {}, extra)).config as { fit: { labelSmoothing?: number } }).fit.labelSmoothing;
+  assert.equal(await smoothing('heist', { labels: 'hard' }), POOL_LABEL_SMOOTHING);
+  assert.equal(await smoothing('copycat-correia-2018'), 0);
+  assert.equal(await smoothing('heist', { labels: 'hard', labelSmoothing: 0.05 }), 0.05);
+  // Probabilities: there are no bare labels to smooth.
+  assert.equal(await smoothing('heist'), undefined);
+  for (const bad of [1, -0.1])
+    await assert.rejects(
+      stealWith('heist', {}, { labels: 'hard', labelSmoothing: bad }),
+      /HEIST_ERR_BAD_CONFIG|labelSmoothing/,
+    );
 });

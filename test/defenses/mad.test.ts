@@ -296,8 +296,17 @@ after(async () => {
 async function stealAgainst(variant: MadVariant | undefined, labels: 'soft' | 'hard') {
   const stage = variant ? [mad({ epsilon: 2 }, variant)] : [];
   const target = variant ? `digits-mlp (${variant})` : 'digits-mlp';
-  // Temperature 1, the answers as bought, as mad.ts measured (the pool default is 4).
-  const config = { target, budget: 449, pool: 'digits-mlp', checkpoints: [449], labels, seed: 0, temperature: 1 };
+  // The answers as bought (temperature 1, no label smoothing), as mad.ts measured.
+  const config = {
+    target,
+    budget: 449,
+    pool: 'digits-mlp',
+    checkpoints: [449],
+    labels,
+    seed: 0,
+    temperature: 1,
+    labelSmoothing: 0,
+  };
   const r = await runSteal(
     { ...config, out: join(dir, `${variant ?? 'none'}-${labels}`) },
     { oracle: localOracle(defendPredictor(victim, stage)) },

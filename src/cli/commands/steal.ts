@@ -17,6 +17,7 @@ import {
   oneOf,
   positiveInt,
   positiveNumber,
+  smoothingFraction,
   nonNegativeInt,
   registryChoice,
 } from '../options.js';
@@ -95,6 +96,11 @@ export function stealCommand(): Command {
         "distil the target's probabilities at temperature T, p^(1/T) renormalised, no row past a top class 3x its runner-up (default 4 with --pool, else 1; soft labels only)",
         positiveNumber,
       )
+      .option(
+        '--label-smoothing <eps>',
+        'train on (1 - eps) label + eps spread over the classes (default 0.2 with --pool, else 0; labels only)',
+        smoothingFraction,
+      )
       .option('--concurrency <n>', 'upstream calls in flight at once', positiveInt, 4)
       .option('--price <perQuery>', 'price of one query, for the cost line of the report', positiveNumber)
       .option('--seed <s>', 'random seed (same seed, same run)', nonNegativeInt, 0)
@@ -125,6 +131,7 @@ export function stealCommand(): Command {
         learningRate: o.lr,
         shiftAugment: o.shiftAugment,
         temperature: o.temperature,
+        labelSmoothing: o.labelSmoothing,
         concurrency: o.concurrency,
         pricePerQuery: o.price,
         ...targetSettings(o),
