@@ -54,6 +54,15 @@ export const matrixAttacks: readonly MatrixAttack[] = [
     byDefault: false,
   },
   {
+    name: 'heist',
+    summary:
+      "Heist's default recipe: k-center picks from the pool, probabilities softened to temperature 4 (labels smoothed by 0.2 where only labels are served)",
+    steal: { recipe: 'heist' },
+    pool: true,
+    labels: 'soft',
+    byDefault: false,
+  },
+  {
     name: 'jacobian-augmentation',
     summary:
       "Papernot et al. 2017: 150 pool seeds, then synthetic rows stepped along the substitute's Jacobian, labels only",
