@@ -17,7 +17,7 @@ import type { RecipeEntry } from './types.js';
 export const heist: RecipeEntry<Record<string, never>> = {
   name: 'heist',
   summary:
-    'the default: k-center over the pool (else data-free), probabilities when given (at temperature 4 with a pool; labels smoothed by 0.2), cnn for images else mlp with their tuned fits, refit at each standard budget',
+    'the default: k-center over the pool (else data-free), probabilities when given (at temperature 4 with a pool), else labels (smoothed by 0.2 with a pool), cnn for images else mlp with their tuned fits, refit at each standard budget',
   options: z.object({}).strict(),
   create: () => ({ schedule: { kind: 'standard' } }),
 };
