@@ -32,8 +32,8 @@
  * largest tau that costs honest users at most 0.5 points there), 449/450 (99.78%) at tau = 0.5 and 386/450
  * (85.78%) at tau = 0.9. The sweep (default nu and misinformation; honest accuracy and its drop in
  * points; share of honest queries and of each attacker's 449 queries below tau; clone accuracy of a
- * soft-label steal, budget 449, seed 0, at temperature 1, from the attacker pool (natural digits) and from uniform
- * random inputs; undefended: honest 95.56%, pool clone 94.44%, random clone 29.33%):
+ * soft-label steal, budget 449, seed 0, at temperature 1, from the attacker pool (natural digits)
+ * and from uniform random inputs; undefended: honest 95.56%, pool clone 94.44%, random clone 29.33%):
  *   tau   | honest        | honest < tau | pool < tau | pool clone | random < tau | random clone
  *   0.5   | 95.56% (0.00) |   1/450      |  15/449    | 94.22%     |  18/449      | 28.89%
  *   0.515 | 95.11% (0.44) |   4/450      |  17/449    | 93.78%     |  25/449      | 26.22%

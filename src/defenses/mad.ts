@@ -27,9 +27,9 @@
  * through unchanged; a row with a negative or non-finite value is served as it came.
  * Measured on the digits-mlp victim (default proxy: 64 hidden units, seed 0): a soft-label steal of
  * 449 queries (pool digits-mlp, seed 0, trained at temperature 1 on the answers as bought) scored
- * on the 450 evaluation rows, fidelity being agreement
- * with the labels served; distortion and top-1 kept over the 450 evaluation rows. Undefended: clone
- * accuracy 0.9444, fidelity 0.9422, attacker error 0.0556. For epsilon = 0.1 / 0.5 / 1.0 / 1.5 / 2.0:
+ * on the 450 evaluation rows, fidelity being agreement with the labels served; distortion and
+ * top-1 kept over the 450 evaluation rows. Undefended: clone accuracy 0.9444, fidelity 0.9422,
+ * attacker error 0.0556. For epsilon = 0.1 / 0.5 / 1.0 / 1.5 / 2.0:
  *   mad:        clone accuracy 0.9444 / 0.9067 / 0.6200 / 0.0911 / 0.0089, fidelity 0.9378 / 0.9111 /
  *               0.2022 / 0.5844 / 0.6222, attacker error 0.0556 / 0.0933 / 0.3800 / 0.9089 / 0.9911,
  *               mean L1 0.100 / 0.500 / 1.000 / 1.500 / 1.998, top-1 kept 450 / 450 / 0 / 0 / 0 of 450

@@ -64,9 +64,9 @@ function targetsFor(data: TrainingSet, o: FitOptions, classes: number): Float32A
     const eps = o.labelSmoothing ?? 0;
     if (!(eps >= 0 && eps < 1))
       throw new HeistError('HEIST_ERR_BAD_CONFIG', `label smoothing must be in [0, 1), got ${eps}`);
+    if (eps > 0) t.fill(eps / classes);
     data.labels.forEach((c, i) => {
       if (!(c >= 0 && c < classes)) throw new HeistError('HEIST_ERR_BAD_DATA', `label ${c} outside 0..${classes - 1}`);
-      if (eps > 0) t.fill(eps / classes, i * classes, (i + 1) * classes);
       t[i * classes + c] = 1 - eps + eps / classes;
     });
     return t;
@@ -91,7 +91,7 @@ function targetsFor(data: TrainingSet, o: FitOptions, classes: number): Float32A
 
 /**
  * The ratio the top class keeps over the runner-up when a row is softened: no row is softened past
- * it. A confident target's rows (0.95 against 0.04, say) soften all the way to T and show the
+ * it. A confident target's rows (0.99 against 0.001, say) soften all the way to T and show the
  * similarities among classes that distillation learns from (Hinton et al. 2015). A row whose two
  * best classes are already within this ratio stays as bought: softening it would only shrink
  * the differences the substitute learns the decision from. Softened in full, the near-uniform
