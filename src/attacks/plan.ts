@@ -89,7 +89,8 @@ export const POOL_LABEL_SMOOTHING = 0.2;
 /** Builds the plan and checks it against the target (HEIST_ERR_REQUIREMENTS / HEIST_ERR_BAD_CONFIG), before any paid query. */
 export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): StealPlan {
   // With a pool, k-center: the one active strategy ahead of random selection from the pool at every
-  // budget on both mnist-cnn and digits-mlp (docs/strategies.md); its first round is the same random draw.
+  // budget on both mnist-cnn and digits-mlp (docs/strategies.md, at temperature 1 and 4); its first
+  // round is the same random draw. On fmnist-cnn margin and dfal lead it (also there).
   // Without one, the data-free generator: 0.7585 against uniform queries' 0.279 on mnist-cnn at
   // 10,000 queries (3 seeds), and 0.9778 against 0.5022 on digits-mlp at 5,000 (docs/strategies.md).
   const strategyName = request.strategy ?? (request.pool ? 'k-center' : 'data-free');
