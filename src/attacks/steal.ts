@@ -36,7 +36,12 @@ export interface StealDeps {
   readonly client: Oracle;
   readonly info: ModelInfo;
   readonly createSurrogate: (arch: Arch, options: ArchOptions, rng: Rng) => Promise<Surrogate>;
-  readonly evaluation?: EvaluationSet;
+  /**
+   * The held-out set, or a function that buys it. steal() calls the function once, when the first
+   * fit starts: its queries then overlap that fit instead of delaying the first round, and they do
+   * not take the client's concurrency slots from the first round's attack queries.
+   */
+  readonly evaluation?: EvaluationSet | (() => Promise<EvaluationSet>);
   readonly clock?: Clock;
   readonly onRound?: (r: RoundResult) => void;
   readonly onFitEpoch?: (epoch: number, epochs: number) => void;
@@ -47,6 +52,8 @@ export interface StealResult {
   readonly rounds: readonly RoundResult[];
   readonly labeledRows: number;
   readonly stoppedBy: 'budget' | 'target-fidelity' | 'strategy-exhausted';
+  /** The held-out set the rounds were measured on; undefined without one, or when no fit ran. */
+  readonly evaluation?: EvaluationSet;
 }
 
 export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise<StealResult> {
@@ -64,94 +71,107 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
   let stoppedBy: StealResult['stoppedBy'] = 'budget';
   let spent = 0;
   let latest: BoughtRows | undefined;
+  const source = deps.evaluation;
+  let evaluation: Promise<EvaluationSet> | undefined;
 
-  for (const [round, checkpoint] of plan.checkpoints.entries()) {
-    // Sized by rows obtained, not by the client's remaining budget: on --resume the rows bought before
-    // the kill come back free from the transcript, and must still count towards each checkpoint.
-    const want = checkpoint - spent;
-    // The strategy sees last round's substitute and what was bought; both are pure functions of the
-    // seed and the target's answers, so a resumed run re-proposes the same rows. A strategy that
-    // learns from each batch (batchRows) is asked in batches, each bought before the next call.
-    const before = bought.size > 0 ? bought.toTrainingSet() : undefined;
-    let got = 0;
-    while (got < want) {
-      const x = await plan.strategy.propose(
-        {
-          info: deps.info,
-          round,
-          bought: bought.size,
-          rng: strategyRng,
-          ...(substitute ? { substitute } : {}),
-          ...(before ? { boughtRows: before } : {}),
-          ...(latest ? { latest } : {}),
-        },
-        Math.min(want - got, plan.strategy.batchRows ?? want - got),
-      );
-      if (rowCount(x) === 0) break;
-      const answer = await deps.client.query(x, { purpose: 'attack' });
-      bought.add(x, answer, plan.labels === 'soft');
-      latest = {
-        x,
-        labels: answer.labels,
-        ...(plan.labels === 'soft' && answer.scores ? { soft: answer.scores } : {}),
+  try {
+    for (const [round, checkpoint] of plan.checkpoints.entries()) {
+      // Sized by rows obtained, not by the client's remaining budget: on --resume the rows bought before
+      // the kill come back free from the transcript, and must still count towards each checkpoint.
+      const want = checkpoint - spent;
+      // The strategy sees last round's substitute and what was bought; both are pure functions of the
+      // seed and the target's answers, so a resumed run re-proposes the same rows. A strategy that
+      // learns from each batch (batchRows) is asked in batches, each bought before the next call.
+      const before = bought.size > 0 ? bought.toTrainingSet() : undefined;
+      let got = 0;
+      while (got < want) {
+        const x = await plan.strategy.propose(
+          {
+            info: deps.info,
+            round,
+            bought: bought.size,
+            rng: strategyRng,
+            ...(substitute ? { substitute } : {}),
+            ...(before ? { boughtRows: before } : {}),
+            ...(latest ? { latest } : {}),
+          },
+          Math.min(want - got, plan.strategy.batchRows ?? want - got),
+        );
+        if (rowCount(x) === 0) break;
+        const answer = await deps.client.query(x, { purpose: 'attack' });
+        bought.add(x, answer, plan.labels === 'soft');
+        latest = {
+          x,
+          labels: answer.labels,
+          ...(plan.labels === 'soft' && answer.scores ? { soft: answer.scores } : {}),
+        };
+        got += rowCount(x);
+        if (plan.strategy.batchRows === undefined) break;
+      }
+      spent += got;
+      if (got === 0) {
+        stoppedBy = 'strategy-exhausted';
+        break;
+      }
+
+      const fitStart = clock.now();
+      if (source && !evaluation) {
+        evaluation = typeof source === 'function' ? source() : Promise.resolve(source);
+        // Awaited after the fit; until then a failure must not surface as an unhandled rejection.
+        evaluation.catch(() => undefined);
+      }
+      // Warm start: the previous round's substitute trains on, from its own weights.
+      const next =
+        plan.warmStart && substitute
+          ? substitute
+          : await deps.createSurrogate(plan.arch, plan.archOptions, rng.fork(`init-${round}`));
+      const epochs = epochsFor(plan.fit, bought.size);
+      await next.fit(bought.toTrainingSet(), {
+        loss: plan.labels,
+        epochs,
+        batchSize: plan.fit.batchSize,
+        learningRate: plan.fit.learningRate,
+        schedule: plan.fit.schedule,
+        shiftAugment: plan.fit.shiftAugment,
+        temperature: plan.fit.temperature,
+        labelSmoothing: plan.fit.labelSmoothing,
+        rng: rng.fork(`fit-${round}`),
+        onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
+      });
+      if (substitute !== next) substitute?.dispose();
+      substitute = next;
+      const fitMs = clock.now() - fitStart;
+
+      const metrics: Record<string, number> = {};
+      if (evaluation) {
+        const r = await evaluateSubstitute(substitute, await evaluation);
+        metrics.fidelity = r.fidelity;
+        if (r.accuracy !== undefined) metrics.accuracy = r.accuracy;
+      }
+      const result: RoundResult = {
+        round,
+        queriesUsed: spent,
+        labeledRows: bought.size,
+        metrics,
+        epochs,
+        fitMs,
+        wallMs: clock.now() - start,
       };
-      got += rowCount(x);
-      if (plan.strategy.batchRows === undefined) break;
+      rounds.push(result);
+      deps.onRound?.(result);
+      if (
+        plan.targetFidelity !== undefined &&
+        metrics.fidelity !== undefined &&
+        metrics.fidelity >= plan.targetFidelity
+      ) {
+        stoppedBy = 'target-fidelity';
+        break;
+      }
     }
-    spent += got;
-    if (got === 0) {
-      stoppedBy = 'strategy-exhausted';
-      break;
-    }
-
-    const fitStart = clock.now();
-    // Warm start: the previous round's substitute trains on, from its own weights.
-    const next =
-      plan.warmStart && substitute
-        ? substitute
-        : await deps.createSurrogate(plan.arch, plan.archOptions, rng.fork(`init-${round}`));
-    const epochs = epochsFor(plan.fit, bought.size);
-    await next.fit(bought.toTrainingSet(), {
-      loss: plan.labels,
-      epochs,
-      batchSize: plan.fit.batchSize,
-      learningRate: plan.fit.learningRate,
-      schedule: plan.fit.schedule,
-      shiftAugment: plan.fit.shiftAugment,
-      temperature: plan.fit.temperature,
-      labelSmoothing: plan.fit.labelSmoothing,
-      rng: rng.fork(`fit-${round}`),
-      onEpoch: deps.onFitEpoch ? (e) => deps.onFitEpoch!(e, epochs) : undefined,
-    });
-    if (substitute !== next) substitute?.dispose();
-    substitute = next;
-    const fitMs = clock.now() - fitStart;
-
-    const metrics: Record<string, number> = {};
-    if (deps.evaluation) {
-      const r = await evaluateSubstitute(substitute, deps.evaluation);
-      metrics.fidelity = r.fidelity;
-      if (r.accuracy !== undefined) metrics.accuracy = r.accuracy;
-    }
-    const result: RoundResult = {
-      round,
-      queriesUsed: spent,
-      labeledRows: bought.size,
-      metrics,
-      epochs,
-      fitMs,
-      wallMs: clock.now() - start,
-    };
-    rounds.push(result);
-    deps.onRound?.(result);
-    if (
-      plan.targetFidelity !== undefined &&
-      metrics.fidelity !== undefined &&
-      metrics.fidelity >= plan.targetFidelity
-    ) {
-      stoppedBy = 'target-fidelity';
-      break;
-    }
+  } finally {
+    // Whatever failed, no evaluation query is still in flight when steal() returns: the caller
+    // closes the client (and its transcript) next, and a paid answer must land on disk first.
+    await evaluation?.catch(() => undefined);
   }
   if (!substitute) {
     throw new HeistError(
@@ -159,5 +179,11 @@ export async function steal(plan: StealPlan, deps: StealDeps, rng: Rng): Promise
       'no attack budget left: nothing was bought, so there is no substitute',
     );
   }
-  return { substitute, rounds, labeledRows: bought.size, stoppedBy };
+  return {
+    substitute,
+    rounds,
+    labeledRows: bought.size,
+    stoppedBy,
+    ...(evaluation ? { evaluation: await evaluation } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from '../core/types.js';
 import { planSteal } from '../attacks/plan.js';
 import { type RoundResult, steal } from '../attacks/steal.js';
 import { classifyAttack } from '../eval/attack-class.js';
-import { buyEvaluationLabels, type EvaluationSet } from '../eval/evaluate.js';
+import { buyEvaluationLabels } from '../eval/evaluate.js';
 import type { Oracle } from '../oracle/types.js';
 import { createQueryClient } from '../query/client.js';
 import { createSurrogate } from '../surrogates/index.js';
@@ -28,7 +28,7 @@ import { type StealConfig, parseStealConfig } from './steal-config.js';
 import { redactHeaders, runId, targetRecord, withFileReporters } from './run-parts.js';
 import { type Confirm, answersLikeVictim, costSummary, overlappingRows } from './cost-summary.js';
 import { clientSettings, oracleSettings } from './target-settings.js';
-import { resolveTarget } from './target.js';
+import { onThisMachine, resolveTarget } from './target.js';
 import { heistVersion } from './version.js';
 
 export interface StealRunHooks {
@@ -211,15 +211,18 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       ...(pricePerQuery !== undefined ? { pricePerQuery } : {}),
     };
     for (const r of reporters) await r.onStart?.({ id, kind: 'steal', config: recordConfig });
-    let evaluation: EvaluationSet | undefined;
-    if (evalData) evaluation = await buyEvaluationLabels(client, evalData);
+    // A remote target's evaluation labels are bought while the first substitute trains (steal.ts),
+    // so the wait for them hides behind the fit. A target on this machine would answer them with the
+    // CPUs the fit needs, which made its fit slower than the buy it hid (docs/architecture.md).
+    const buyEval = evalData ? () => buyEvaluationLabels(client, evalData) : undefined;
+    const evaluation = buyEval && onThisMachine(target) ? await buyEval() : buyEval;
     const result = await steal(
       plan,
       {
         client,
         info,
         createSurrogate: (arch, options, r) => createSurrogate(arch, { ...options, engine: config.engine }, r),
-        evaluation,
+        ...(evaluation ? { evaluation } : {}),
         clock,
         onRound: (r) => {
           for (const rep of reporters) void rep.onRound?.(roundRecord(r));
@@ -248,7 +251,9 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
     const scenario = evalName && evalName in scenarios ? scenarios[evalName] : undefined;
     // The scenario's reference curve is the right comparison only for the scenario's own victim.
     const isVictim =
-      scenario !== undefined && evaluation !== undefined && (await answersLikeVictim(scenario.name, evaluation));
+      scenario !== undefined &&
+      result.evaluation !== undefined &&
+      (await answersLikeVictim(scenario.name, result.evaluation));
     // ... and only for an attacker who buys from a natural pool, as the reference attacks do.
     const reference = isVictim && pool ? scenario.reference[plan.reference] : undefined;
     if (scenario && !isVictim && Object.keys(scenario.reference).length > 0) {

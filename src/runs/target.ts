@@ -70,3 +70,18 @@ export async function resolveTarget(target: string, options: TargetOptions = {})
   const oracle: Oracle = { ...localOracle(model), close: () => model.close() };
   return { oracle, kind: 'file', location: target };
 }
+
+/**
+ * Whether the target computes its answers on this machine: a model file, or a URL on a loopback
+ * address. Its inference then competes for the CPUs a fit needs.
+ */
+export function onThisMachine(target: Pick<ResolvedTarget, 'kind' | 'location'>): boolean {
+  if (target.kind === 'file') return true;
+  let host: string;
+  try {
+    host = new URL(target.location).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
