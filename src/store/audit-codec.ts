@@ -10,13 +10,16 @@
  *   2  u16 divisor d (big-endian) + deflate-raw of one byte k per value, each value being exactly
  *      float32(k / d): MNIST-style pixels (k/255), digits (k/16), integers (d = 1), rounded scores
  *   3  (served scores only) the same values as the raw scores of the row
- * The writer keeps the smallest of raw and the one-byte form; arbitrary float32 values are stored
- * raw (tag 1 is still read): deflating them rarely pays and cost the audit worker over half its time
- * at batch 256 (bench/gateway.ts profile). Deflate runs at level 1 (speed). Input hash blob: 0 + the bytes of a lower-case hex hash, or 1 + UTF-8.
+ *   4  the one-byte form of tag 2 with PackBits (packbits.ts) instead of deflate
+ * The writer keeps the smallest of raw and tag 4. Tags 1 and 2 are still read, from older logs:
+ * deflating arbitrary floats rarely paid and cost the audit worker over half its time at batch 256
+ * (bench/gateway.ts profile), and deflating the one-byte form cost 20-40 µs a 784-pixel row, mostly
+ * zlib's per-call set-up, against 4-9 µs for PackBits at 8% more bytes (docs/audit.md).
+ * Input hash blob: 0 + the bytes of a lower-case hex hash, or 1 + UTF-8.
  */
-import { promisify } from 'node:util';
-import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import { float32Bytes, float32FromBytes } from './audit-chain.js';
+import { packBits, unpackBits } from './packbits.js';
 import type { AuditOutput, AuditRecord, AuditRow, StoredAuditRecord } from './types.js';
 
 export interface RecordColumns {
@@ -38,18 +41,17 @@ export interface RecordColumns {
   hash: Buffer;
 }
 
-/** B: the blob type (Buffer; a Promise of one while being encoded). */
-export interface RowColumns<B = Buffer> {
+export interface RowColumns {
   /** Position in the record's rows array (the key with the record). */
   pos: number;
   /** AuditRow.index. */
   idx: number;
   input_hash: Buffer;
-  input: B | null;
+  input: Buffer | null;
   raw_label: number | null;
-  raw_scores: B | null;
+  raw_scores: Buffer | null;
   served_label: number | null;
-  served_scores: B | null;
+  served_scores: Buffer | null;
 }
 
 /** The order columns are written in (both stores' INSERTs use it). */
@@ -86,6 +88,7 @@ const RAW = 0;
 const DEFLATE = 1;
 const BYTES = 2;
 const SAME_AS_RAW = 3;
+const PACKED_BYTES = 4;
 /** Divisors tried for the one-byte-per-value form, most common first. */
 const DIVISORS = [255, 1, 16, 100];
 /** Below this many bytes, compression never pays for its header. */
@@ -135,29 +138,14 @@ function byteForm(a: Float32Array): { header: Buffer; bytes: Uint8Array } | unde
   return undefined;
 }
 
-const smallest = (...blobs: (Buffer | undefined)[]): Buffer =>
-  blobs.reduce((best, b) => (b && (!best || b.length < best.length) ? b : best)) as Buffer;
-
-const FAST = { level: constants.Z_BEST_SPEED };
-
-/** The smallest lossless blob for the values: the one-byte form (deflated) when it fits, else raw. */
+/** The smallest lossless blob for the values: the one-byte form (PackBits) when it fits, else raw. */
 export function packFloats(a: Float32Array): Buffer {
   const raw = float32Bytes(a);
   if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
   const form = byteForm(a);
-  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, deflateRawSync(form.bytes, FAST), form.header));
-  return tagged(RAW, raw);
-}
-
-const deflateAsync = promisify((b: Uint8Array, cb: (e: Error | null, r: Buffer) => void) => deflateRaw(b, FAST, cb));
-
-/** packFloats with deflate on libuv's thread pool, for stores that encode on the event loop. */
-export async function packFloatsAsync(a: Float32Array): Promise<Buffer> {
-  const raw = float32Bytes(a);
-  if (raw.length < MIN_COMPRESS) return tagged(RAW, raw);
-  const form = byteForm(a);
-  if (form) return smallest(tagged(RAW, raw), tagged(BYTES, await deflateAsync(form.bytes), form.header));
-  return tagged(RAW, raw);
+  if (!form) return tagged(RAW, raw);
+  const packed = packBits(form.bytes);
+  return packed.length + 2 < raw.length ? tagged(PACKED_BYTES, packed, form.header) : tagged(RAW, raw);
 }
 
 /** The values of a blob written by packFloats (`raw`: the row's raw scores, for tag 3). */
@@ -168,9 +156,10 @@ export function unpackFloats(b: Uint8Array, raw?: Float32Array): Float32Array {
       return float32FromBytes(payload);
     case DEFLATE:
       return float32FromBytes(inflateRawSync(payload));
-    case BYTES: {
+    case BYTES:
+    case PACKED_BYTES: {
       const d = (payload[0] << 8) | payload[1];
-      const k = inflateRawSync(payload.subarray(2));
+      const k = b[0] === BYTES ? inflateRawSync(payload.subarray(2)) : unpackBits(payload.subarray(2));
       return Float32Array.from(k, (v) => v / d);
     }
     case SAME_AS_RAW:
@@ -195,34 +184,28 @@ export function unpackHash(b: Uint8Array): string {
   return b[0] === 0 ? payload.toString('hex') : payload.toString('utf8');
 }
 
-function rowWith<B>(r: AuditRow, pos: number, pack: (a: Float32Array) => B, same: B): RowColumns<B> {
-  const rawScores = r.raw?.scores;
-  const servedScores = r.served?.scores;
-  return {
-    pos,
-    idx: r.index,
-    input_hash: packHash(r.inputHash),
-    input: r.input ? pack(r.input) : null,
-    raw_label: r.raw ? r.raw.label : null,
-    raw_scores: rawScores ? pack(rawScores) : null,
-    served_label: r.served ? r.served.label : null,
-    served_scores: servedScores ? (rawScores && sameFloats(rawScores, servedScores) ? same : pack(servedScores)) : null,
-  };
-}
+/** The served scores' blob when they equal the raw scores. */
+const SAME = Buffer.of(SAME_AS_RAW);
 
 export function rowColumns(rows: readonly AuditRow[]): RowColumns[] {
-  return rows.map((r, pos) => rowWith(r, pos, packFloats, Buffer.of(SAME_AS_RAW)));
-}
-
-/** rowColumns with deflate off the event loop. */
-export async function rowColumnsAsync(rows: readonly AuditRow[]): Promise<RowColumns[]> {
-  return Promise.all(
-    rows.map(async (r, pos) => {
-      const c = rowWith(r, pos, packFloatsAsync, Promise.resolve(Buffer.of(SAME_AS_RAW)));
-      const [input, raw_scores, served_scores] = await Promise.all([c.input, c.raw_scores, c.served_scores]);
-      return { ...c, input, raw_scores, served_scores };
-    }),
-  );
+  return rows.map((r, pos) => {
+    const rawScores = r.raw?.scores;
+    const servedScores = r.served?.scores;
+    return {
+      pos,
+      idx: r.index,
+      input_hash: packHash(r.inputHash),
+      input: r.input ? packFloats(r.input) : null,
+      raw_label: r.raw ? r.raw.label : null,
+      raw_scores: rawScores ? packFloats(rawScores) : null,
+      served_label: r.served ? r.served.label : null,
+      served_scores: servedScores
+        ? rawScores && sameFloats(rawScores, servedScores)
+          ? SAME
+          : packFloats(servedScores)
+        : null,
+    };
+  });
 }
 
 export function recordColumns(

@@ -18,7 +18,7 @@ import {
   type RowColumns,
   recordColumns,
   recordFromColumns,
-  rowColumnsAsync,
+  rowColumns,
 } from './audit-codec.js';
 import { limitSql, postgresDialect, whereSql } from './audit-sql.js';
 import { type ChainSource, type PageItem, verifyChains, walkLog } from './audit-verify.js';
@@ -119,7 +119,8 @@ const INSERT_ROWS = unnestInsert(
 
 interface PendingAppend {
   readonly records: readonly AuditRecord[];
-  readonly rows: Promise<RowColumns[][]>;
+  /** Encoded when appended (PackBits, a few µs a row: audit-codec.ts), before the lock is taken. */
+  readonly rows: RowColumns[][];
   readonly deadline: number;
   resolve(): void;
   reject(e: Error): void;
@@ -224,7 +225,7 @@ export async function postgresAuditStore(
   };
 
   async function commit(batch: PendingAppend[]): Promise<void> {
-    const rows = await Promise.all(batch.map((p) => p.rows));
+    const rows = batch.map((p) => p.rows);
     await inTransaction(async (c) => {
       await lockLog(c, log);
       // The lock may have taken a while: what the caller has given up on is not written.
@@ -285,14 +286,12 @@ export async function postgresAuditStore(
     return new Promise<void>((resolve, reject) => {
       const p: PendingAppend = {
         records,
-        rows: Promise.all(records.map((r) => rowColumnsAsync(r.rows))),
+        rows: records.map((r) => rowColumns(r.rows)),
         deadline: Date.now() + commitTimeoutMs,
         resolve,
         reject,
         settled: false,
       };
-      // Handled in commit(); this keeps an encoding failure from surfacing as unhandled meanwhile.
-      p.rows.catch(() => {});
       const timer = setTimeout(
         () => settle(p, unavailable(`the audit records were not durable within ${commitTimeoutMs} ms`)),
         commitTimeoutMs,

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { deflateRawSync } from 'node:zlib';
 import { isHeistError } from '../../src/core/errors.js';
 import { GENESIS, checkRecord, encodeRecord, parseHmacKey, recordHash } from '../../src/store/audit-chain.js';
 import { packFloats, packHash, unpackFloats, unpackHash } from '../../src/store/audit-codec.js';
@@ -162,9 +163,9 @@ test('records that cannot be stored exactly are refused before they reach a stor
 test('float blobs are lossless and compact where the values allow', () => {
   // tag: the form expected (undefined: whichever is smaller).
   const cases: [string, Float32Array, number | undefined][] = [
-    ['MNIST-like pixels (k/255): one byte per value, deflated', mnistLike(1), 2],
-    ['digits pixels (k/16)', Float32Array.from({ length: 64 }, (_, i) => (i % 17) / 16), 2],
-    ['small integers', Float32Array.from({ length: 64 }, (_, i) => i % 5), 2],
+    ['MNIST-like pixels (k/255): one byte per value, PackBits', mnistLike(1), 4],
+    ['digits pixels (k/16)', Float32Array.from({ length: 64 }, (_, i) => (i % 17) / 16), 4],
+    ['small integers', Float32Array.from({ length: 64 }, (_, i) => i % 5), 4],
     ['short arrays stay raw', Float32Array.from([0.1, 0.2, 0.7]), 0],
     ['noise', Float32Array.from({ length: 256 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453), undefined],
     // Arbitrary floats are stored raw: deflating them rarely pays and cost the writer most of its time.
@@ -180,6 +181,16 @@ test('float blobs are lossless and compact where the values allow', () => {
   }
   const mnist = packFloats(mnistLike(1));
   assert.ok(mnist.length < 3136 / 4, `${mnist.length} bytes for 784 pixels`);
+});
+
+test('blobs of older logs still read: deflated floats (tag 1) and the deflated one-byte form (tag 2)', () => {
+  const pixels = mnistLike(2);
+  const bytes = Uint8Array.from(pixels, (v) => Math.round(v * 255));
+  const tag2 = Buffer.concat([Buffer.of(2, 0, 255), deflateRawSync(bytes)]);
+  assert.equal(hex(unpackFloats(tag2)), hex(pixels));
+  const floats = Float32Array.from({ length: 50 }, (_, i) => i * 0.123456);
+  const tag1 = Buffer.concat([Buffer.of(1), deflateRawSync(Buffer.from(floats.buffer))]);
+  assert.equal(hex(unpackFloats(tag1)), hex(floats));
 });
 
 test('input hashes: hex ones as bytes, anything else as text', () => {
