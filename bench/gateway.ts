@@ -3,7 +3,9 @@
  * undefended gateway (anonymous, no audit), the audited gateway (API key, SQLite audit; JSON and
  * binary bodies) and a FastAPI + PyTorch server with the same network and weights, at batch 1 and
  * 256, 8 requests in flight, load from a separate process (bench/http-load.ts). Each gateway is a
- * `heist serve` child process. Each figure is the median of 3 interleaved runs of 5 s; then one 60 s
+ * `heist serve` child process. Each figure is the median of 3 interleaved runs of 5 s, and each
+ * ratio the median of its 3 per-repetition ratios (both configurations measured in the same
+ * repetition, a few seconds apart, so slow drift of the shared machine cancels); then one 60 s
  * audited run per batch checks 0 errors and audit rows = delivered rows, and a --cpu-prof run of
  * the audited gateway says where its time goes.
  * Run alone: node --import tsx bench/gateway.ts (HEIST_BENCH_QUICK=1: short runs, to check it works;
@@ -387,25 +389,25 @@ export async function benchGateway(modelPath = join(modelsDir, 'mnist-cnn.onnx')
         };
       }
     }
-    const rps = (c: Config, b: number): number | undefined => figures[c]?.[`batch${b}`]?.rowsPerSecond;
-    const ratio = (a: number | undefined, b: number | undefined, goal: number) =>
-      a !== undefined && b !== undefined
-        ? { value: round(a / b), goal, met: a / b >= goal }
-        : { value: null, goal, met: null };
+    /** a over b at this batch: the median of the repetitions' own ratios (a and b measured in the same one). */
+    const ratio = (a: Config, b: Config, batch: number, goal: number) => {
+      const ra = runsOf.get(`${a}@${batch}`);
+      const rb = runsOf.get(`${b}@${batch}`);
+      if (!ra || !rb) return { value: null, goal, met: null, runs: [] };
+      const each = ra.map((r, i) => r.rowsPerSecond / rb[i].rowsPerSecond);
+      const value = median(each);
+      return { value: round(value), goal, met: value >= goal, runs: each.map((x) => round(x)) };
+    };
     const ratios = {
-      batch1_audited_over_undefended: ratio(rps('audited_gateway_json', 1), rps('undefended_gateway', 1), 0.8),
-      batch256_audited_over_undefended: ratio(rps('audited_gateway_json', 256), rps('undefended_gateway', 256), 0.8),
-      batch256_audited_binary_over_bare_onnxruntime: ratio(
-        rps('audited_gateway_binary', 256),
-        rps('bare_onnxruntime', 256),
-        0.8,
-      ),
-      batch1_audited_over_fastapi_pytorch: ratio(rps('audited_gateway_json', 1), rps('fastapi_pytorch', 1), 2),
+      batch1_audited_over_undefended: ratio('audited_gateway_json', 'undefended_gateway', 1, 0.8),
+      batch256_audited_over_undefended: ratio('audited_gateway_json', 'undefended_gateway', 256, 0.8),
+      batch256_audited_binary_over_bare_onnxruntime: ratio('audited_gateway_binary', 'bare_onnxruntime', 256, 0.8),
+      batch1_audited_over_fastapi_pytorch: ratio('audited_gateway_json', 'fastapi_pytorch', 1, 2),
       // Not goals, for reading the others.
-      batch256_audited_binary_over_json: ratio(rps('audited_gateway_binary', 256), rps('audited_gateway_json', 256), 0),
-      batch1_defended_over_audited: ratio(rps('defended_gateway_json', 1), rps('audited_gateway_json', 1), 0),
-      batch256_defended_over_audited: ratio(rps('defended_gateway_json', 256), rps('audited_gateway_json', 256), 0),
-      batch256_undefended_over_bare_onnxruntime: ratio(rps('undefended_gateway', 256), rps('bare_onnxruntime', 256), 0),
+      batch256_audited_binary_over_json: ratio('audited_gateway_binary', 'audited_gateway_json', 256, 0),
+      batch1_defended_over_audited: ratio('defended_gateway_json', 'audited_gateway_json', 1, 0),
+      batch256_defended_over_audited: ratio('defended_gateway_json', 'audited_gateway_json', 256, 0),
+      batch256_undefended_over_bare_onnxruntime: ratio('undefended_gateway', 'bare_onnxruntime', 256, 0),
     };
     for (const c of children.splice(0)) await c.stop();
     if (typeof torch !== 'string') torch.stop();
@@ -469,10 +471,10 @@ export function gatewayTable(r: Record<string, unknown>): string {
         }).join(''),
     );
   for (const [k, v] of Object.entries(
-    r.ratios as Record<string, { value: number | null; goal: number; met: boolean | null }>,
+    r.ratios as Record<string, { value: number | null; goal: number; met: boolean | null; runs?: number[] }>,
   ))
     lines.push(
-      `${k}: ${v.value}${v.goal > 0 ? ` (goal >= ${v.goal}: ${v.met === null ? 'n/a' : v.met ? 'met' : 'MISSED'})` : ''}`,
+      `${k}: ${v.value}${v.runs?.length ? ` (repetitions ${v.runs.join(', ')})` : ''}${v.goal > 0 ? ` (goal >= ${v.goal}: ${v.met === null ? 'n/a' : v.met ? 'met' : 'MISSED'})` : ''}`,
     );
   for (const l of r.long as Record<string, unknown>[])
     lines.push(
