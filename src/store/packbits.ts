@@ -63,16 +63,11 @@ export function unpackBits(src: Uint8Array): Uint8Array {
   const out = new Uint8Array(length);
   let o = 0;
   for (let i = 0; i < src.length; ) {
-    const h = src[i];
-    if (h < MAX) {
-      out.set(src.subarray(i + 1, i + h + 2), o);
-      o += h + 1;
-      i += h + 2;
-    } else if (h > MAX) {
-      out.fill(src[i + 1], o, o + 257 - h);
-      o += 257 - h;
-      i += 2;
-    } else i++;
+    const p = packet(src, i)!; // every packet was checked above
+    if (src[i] < MAX) out.set(src.subarray(i + 1, i + p.read), o);
+    else if (src[i] > MAX) out.fill(src[i + 1], o, o + p.out);
+    o += p.out;
+    i += p.read;
   }
   return out;
 }
