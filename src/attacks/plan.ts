@@ -12,7 +12,7 @@ import type { Rng } from '../core/rng.js';
 import { scheduleCheckpoints } from './schedule.js';
 import { strategies } from '../strategies/index.js';
 import type { QueryStrategy } from '../strategies/types.js';
-import { surrogates } from '../surrogates/index.js';
+import { MAX_ENSEMBLE_MEMBERS, surrogates } from '../surrogates/index.js';
 import type { Arch, ArchOptions, FitSettings } from '../surrogates/types.js';
 
 export type { FitSettings } from '../surrogates/types.js';
@@ -32,6 +32,8 @@ export interface PlanRequest {
   /** A surrogate registry key; default: cnn for image inputs, else mlp. */
   readonly arch?: Arch;
   readonly hidden?: readonly number[];
+  /** Substitutes per fit, their logits averaged (surrogates/ensemble.ts); default 1. */
+  readonly ensemble?: number;
   /** Default: hard for a label-only target, else soft. */
   readonly labels?: 'soft' | 'hard';
   /** Overrides of the arch's fit defaults. */
@@ -115,6 +117,9 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
     // 0.8080 and 0.9030, and is within the seeds' spread from 250 on (docs/strategies.md).
     ...(labels === 'hard' ? { labelSmoothing: o.labelSmoothing ?? (request.pool ? POOL_LABEL_SMOOTHING : 0) } : {}),
   };
+  const e = request.ensemble;
+  if (e !== undefined && !(Number.isInteger(e) && e >= 1 && e <= MAX_ENSEMBLE_MEMBERS))
+    throw new HeistError('HEIST_ERR_BAD_CONFIG', `an ensemble takes 1 to ${MAX_ENSEMBLE_MEMBERS} members, got ${e}`);
   const checkpoints = request.checkpoints ?? defaultCheckpoints(request.budget);
   if (checkpoints[checkpoints.length - 1] !== request.budget) {
     throw new HeistError(
@@ -139,7 +144,12 @@ export function planSteal(request: PlanRequest, info: ModelInfo, rng: Rng): Stea
     strategyName,
     strategy,
     arch,
-    archOptions: { inputShape: channelsLastShape(info.inputShape), classes: info.classes, hidden: request.hidden },
+    archOptions: {
+      inputShape: channelsLastShape(info.inputShape),
+      classes: info.classes,
+      hidden: request.hidden,
+      ...(request.ensemble !== undefined && request.ensemble > 1 ? { members: request.ensemble } : {}),
+    },
     labels,
     fit,
     targetFidelity: request.targetFidelity,

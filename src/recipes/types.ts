@@ -13,6 +13,8 @@ export interface RecipeParts {
   readonly strategy?: string;
   readonly strategyOptions?: Readonly<Record<string, unknown>>;
   readonly arch?: string;
+  /** Substitutes per fit, their logits averaged (surrogates/ensemble.ts). */
+  readonly ensemble?: number;
   readonly labels?: 'soft' | 'hard';
   readonly epochs?: number;
   readonly batchSize?: number;

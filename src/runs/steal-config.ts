@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { HeistError } from '../core/errors.js';
 import { recipes } from '../recipes/index.js';
 import { strategies } from '../strategies/index.js';
-import { surrogates } from '../surrogates/index.js';
+import { MAX_ENSEMBLE_MEMBERS, surrogates } from '../surrogates/index.js';
 import { trainEngines } from '../backends/train-engines.js';
 import { targetSettingsFields } from './target-settings.js';
 import { registryName } from './registry-name.js';
@@ -26,6 +26,8 @@ export const stealConfigSchema = z
     eval: z.string().min(1).optional(),
     arch: registryName(surrogates).optional(),
     hidden: z.array(z.number().int().positive()).optional(),
+    /** Substitutes per fit, their logits averaged (surrogates/ensemble.ts); default 1. */
+    ensemble: z.number().int().min(1).max(MAX_ENSEMBLE_MEMBERS).optional(),
     /** Training engine; default HEIST_TRAIN_ENGINE, else onnxruntime. */
     engine: registryName(trainEngines).optional(),
     labels: z.enum(['soft', 'hard']).optional(),

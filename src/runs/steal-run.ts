@@ -78,6 +78,7 @@ function withRecipe(c: StealConfig) {
     strategy: c.strategy ?? r.strategy,
     strategyOptions: ownStrategy ? { ...r.strategyOptions, ...c.strategyOptions } : c.strategyOptions,
     arch: c.arch ?? r.arch,
+    ensemble: c.ensemble ?? r.ensemble,
     labels: c.labels ?? r.labels,
     epochs: c.epochs ?? r.epochs,
     batchSize: c.batchSize ?? r.batchSize,
@@ -150,6 +151,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       pool,
       arch: parts.arch,
       hidden: config.hidden,
+      ensemble: parts.ensemble,
       labels: parts.labels,
       fit: {
         epochs: parts.epochs,
@@ -202,6 +204,7 @@ export async function runSteal(input: unknown, hooks: StealRunHooks = {}): Promi
       ...(parts.schedule ? { schedule: scheduleText(parts.schedule) } : {}),
       strategy: plan.strategyName,
       arch: plan.arch,
+      ...(plan.archOptions.members !== undefined ? { ensemble: plan.archOptions.members } : {}),
       labels: plan.labels,
       eval: evalName,
       checkpoints: plan.checkpoints,

@@ -19,6 +19,8 @@ export interface ArchOptions {
   readonly classes: number;
   /** Hidden widths for mlp (default [32] for small inputs, [256, 128] for large); ignored otherwise. */
   readonly hidden?: readonly number[];
+  /** An ensemble of this many independently initialised networks of the arch (ensemble.ts); default 1. */
+  readonly members?: number;
 }
 
 /** Bought data: inputs, top-1 labels, and probabilities when the target returned them. */

@@ -1,7 +1,8 @@
 /**
- * @file Every registered surrogate architecture through the surrogate conformance suite: a fit
- * lowers the training loss, and the exported ONNX file (networkToOnnx, read back by onnxruntime)
- * predicts what the surrogate predicts.
+ * @file Every registered surrogate architecture through the surrogate conformance suite, alone and
+ * as an ensemble of 3 (`--ensemble`, surrogates/ensemble.ts): a fit lowers the training loss, and
+ * the exported ONNX file (networkToOnnx, read back by onnxruntime) predicts what the surrogate
+ * predicts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import { loadOnnxModel } from '../../src/backends/onnx-model.js';
 import { networkToOnnx } from '../../src/backends/onnx-writer.js';
 import { createRng } from '../../src/core/rng.js';
 import { type Tensor, tensor } from '../../src/core/tensor.js';
-import { surrogates } from '../../src/surrogates/index.js';
+import { createSurrogate, surrogates } from '../../src/surrogates/index.js';
 import type { Surrogate, TrainingSet } from '../../src/surrogates/types.js';
 
 const classes = 3;
@@ -34,37 +35,46 @@ async function crossEntropy(s: Surrogate, set: TrainingSet): Promise<number> {
   return loss / set.labels.length;
 }
 
-for (const entry of surrogates.entries()) {
-  test(`surrogate ${entry.name} conforms: fit lowers the loss, and the ONNX round trip predicts the same`, async () => {
-    const shape = entry.exampleShape;
-    assert.equal(entry.unsuitable(shape), undefined, 'its example shape suits it');
-    const options = surrogates.parseOptions(entry, entry.example ?? {});
-    const s = await entry.create(options, { inputShape: shape, classes, rng: createRng(1) });
-    const set = data(shape, 96);
-    const before = await crossEntropy(s, set);
-    const report = await s.fit(set, {
-      loss: 'hard',
-      epochs: 8,
-      batchSize: entry.fit.batchSize,
-      learningRate: entry.fit.learningRate * 3,
-      rng: createRng(2),
-    });
-    const after = await crossEntropy(s, set);
-    assert.ok(after < before * 0.9, `${entry.name}: loss ${before.toFixed(4)} -> ${after.toFixed(4)}`);
-    assert.equal(report.samplesSeen, 8 * 96);
+for (const entry of surrogates.entries())
+  for (const members of [1, 3]) {
+    const what = members === 1 ? entry.name : `${entry.name} x ${members}`;
+    test(`surrogate ${what} conforms: fit lowers the loss, and the ONNX round trip predicts the same`, async () => {
+      const shape = entry.exampleShape;
+      assert.equal(entry.unsuitable(shape), undefined, 'its example shape suits it');
+      const options = surrogates.parseOptions(entry, entry.example ?? {});
+      const s =
+        members === 1
+          ? await entry.create(options, { inputShape: shape, classes, rng: createRng(1) })
+          : await createSurrogate(
+              entry.name,
+              { ...(options as object), inputShape: shape, classes, members },
+              createRng(1),
+            );
+      const set = data(shape, 96);
+      const before = await crossEntropy(s, set);
+      const report = await s.fit(set, {
+        loss: 'hard',
+        epochs: 8,
+        batchSize: entry.fit.batchSize,
+        learningRate: entry.fit.learningRate * 3,
+        rng: createRng(2),
+      });
+      const after = await crossEntropy(s, set);
+      assert.ok(after < before * 0.9, `${what}: loss ${before.toFixed(4)} -> ${after.toFixed(4)}`);
+      assert.equal(report.samplesSeen, 8 * 96 * members);
 
-    const probe: Tensor = data(shape, 17).x;
-    const ours = await s.predict(probe);
-    const onnx = await loadOnnxModel(
-      networkToOnnx(s.toSpec(), { name: `conformance-${entry.name}`, domain: { min: 0, max: 1 } }),
-    );
-    const theirs = await onnx.predict(probe);
-    await onnx.close();
-    assert.deepEqual(Array.from(theirs.labels), Array.from(ours.labels));
-    let maxDiff = 0;
-    for (let i = 0; i < ours.scores!.data.length; i++)
-      maxDiff = Math.max(maxDiff, Math.abs(ours.scores!.data[i] - theirs.scores!.data[i]));
-    assert.ok(maxDiff < 1e-5, `${entry.name}: max |dp| ${maxDiff}`);
-    s.dispose();
-  });
-}
+      const probe: Tensor = data(shape, 17).x;
+      const ours = await s.predict(probe);
+      const onnx = await loadOnnxModel(
+        networkToOnnx(s.toSpec(), { name: `conformance-${entry.name}`, domain: { min: 0, max: 1 } }),
+      );
+      const theirs = await onnx.predict(probe);
+      await onnx.close();
+      assert.deepEqual(Array.from(theirs.labels), Array.from(ours.labels));
+      let maxDiff = 0;
+      for (let i = 0; i < ours.scores!.data.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(ours.scores!.data[i] - theirs.scores!.data[i]));
+      assert.ok(maxDiff < 1e-5, `${what}: max |dp| ${maxDiff}`);
+      s.dispose();
+    });
+  }

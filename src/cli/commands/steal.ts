@@ -6,7 +6,7 @@ import { recipes } from '../../recipes/index.js';
 import { runSteal } from '../../runs/steal-run.js';
 import { createTerminalReporter } from '../../report/reporters/terminal.js';
 import { strategies } from '../../strategies/index.js';
-import { surrogates } from '../../surrogates/index.js';
+import { MAX_ENSEMBLE_MEMBERS, surrogates } from '../../surrogates/index.js';
 import { trainEngines } from '../../backends/train-engines.js';
 import {
   describeChoices,
@@ -70,6 +70,11 @@ export function stealCommand(): Command {
         registryChoice(surrogates),
       )
       .option('--hidden <widths>', 'mlp hidden widths, e.g. 256,128', intList)
+      .option(
+        '--ensemble <k>',
+        `train k substitutes of the arch from independent seeds and average their logits (1 to ${MAX_ENSEMBLE_MEMBERS}; default 1: one network; each fit takes k times as long)`,
+        positiveInt,
+      )
       .option('--engine <name>', engineHelp(trainEngines.names()), registryChoice(trainEngines))
       .option(
         '--labels <kind>',
@@ -120,6 +125,7 @@ export function stealCommand(): Command {
         eval: o.eval,
         arch: o.arch,
         hidden: o.hidden,
+        ensemble: o.ensemble,
         engine: o.engine,
         labels: o.labels,
         targetFidelity: o.targetFidelity,
