@@ -18,6 +18,7 @@ import { renderSvg } from '../report/plots/render.js';
 import { scheduleCheckpoints } from '../attacks/schedule.js';
 import { recipes } from '../recipes/index.js';
 import { strategies } from '../strategies/index.js';
+import { MAX_ENSEMBLE_MEMBERS } from '../surrogates/ensemble.js';
 import { surrogates } from '../surrogates/index.js';
 import { writeAtomic } from './defense-matrix-cells.js';
 import { registryName } from './registry-name.js';
@@ -45,6 +46,8 @@ const settingsSchema = z
     recipes: z.array(registryName(recipes)).min(1).optional(),
     labels: z.enum(['soft', 'hard']).default('soft'),
     arch: registryName(surrogates).optional(),
+    /** Members of each substitute (`heist steal --ensemble`); 1, the default, is one network. */
+    ensemble: z.number().int().min(1).max(MAX_ENSEMBLE_MEMBERS).default(1),
     out: z.string().min(1),
   })
   .strict();
@@ -62,6 +65,8 @@ interface CellKey {
   readonly seed: number;
   /** Set on recipe rows. */
   readonly recipe?: string;
+  /** Set only above 1, so that the cells of single-network grids keep their keys. */
+  readonly ensemble?: number;
 }
 
 interface CellFile {
@@ -141,6 +146,7 @@ export async function runStrategyCurves(
         strategy: row.strategy,
         seed: s.seed + k,
         ...(row.recipe ? { recipe: row.recipe } : {}),
+        ...(s.ensemble > 1 ? { ensemble: s.ensemble } : {}),
       };
       return { key, path: join(cellsDir, `${row.file}__seed${key.seed}.json`) };
     }),
@@ -165,6 +171,7 @@ export async function runStrategyCurves(
           seed: key.seed,
           out: runDir,
           ...(s.arch ? { arch: s.arch } : {}),
+          ...(s.ensemble > 1 ? { ensemble: s.ensemble } : {}),
           ...(key.recipe
             ? { recipe: key.recipe, checkpoints: recipeCheckpoints(key.recipe, budgets) }
             : { strategy: key.strategy, labels: key.labels, checkpoints: budgets }),
@@ -194,6 +201,7 @@ export async function runStrategyCurves(
     scenario: scenario.name,
     labels: s.labels,
     arch: s.arch ?? null,
+    ensemble: s.ensemble,
     seeds: Array.from({ length: s.seeds }, (_, k) => s.seed + k),
     budgets,
     strategies: rows.map((r) => r.strategy),
@@ -206,7 +214,10 @@ export async function runStrategyCurves(
   writeAtomic(
     files.plot,
     await renderSvg(
-      strategyCurvesSpec(summary, `${scenario.name}, ${s.labels} labels, mean of ${s.seeds} seed(s), band min-max`),
+      strategyCurvesSpec(
+        summary,
+        `${scenario.name}, ${s.labels} labels${s.ensemble > 1 ? `, ensembles of ${s.ensemble}` : ''}, mean of ${s.seeds} seed(s), band min-max`,
+      ),
     ),
   );
   return { computed: todo.length - resumed, resumed, files };

@@ -64,9 +64,16 @@ export function summarizeCurves(cells: readonly CurveCell[], budgets: readonly n
 const f4 = (v: number): string => v.toFixed(4);
 
 export function curvesMarkdown(
-  meta: { scenario: string; labels: string; seeds: readonly number[]; budgets: readonly number[] },
+  meta: {
+    scenario: string;
+    labels: string;
+    seeds: readonly number[];
+    budgets: readonly number[];
+    ensemble?: number;
+  },
   summary: readonly StrategySummary[],
 ): string {
+  const members = (meta.ensemble ?? 1) > 1 ? `, each substitute an ensemble of ${meta.ensemble}` : '';
   const head = `| strategy | ${meta.budgets.join(' | ')} | run, s |`;
   const rule = `|---|${meta.budgets.map(() => '---|').join('')}---|`;
   const cell = (s: StrategySummary, q: number): string => {
@@ -76,7 +83,7 @@ export function curvesMarkdown(
       : '-';
   };
   const lines = [
-    `# Query strategies on ${meta.scenario} (${meta.labels} labels)`,
+    `# Query strategies on ${meta.scenario} (${meta.labels} labels${members})`,
     '',
     `Fidelity (agreement with the victim on the scenario's evaluation rows) at each budget of paid queries: mean ± standard deviation over seeds ${meta.seeds.join(', ')}, then (min-max). [n]: only n seeds reached that budget.`,
     '',

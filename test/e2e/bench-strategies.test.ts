@@ -3,7 +3,8 @@
  * curves.md, curves.svg and curves.json are written with a mean and spread per strategy and budget;
  * pool-based strategies share their first (random) round; the same seeds give the same numbers in
  * a fresh folder; a deleted cell file is the only run recomputed, with the same numbers; other
- * settings in the same folder are refused with HEIST_ERR_RESUME; an unknown strategy is a usage error.
+ * settings in the same folder are refused with HEIST_ERR_RESUME; an unknown strategy is a usage error;
+ * `--ensemble 2` trains every cell's substitute as two networks, named in the table.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -149,4 +150,34 @@ test('recipes run as rows of their own, with their own labels and schedule, meas
   // The default (k-center) starts from the same seeded draw as pool; Copycat trains on labels only.
   assert.equal(cell('recipe:heist').points[0].fidelity, cell('pool').points[0].fidelity);
   assert.notEqual(cell('recipe:copycat-correia-2018').points[0].fidelity, cell('pool').points[0].fidelity);
+});
+
+test('--ensemble 2: each cell trains two networks; the table says so; the folder of single networks refuses it', () => {
+  const r = bench(a, '--ensemble', '2');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /HEIST_ERR_RESUME/);
+  const out = join(dir, 'ensemble');
+  const e = heist(
+    'bench',
+    'strategies',
+    '--scenario',
+    'digits-mlp',
+    '--budgets',
+    '50',
+    '--seeds',
+    '1',
+    '--strategies',
+    'pool',
+    '--ensemble',
+    '2',
+    '--out',
+    out,
+  );
+  assert.equal(e.code, 0, e.err);
+  assert.match(readFileSync(join(out, 'curves.md'), 'utf8'), /each substitute an ensemble of 2/);
+  const pair = readCurves(out).cells[0].points[0].fidelity;
+  const single = readCurves(a).cells.find((x) => x.strategy === 'pool' && x.seed === 0)!.points[0].fidelity;
+  // The same 50 bought rows, another substitute: two members from their own seeds, averaged.
+  assert.ok(pair > 0.7, `ensemble of 2 at 50 queries: ${pair}`);
+  assert.notEqual(pair, single);
 });

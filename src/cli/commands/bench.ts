@@ -11,7 +11,7 @@ import { type CurveCellEvent, runStrategyCurves } from '../../runs/strategy-curv
 import { recipes } from '../../recipes/index.js';
 import { strategies } from '../../strategies/index.js';
 import { defaultMatrixAttackNames, matrixAttackNames, matrixAttacks } from '../../runs/defense-matrix-attacks.js';
-import { surrogates } from '../../surrogates/index.js';
+import { MAX_ENSEMBLE_MEMBERS, surrogates } from '../../surrogates/index.js';
 import { intList, nonNegativeInt, oneOf, positiveInt, registryChoice } from '../options.js';
 
 function attackList(value: string): string[] {
@@ -110,6 +110,11 @@ function strategiesCommand(): Command {
       `substitute architecture (default: cnn for images, else mlp): ${surrogates.names().join(' | ')}`,
       registryChoice(surrogates),
     )
+    .option(
+      '--ensemble <k>',
+      `each substitute k networks of the arch, their logits averaged (heist steal --ensemble; 1 to ${MAX_ENSEMBLE_MEMBERS}, default 1)`,
+      positiveInt,
+    )
     .option('--out <dir>', 'output folder (default runs/strategies/<scenario>-<labels>)')
     .action(async (o) => {
       const out = o.out ?? `runs/strategies/${o.scenario}-${o.labels}`;
@@ -126,6 +131,7 @@ function strategiesCommand(): Command {
             recipes: o.recipes,
             labels: o.labels,
             arch: o.arch,
+            ensemble: o.ensemble,
             out,
           },
           {
