@@ -29,7 +29,8 @@ export const dfmeTruong2021: RecipeEntry<z.infer<typeof options>> = {
   example: { first: 40 },
   create: (o) => ({
     strategy: 'data-free',
-    strategyOptions: { disagreement: 'forward-differences', directions: o.directions, diversity: 0 },
+    // DFME's generator starts from a quarter of the image's side (img_size // 4), upsampled twice.
+    strategyOptions: { disagreement: 'forward-differences', directions: o.directions, diversity: 0, upsample: 4 },
     labels: 'soft',
     schedule: { kind: 'doubling', first: o.first },
   }),

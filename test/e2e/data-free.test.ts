@@ -2,8 +2,9 @@
  * @file Data-free extraction, no pool: a steal of a shipped victim (a local file) that names no
  * strategy gets the data-free generator (the policy default without a pool), and at 2,000 queries it
  * is far ahead of uniform queries over the domain, the only other way to steal without data.
- * Measured at these seeds (docs/strategies.md): mnist-cnn 0.5435 against 0.2645, digits-mlp 0.8622
- * against 0.4111.
+ * Measured at these seeds (docs/strategies.md): mnist-cnn 0.7290 against 0.2645, digits-mlp 0.9244
+ * against 0.4111 (0.5435 and 0.8622 before the generator's rows were 2x coarser, not 4x, and its class
+ * balance weighed 40, not 10).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ async function steal(victim: string, checkpoints: number[], strategy?: string) {
   }
 }
 
-test('mnist-cnn without a pool: the data-free default beats uniform queries by 0.2 at 2,000 queries', async () => {
+test('mnist-cnn without a pool: the data-free default reaches 0.65 and beats uniform queries by 0.3 at 2,000 queries', async () => {
   const dataFree = await steal('mnist-cnn', [500, 1000, 2000]);
   assert.equal((dataFree.config as Record<string, unknown>).strategy, 'data-free');
   // ART's reference curves buy from the natural pool: not the comparison for a run without one.
@@ -39,16 +40,16 @@ test('mnist-cnn without a pool: the data-free default beats uniform queries by 0
   const uniform = await steal('mnist-cnn', [2000], 'random');
   const f = dataFree.metrics.fidelity!;
   const u = uniform.metrics.fidelity!;
-  assert.ok(f >= 0.48, `data-free: ${f}`);
-  assert.ok(f >= u + 0.2, `data-free ${f} against uniform ${u}`);
+  assert.ok(f >= 0.65, `data-free: ${f}`);
+  assert.ok(f >= u + 0.3, `data-free ${f} against uniform ${u}`);
 });
 
-test('digits-mlp without a pool: the data-free default beats uniform queries by 0.3 at 2,000 queries', async () => {
+test('digits-mlp without a pool: the data-free default reaches 0.88 and beats uniform queries by 0.4 at 2,000 queries', async () => {
   const dataFree = await steal('digits-mlp', [50, 100, 250, 500, 1000, 2000]);
   assert.equal((dataFree.config as Record<string, unknown>).strategy, 'data-free');
   const uniform = await steal('digits-mlp', [50, 100, 250, 500, 1000, 2000], 'random');
   const f = dataFree.metrics.fidelity!;
   const u = uniform.metrics.fidelity!;
-  assert.ok(f >= 0.8, `data-free: ${f}`);
-  assert.ok(f >= u + 0.3, `data-free ${f} against uniform ${u}`);
+  assert.ok(f >= 0.88, `data-free: ${f}`);
+  assert.ok(f >= u + 0.4, `data-free ${f} against uniform ${u}`);
 });
