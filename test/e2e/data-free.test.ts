@@ -2,9 +2,9 @@
  * @file Data-free extraction, no pool: a steal of a shipped victim (a local file) that names no
  * strategy gets the data-free generator (the policy default without a pool), and at 2,000 queries it
  * is far ahead of uniform queries over the domain, the only other way to steal without data.
- * Measured at these seeds (docs/strategies.md): mnist-cnn 0.7290 against 0.2645, digits-mlp 0.9244
- * against 0.4111 (0.5435 and 0.8622 before the generator's rows were 2x coarser, not 4x, and its class
- * balance weighed 40, not 10).
+ * Measured at these seeds (docs/strategies.md): mnist-cnn 0.6855 against 0.2645, digits-mlp 0.9111
+ * against 0.4111 (0.5435 and 0.8622 before the generator's rows were 2x coarser, not 4x, its class
+ * balance weighed 40, not 10, and it balanced by the target's answers too).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +31,7 @@ async function steal(victim: string, checkpoints: number[], strategy?: string) {
   }
 }
 
-test('mnist-cnn without a pool: the data-free default reaches 0.65 and beats uniform queries by 0.3 at 2,000 queries', async () => {
+test('mnist-cnn without a pool: the data-free default reaches 0.6 and beats uniform queries by 0.3 at 2,000 queries', async () => {
   const dataFree = await steal('mnist-cnn', [500, 1000, 2000]);
   assert.equal((dataFree.config as Record<string, unknown>).strategy, 'data-free');
   // ART's reference curves buy from the natural pool: not the comparison for a run without one.
@@ -40,7 +40,7 @@ test('mnist-cnn without a pool: the data-free default reaches 0.65 and beats uni
   const uniform = await steal('mnist-cnn', [2000], 'random');
   const f = dataFree.metrics.fidelity!;
   const u = uniform.metrics.fidelity!;
-  assert.ok(f >= 0.65, `data-free: ${f}`);
+  assert.ok(f >= 0.6, `data-free: ${f}`);
   assert.ok(f >= u + 0.3, `data-free ${f} against uniform ${u}`);
 });
 
