@@ -11,6 +11,7 @@ import { createRng } from '../core/rng.js';
 import { rowCount, tensor } from '../core/tensor.js';
 import { createSurrogate } from '../surrogates/index.js';
 import { dataFreeOptions, dataFreeStrategy } from './data-free.js';
+import type { BoughtRows } from './types.js';
 
 const info: ModelInfo = {
   name: 'collapsed',
@@ -35,7 +36,7 @@ async function classZeroMass(answerBalance: number, batches = 60): Promise<numbe
     createRng(4),
   );
   const rng = createRng(5);
-  let latest: { x: ReturnType<typeof tensor>; labels: Int32Array; soft: ReturnType<typeof tensor> } | undefined;
+  let latest: BoughtRows | undefined;
   let mass = 0;
   for (let b = 0; b < batches; b++) {
     const x = await strategy.propose(

@@ -15,8 +15,8 @@
  * - **balance by the answers** (`answerBalance`, 1 by default): the same term rewarding the classes
  *   the target itself has answered least of late, against the collapse onto a few of the target's
  *   classes that sets in at large budgets, between two fits of the substitute.
- * Measured on mnist-cnn (docs/strategies.md), the two together buy more fidelity per query than
- * either alone; the `dfme-truong-2021` recipe runs DFME's objective alone.
+ * Measured on mnist-cnn (docs/strategies.md), the first two together buy more fidelity per query
+ * than either alone; the `dfme-truong-2021` recipe runs DFME's objective alone.
  *
  * Rows are x = min + (max - min) sigmoid(a), and image rows are made coarse (`upsample`, 2x by default) and enlarged
  * bilinearly, as the upsampling layers of DFME's generator do: every row and probe lies inside the
