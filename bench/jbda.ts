@@ -40,12 +40,18 @@ const VARIANTS: Variant[] = [
   { name: 'ensemble 5, lambda 0.3', ensemble: 5, recipeOptions: { lambda: 0.3 } },
 ];
 
-interface SeedResult {
-  readonly seed: number;
+/** One seed's attack and transfer, as jbdaVariant measures it. */
+interface VariantRun {
+  readonly rounds: { queries: number; accuracy?: number; fidelity?: number }[];
+  readonly queriesUsed: number;
   readonly substituteAccuracy: number;
   readonly fidelity: number;
+  readonly transferRows: number;
   readonly transfer: { method: TransferMethod; epsilon: number; successRate: number }[];
+  readonly wallMs: number;
 }
+
+type SeedResult = VariantRun & { readonly seed: number };
 
 export async function benchJbda(seeds: readonly number[] = [0, 1, 2]): Promise<Record<string, unknown>> {
   const variants: Record<string, unknown>[] = [];
@@ -53,7 +59,7 @@ export async function benchJbda(seeds: readonly number[] = [0, 1, 2]): Promise<R
     const runs: SeedResult[] = [];
     for (const seed of seeds) {
       process.stderr.write(`jbda: ${v.name}, seed ${seed}\n`);
-      runs.push({ seed, ...((await jbdaVariant(seed, v)) as Omit<SeedResult, 'seed'>) });
+      runs.push({ seed, ...(await jbdaVariant(seed, v)) });
     }
     variants.push({ variant: v.name, ...meanOverSeeds(runs), seeds: runs });
   }
@@ -78,7 +84,7 @@ function meanOverSeeds(runs: SeedResult[]): Record<string, unknown> {
   };
 }
 
-async function jbdaVariant(seed: number, v: Variant): Promise<Record<string, unknown>> {
+async function jbdaVariant(seed: number, v: Variant): Promise<VariantRun> {
   const victimPath = join(modelsDir, 'mnist-cnn.onnx');
   const victim = await loadOnnxModel(victimPath);
   const data = loadScenarioData('mnist-cnn');
@@ -128,8 +134,8 @@ async function jbdaVariant(seed: number, v: Variant): Promise<Record<string, unk
         fidelity: r.metrics.fidelity,
       })),
       queriesUsed: rec.queries.used,
-      substituteAccuracy: rec.metrics.accuracy,
-      fidelity: rec.metrics.fidelity,
+      substituteAccuracy: rec.metrics.accuracy ?? Number.NaN,
+      fidelity: rec.metrics.fidelity ?? Number.NaN,
       transferRows: rows,
       transfer,
       wallMs: rec.wallMs,

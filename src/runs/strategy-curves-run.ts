@@ -18,8 +18,7 @@ import { renderSvg } from '../report/plots/render.js';
 import { scheduleCheckpoints } from '../attacks/schedule.js';
 import { recipes } from '../recipes/index.js';
 import { strategies } from '../strategies/index.js';
-import { MAX_ENSEMBLE_MEMBERS } from '../surrogates/ensemble.js';
-import { surrogates } from '../surrogates/index.js';
+import { MAX_ENSEMBLE_MEMBERS, surrogates } from '../surrogates/index.js';
 import { writeAtomic } from './defense-matrix-cells.js';
 import { registryName } from './registry-name.js';
 import { runSteal } from './steal-run.js';
@@ -135,6 +134,8 @@ export async function runStrategyCurves(
   const cellsDir = join(out, 'cells');
   mkdirSync(cellsDir, { recursive: true });
   const target = victimModelPath(scenario);
+  // In the cell keys and the steals only above 1, so that the cells of single-network grids keep their keys.
+  const members = s.ensemble > 1 ? { ensemble: s.ensemble } : {};
 
   const todo = rows.flatMap((row) =>
     Array.from({ length: s.seeds }, (_, k) => {
@@ -146,7 +147,7 @@ export async function runStrategyCurves(
         strategy: row.strategy,
         seed: s.seed + k,
         ...(row.recipe ? { recipe: row.recipe } : {}),
-        ...(s.ensemble > 1 ? { ensemble: s.ensemble } : {}),
+        ...members,
       };
       return { key, path: join(cellsDir, `${row.file}__seed${key.seed}.json`) };
     }),
@@ -171,7 +172,7 @@ export async function runStrategyCurves(
           seed: key.seed,
           out: runDir,
           ...(s.arch ? { arch: s.arch } : {}),
-          ...(s.ensemble > 1 ? { ensemble: s.ensemble } : {}),
+          ...members,
           ...(key.recipe
             ? { recipe: key.recipe, checkpoints: recipeCheckpoints(key.recipe, budgets) }
             : { strategy: key.strategy, labels: key.labels, checkpoints: budgets }),
